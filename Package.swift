@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map of the project (see docs/architecture.md):
+//   CMosquitto   system library: libmosquitto's C API, module map and shim header only
+//   MQTT         Swift MQTT v5 client over libmosquitto (network loop, reconnect, typed errors)
+//   MQTTTesting  test support: a real mosquitto broker on a free loopback port, test certificates
+// Later issues add AccessCore (pure decision logic), AccessStore (GRDB), the access-gateway
+// daemon, the accessctl CLI and the simulators, each as its own target.
+let package = Package(
+    name: "access-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "MQTTTesting", targets: ["MQTTTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MQTTTesting",
+            dependencies: ["MQTT"]
+        ),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: ["MQTT", "MQTTTesting"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

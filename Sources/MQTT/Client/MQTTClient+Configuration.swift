@@ -1,0 +1,103 @@
+extension MQTTClient {
+    /// Everything needed to reach a broker. Secrets (password, key files) are never logged.
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// MQTT client identifier; must be unique per broker.
+        public var clientID: String
+        /// Seconds between keepalive PINGs when idle (libmosquitto requires at least 5).
+        public var keepAliveSeconds: Int
+        public var username: String?
+        public var password: String?
+        public var tls: TLS?
+        /// Last Will, published by the broker if this client vanishes without DISCONNECT.
+        public var will: MQTTMessage?
+        /// Disable Nagle's algorithm: without it a QoS 1 round trip costs ~40 ms on loopback.
+        public var tcpNoDelay: Bool
+        public var reconnectBackoff: ReconnectBackoff
+        /// Longest wait for TCP, TLS and CONNACK on one attempt.
+        public var connectTimeout: Duration
+        /// Longest wait for a SUBACK, UNSUBACK or PUBACK that a caller awaits.
+        public var acknowledgementTimeout: Duration
+        /// QoS > 0 publishes held while disconnected; beyond this a publish throws.
+        public var outboundQueueCapacity: Int
+        /// Inbound messages buffered for the consumer of `messages`; beyond this new messages
+        /// are dropped and counted in `statistics.inboundDropped`.
+        public var inboundBufferCapacity: Int
+
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 1883,
+            clientID: String,
+            keepAliveSeconds: Int = 30,
+            username: String? = nil,
+            password: String? = nil,
+            tls: TLS? = nil,
+            will: MQTTMessage? = nil,
+            tcpNoDelay: Bool = true,
+            reconnectBackoff: ReconnectBackoff = ReconnectBackoff(),
+            connectTimeout: Duration = .seconds(10),
+            acknowledgementTimeout: Duration = .seconds(10),
+            outboundQueueCapacity: Int = 10_000,
+            inboundBufferCapacity: Int = 100_000
+        ) {
+            self.host = host
+            self.port = port
+            self.clientID = clientID
+            self.keepAliveSeconds = keepAliveSeconds
+            self.username = username
+            self.password = password
+            self.tls = tls
+            self.will = will
+            self.tcpNoDelay = tcpNoDelay
+            self.reconnectBackoff = reconnectBackoff
+            self.connectTimeout = connectTimeout
+            self.acknowledgementTimeout = acknowledgementTimeout
+            self.outboundQueueCapacity = outboundQueueCapacity
+            self.inboundBufferCapacity = inboundBufferCapacity
+        }
+    }
+
+    /// TLS settings. The broker's certificate is always verified against `caFile` and its host
+    /// name checked; only TLS 1.2 and newer are offered.
+    public struct TLS: Sendable, Hashable {
+        public enum MinimumVersion: String, Sendable, Hashable {
+            case tls12 = "tlsv1.2"
+            case tls13 = "tlsv1.3"
+        }
+
+        public var caFile: String
+        public var certificateFile: String?
+        public var privateKeyFile: String?
+        public var minimumVersion: MinimumVersion
+
+        public init(
+            caFile: String,
+            certificateFile: String? = nil,
+            privateKeyFile: String? = nil,
+            minimumVersion: MinimumVersion = .tls12
+        ) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.minimumVersion = minimumVersion
+        }
+    }
+
+    /// Counters an operator can read to see what the client has been doing.
+    public struct Statistics: Sendable, Hashable {
+        public var connects = 0
+        public var connectionFailures = 0
+        public var messagesReceived = 0
+        public var messagesPublished = 0
+        /// Inbound messages dropped because the consumer fell behind `inboundBufferCapacity`.
+        public var inboundDropped = 0
+        /// Publishes held in the outbound queue while disconnected.
+        public var publishesQueued = 0
+        /// Held publishes dropped because their expiry ran out before a connection came back.
+        public var publishesExpiredInQueue = 0
+        /// Publishes the broker refused in PUBACK/PUBREC (reason code >= 0x80).
+        public var publishesRefused = 0
+        public var subscriptionsRefused = 0
+    }
+}

@@ -1,0 +1,221 @@
+import CMosquitto
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension MQTTClient {
+    /// How long one `mosquitto_loop` call may block in `select`; publishes from other threads
+    /// wake it at once through libmosquitto's socket pair, so this only bounds housekeeping.
+    static let loopTimeoutMilliseconds: Int32 = 100
+
+    func launch(retry: Bool) throws(MQTTError) {
+        try core.withLock { core throws(MQTTError) in
+            guard !core.machine.isFinished else { throw .shutDown }
+            guard core.loopThread == nil else { throw .invalidArgument("the client was already started") }
+            core.machine.retry = retry
+            apply(core.machine.start(), core: &core)
+            let context = Unmanaged.passRetained(self).toOpaque()
+            var thread = pthread_t()
+            let code = pthread_create(
+                &thread, nil,
+                { raw in
+                    guard let raw else { return nil }
+                    let client = Unmanaged<MQTTClient>.fromOpaque(raw).takeRetainedValue()
+                    client.runNetworkLoop()
+                    return nil
+                }, context)
+            guard code == 0 else {
+                Unmanaged<MQTTClient>.fromOpaque(context).release()
+                throw .library(
+                    operation: "start the MQTT network thread", code: code,
+                    message: String(cString: strerror(code)), detail: nil)
+            }
+            core.loopThread = thread
+        }
+    }
+
+    /// The body of the network thread: asks the state machine what to do and does it.
+    func runNetworkLoop() {
+        // Named so an operator (top -H) and the tests can see it; Linux allows 15 characters.
+        pthread_setname_np(pthread_self(), "mqtt-network")
+        var generator = SystemRandomNumberGenerator()
+        let host = configuration.host
+        let port = configuration.port
+        loop: while true {
+            switch core.withLock({ $0.machine.nextStep(at: .now) }) {
+            case .exit:
+                break loop
+            case .issueConnect(let attempt):
+                lastLibraryError.withLock { $0 = nil }
+                logger.debug("connecting", metadata: ["mqtt.broker": "\(host):\(port)", "mqtt.attempt": "\(attempt)"])
+                let code = mosquitto_connect_bind_async(
+                    handle.pointer, host, Int32(port), Int32(configuration.keepAliveSeconds), nil)
+                let savedErrno = errno
+                core.withLock { core in
+                    if code == MOSQ_ERR_SUCCESS.rawValue {
+                        core.machine.connectIssued(at: .now)
+                    } else {
+                        let error = connectionError(code: code, errno: savedErrno)
+                        apply(core.machine.connectionFailed(error, at: .now, using: &generator), core: &core)
+                    }
+                }
+            case .driveNetwork:
+                let code = mosquitto_loop(handle.pointer, Self.loopTimeoutMilliseconds, 1)
+                let savedErrno = errno
+                core.withLock { core in
+                    if code != MOSQ_ERR_SUCCESS.rawValue {
+                        let error = connectionError(code: code, errno: savedErrno)
+                        apply(core.machine.connectionFailed(error, at: .now, using: &generator), core: &core)
+                    }
+                    apply(core.machine.tick(at: .now, host: host, port: port, using: &generator), core: &core)
+                }
+            case .sleep(let until):
+                let remaining = ContinuousClock.now.duration(to: until)
+                if remaining > .zero {
+                    let nanos = Int(ReconnectBackoff.seconds(remaining) * 1e9)
+                    _ = wakeUp.wait(timeout: .now() + .nanoseconds(nanos))
+                }
+                core.withLock { core in
+                    apply(core.machine.tick(at: .now, host: host, port: port, using: &generator), core: &core)
+                }
+            }
+        }
+        let waiters = core.withLock { core -> [CheckedContinuation<Void, Never>] in
+            core.loopExited = true
+            defer { core.loopExitWaiters = [] }
+            return core.loopExitWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitForLoopExit() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = core.withLock { core -> Bool in
+                if core.loopExited || core.loopThread == nil { return true }
+                core.loopExitWaiters.append(continuation)
+                return false
+            }
+            if exited { continuation.resume() }
+        }
+    }
+
+    func connectionError(code: Int32, errno savedErrno: Int32) -> MQTTError {
+        let detail = lastLibraryError.withLock { detail -> String? in
+            defer { detail = nil }
+            return detail
+        }
+        return .fromMosquitto(
+            code: code, errno: savedErrno,
+            operation: "connection to \(configuration.host):\(configuration.port)", detail: detail)
+    }
+
+    /// Performs a state-machine action; called with the core locked.
+    func apply(_ action: ConnectionStateMachine.Action, core: inout Core) {
+        switch action {
+        case .none:
+            return
+        case .announce(let state):
+            if case .disconnected(let reason, let retry) = state {
+                core.statistics.connectionFailures += 1
+                failWaitersOnConnectionLoss(core: &core)
+                let retryText = retry.map { "\($0) ms" } ?? "no"
+                logger.warning(
+                    "MQTT connection down: \(reason)", metadata: ["mqtt.retry_in": "\(retryText)"])
+            }
+            announce(state, core: &core)
+        case .restoreSessionAndAnnounce:
+            core.statistics.connects += 1
+            restoreSession(core: &core)
+            logger.info("MQTT connected", metadata: ["mqtt.broker": "\(configuration.host):\(configuration.port)"])
+            announce(.connected, core: &core)
+        case .sendDisconnect:
+            let code = mosquitto_disconnect_v5(handle.pointer, Int32(MQTT_RC_NORMAL_DISCONNECTION.rawValue), nil)
+            if code != MOSQ_ERR_SUCCESS.rawValue {
+                // No socket to say goodbye on: the loop sees the closed socket and finishes.
+                logger.debug("disconnect: \(String(cString: mosquitto_strerror(code)))")
+            }
+        }
+    }
+
+    func announce(_ state: MQTTConnectionState, core: inout Core) {
+        core.currentState = state
+        for observer in core.observers.values { observer.yield(state) }
+        if state == .shutDown {
+            for observer in core.observers.values { observer.finish() }
+            core.observers = [:]
+        }
+    }
+
+    /// After CONNACK: re-subscribe every recorded filter and send what was held, oldest first.
+    private func restoreSession(core: inout Core) {
+        for filter in core.subscriptionOrder {
+            guard let qos = core.subscriptions[filter] else { continue }
+            let code = mosquitto_subscribe_v5(handle.pointer, nil, filter, qos.rawValue, 0, nil)
+            if code != MOSQ_ERR_SUCCESS.rawValue {
+                logger.error("re-subscribe to '\(filter)' failed: \(String(cString: mosquitto_strerror(code)))")
+            }
+        }
+        let (ready, expired) = core.pending.drain(at: .now)
+        for entry in expired {
+            core.statistics.publishesExpiredInQueue += 1
+            logger.warning("held message to '\(entry.message.topic)' expired before a connection came back; dropped")
+            if let token = entry.waiterID, let waiter = core.queuedPublishWaiters.removeValue(forKey: token) {
+                waiter.continuation.resume(returning: .failure(.expiredBeforeSending(topic: entry.message.topic)))
+            }
+        }
+        for entry in ready {
+            let waiter = entry.waiterID.flatMap { core.queuedPublishWaiters.removeValue(forKey: $0) }
+            do throws(MQTTError) {
+                let mid = try sendPublish(entry.message)
+                core.statistics.messagesPublished += 1
+                if let waiter { core.acknowledgementWaiters[mid] = waiter }
+            } catch {
+                logger.error("sending a held message failed: \(error)")
+                waiter?.continuation.resume(returning: .failure(error))
+            }
+        }
+    }
+
+    /// SUBACKs and UNSUBACKs for the old connection will never come; PUBACKs will, because
+    /// libmosquitto resends unacknowledged QoS > 0 messages after the reconnect.
+    private func failWaitersOnConnectionLoss(core: inout Core) {
+        for (mid, waiter) in core.acknowledgementWaiters {
+            switch waiter.operation {
+            case .subscribe, .unsubscribe:
+                core.acknowledgementWaiters[mid] = nil
+                waiter.continuation.resume(returning: .failure(.notConnected(operation: waiter.operation.name)))
+            case .publish:
+                continue
+            }
+        }
+    }
+
+    /// After the loop thread ended: fail whatever still waits and close the streams.
+    func finishEverything() {
+        let waiters = core.withLock { core -> [AcknowledgementWaiter] in
+            if core.currentState != .shutDown { announce(.shutDown, core: &core) }
+            let all = Array(core.acknowledgementWaiters.values) + Array(core.queuedPublishWaiters.values)
+            core.acknowledgementWaiters = [:]
+            core.queuedPublishWaiters = [:]
+            _ = core.pending.drain(at: .now)
+            return all
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: .failure(.shutDown)) }
+        inbound.finish()
+    }
+}
+
+extension MQTTClient {
+    /// Joins the network thread once it has exited, so no thread outlives the client.
+    func joinLoopThread() {
+        let thread = core.withLock { core -> pthread_t? in
+            defer { core.loopThread = nil }
+            return core.loopThread
+        }
+        if let thread { pthread_join(thread, nil) }
+    }
+}

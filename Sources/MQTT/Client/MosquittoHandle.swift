@@ -1,0 +1,23 @@
+import CMosquitto
+
+/// libmosquitto is initialised once per process, the first time a handle is made.
+private let libraryInitialisation: Int32 = mosquitto_lib_init()
+
+/// Owns one `struct mosquitto *`. libmosquitto's own mutexes make the handle safe to use from
+/// the network-loop thread and from publishing threads at once (`mosquitto_threaded_set`).
+final class MosquittoHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init(clientID: String) throws(MQTTError) {
+        try mosquittoCall("mosquitto_lib_init") { libraryInitialisation }
+        // clean_start: this client restores its own subscriptions on every (re)connect.
+        guard let pointer = mosquitto_new(clientID, true, nil) else {
+            throw .invalidArgument("libmosquitto could not create a client for id '\(clientID)'")
+        }
+        self.pointer = pointer
+    }
+
+    deinit {
+        mosquitto_destroy(pointer)
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real mosquitto broker for tests: its own config in a temporary folder, a free loopback
+/// port, started and awaited until it accepts connections, and stopped by its own pid.
+///
+/// Prefer `withMosquittoBroker { broker in ... }`, which stops the broker however the body ends.
+public final class MosquittoBroker: Sendable {
+    public struct TLSListener: Sendable {
+        public var caFile: String
+        public var certificateFile: String
+        public var keyFile: String
+        /// Require and verify a client certificate signed by `caFile`.
+        public var requireClientCertificate: Bool
+
+        public init(caFile: String, certificateFile: String, keyFile: String, requireClientCertificate: Bool = true) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.requireClientCertificate = requireClientCertificate
+        }
+    }
+
+    public struct Options: Sendable {
+        /// Adds a TLS listener on a second free port.
+        public var tls: TLSListener?
+        /// username -> password; when set, anonymous clients are refused.
+        public var passwords: [String: String]?
+        /// Extra lines appended to the generated mosquitto.conf.
+        public var extraConfiguration: String
+
+        public init(tls: TLSListener? = nil, passwords: [String: String]? = nil, extraConfiguration: String = "") {
+            self.tls = tls
+            self.passwords = passwords
+            self.extraConfiguration = extraConfiguration
+        }
+    }
+
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The plain MQTT listener on 127.0.0.1.
+    public let port: Int
+    /// The TLS listener on 127.0.0.1, when configured.
+    public let tlsPort: Int?
+    public let directory: URL
+    public let configurationFile: URL
+    public let logFile: URL
+    private let process = Mutex<Process?>(nil)
+
+    private init(port: Int, tlsPort: Int?, directory: URL) {
+        self.port = port
+        self.tlsPort = tlsPort
+        self.directory = directory
+        configurationFile = directory.appendingPathComponent("mosquitto.conf")
+        logFile = directory.appendingPathComponent("mosquitto.log")
+    }
+
+    /// Writes the configuration and starts the broker; returns once it accepts connections.
+    public static func start(_ options: Options = Options()) throws -> MosquittoBroker {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = try LoopbackPort.free()
+        let tlsPort = options.tls == nil ? nil : try LoopbackPort.free()
+        let broker = MosquittoBroker(port: port, tlsPort: tlsPort, directory: directory)
+        try broker.writeConfiguration(options)
+        try broker.launch()
+        return broker
+    }
+
+    private func writeConfiguration(_ options: Options) throws {
+        var lines = [
+            "# Written by MosquittoBroker for one test run.",
+            "per_listener_settings false",
+            "persistence false",
+            "set_tcp_nodelay true",
+            "log_dest file \(logFile.path)",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "connection_messages true",
+            "listener \(port) 127.0.0.1",
+        ]
+        if let passwords = options.passwords {
+            let passwordFile = directory.appendingPathComponent("passwords")
+            try Data().write(to: passwordFile)
+            for (user, password) in passwords.sorted(by: { $0.key < $1.key }) {
+                try ExternalTool.run("mosquitto_passwd", ["-b", passwordFile.path, user, password])
+            }
+            lines += ["allow_anonymous false", "password_file \(passwordFile.path)"]
+        } else {
+            lines.append("allow_anonymous true")
+        }
+        if let tls = options.tls, let tlsPort {
+            lines += [
+                "listener \(tlsPort) 127.0.0.1",
+                "cafile \(tls.caFile)",
+                "certfile \(tls.certificateFile)",
+                "keyfile \(tls.keyFile)",
+                "tls_version tlsv1.2",
+                "require_certificate \(tls.requireClientCertificate)",
+            ]
+        }
+        if !options.extraConfiguration.isEmpty { lines.append(options.extraConfiguration) }
+        try (lines.joined(separator: "\n") + "\n").write(to: configurationFile, atomically: true, encoding: .utf8)
+    }
+
+    private func launch() throws {
+        guard let executable = ExternalTool.locate("mosquitto") else {
+            throw StartFailure(description: "mosquitto is not installed (apt-get install mosquitto)")
+        }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = ["-c", configurationFile.path]
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = FileHandle.nullDevice
+        let stderrFile = directory.appendingPathComponent("stderr.log")
+        try Data().write(to: stderrFile)
+        child.standardError = try FileHandle(forWritingTo: stderrFile)
+        try child.run()
+        process.withLock { $0 = child }
+        try? "\(child.processIdentifier)\n".write(
+            to: directory.appendingPathComponent("mosquitto.pid"), atomically: true, encoding: .utf8)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if !child.isRunning {
+                let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                let stderr = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
+                throw StartFailure(
+                    description: "mosquitto exited with \(child.terminationStatus) at start: \(stderr) \(log)")
+            }
+            if LoopbackPort.accepts(port) && (tlsPort.map(LoopbackPort.accepts) ?? true) { return }
+            usleep(20_000)
+        }
+        stop()
+        throw StartFailure(description: "mosquitto did not accept connections on port \(port) within 10 s")
+    }
+
+    public var processIdentifier: Int32? {
+        process.withLock { $0?.isRunning == true ? $0?.processIdentifier : nil }
+    }
+
+    public var isRunning: Bool { processIdentifier != nil }
+
+    /// SIGTERM, then SIGKILL if it has not exited within 5 s; waits for the exit.
+    public func stop() {
+        signalAndWait(SIGTERM, escalateAfter: 5)
+    }
+
+    /// SIGKILL: the broker vanishes without closing anything, as in a crash or power loss.
+    public func kill() {
+        signalAndWait(SIGKILL, escalateAfter: nil)
+    }
+
+    /// Starts the broker again with the same configuration and ports.
+    public func restart() throws {
+        stop()
+        try launch()
+    }
+
+    /// The broker's log so far (for assertions and for failure messages).
+    public func log() -> String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+    }
+
+    private func signalAndWait(_ signal: Int32, escalateAfter seconds: Double?) {
+        let child = process.withLock { process -> Process? in
+            defer { process = nil }
+            return process
+        }
+        guard let child, child.isRunning else { return }
+        Glibc.kill(child.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds ?? 10)
+        while child.isRunning && Date() < deadline { usleep(10_000) }
+        if child.isRunning {
+            Glibc.kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+        }
+    }
+
+    /// Stops the broker and removes its folder.
+    public func tearDown() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit {
+        // Last line of defence: never leave a broker behind.
+        signalAndWait(SIGKILL, escalateAfter: nil)
+    }
+}
+
+/// Starts a broker, runs `body`, and stops the broker and removes its files however `body` ends.
+public func withMosquittoBroker<Result>(
+    _ options: MosquittoBroker.Options = MosquittoBroker.Options(),
+    _ body: (MosquittoBroker) async throws -> Result
+) async throws -> Result {
+    let broker = try MosquittoBroker.start(options)
+    defer { broker.tearDown() }
+    return try await body(broker)
+}
