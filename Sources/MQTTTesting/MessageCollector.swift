@@ -3,23 +3,26 @@ import Synchronization
 
 /// Drains a client's `messages` in the background so tests can wait for what arrived.
 public final class MessageCollector: Sendable {
-    private let received = Mutex<[MQTTMessage]>([])
+    private final class Storage: Sendable {
+        let messages = Mutex<[MQTTMessage]>([])
+    }
+
+    private let storage = Storage()
     private let task: Task<Void, Never>
 
     public init(_ client: MQTTClient) {
-        let received = self.received
+        let storage = self.storage
         let stream = client.messages
         task = Task {
             for await message in stream {
-                received.withLock { $0.append(message) }
+                storage.messages.withLock { $0.append(message) }
             }
         }
-        _ = received
     }
 
     deinit { task.cancel() }
 
-    public var messages: [MQTTMessage] { received.withLock { $0 } }
+    public var messages: [MQTTMessage] { storage.messages.withLock { $0 } }
 
     /// Waits until at least `count` messages arrived (or `timeout` passed) and returns them.
     @discardableResult

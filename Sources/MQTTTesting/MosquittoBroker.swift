@@ -1,4 +1,5 @@
 import Foundation
+import MQTT
 import Synchronization
 
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ public final class MosquittoBroker: Sendable {
     public let directory: URL
     public let configurationFile: URL
     public let logFile: URL
-    private let process = Mutex<Process?>(nil)
+    private let process = Mutex<ChildProcess?>(nil)
 
     private init(port: Int, tlsPort: Int?, directory: URL) {
         self.port = port
@@ -88,6 +89,9 @@ public final class MosquittoBroker: Sendable {
             "connection_messages true",
             "listener \(port) 127.0.0.1",
         ]
+        // Started as root, mosquitto switches to the 'mosquitto' user, which cannot read the
+        // test's files; stay the user that runs the tests.
+        if geteuid() == 0 { lines.insert("user root", at: 1) }
         if let passwords = options.passwords {
             let passwordFile = directory.appendingPathComponent("passwords")
             try Data().write(to: passwordFile)
@@ -116,28 +120,21 @@ public final class MosquittoBroker: Sendable {
         guard let executable = ExternalTool.locate("mosquitto") else {
             throw StartFailure(description: "mosquitto is not installed (apt-get install mosquitto)")
         }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = ["-c", configurationFile.path]
-        child.standardInput = FileHandle.nullDevice
-        child.standardOutput = FileHandle.nullDevice
-        let stderrFile = directory.appendingPathComponent("stderr.log")
-        try Data().write(to: stderrFile)
-        child.standardError = try FileHandle(forWritingTo: stderrFile)
-        try child.run()
+        let outputFile = directory.appendingPathComponent("output.log")
+        let child = try ChildProcess(
+            executable: executable, arguments: ["-c", configurationFile.path], outputFile: outputFile)
         process.withLock { $0 = child }
         try? "\(child.processIdentifier)\n".write(
             to: directory.appendingPathComponent("mosquitto.pid"), atomically: true, encoding: .utf8)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
             if !child.isRunning {
-                let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-                let stderr = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
+                let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
                 throw StartFailure(
-                    description: "mosquitto exited with \(child.terminationStatus) at start: \(stderr) \(log)")
+                    description: "mosquitto exited at start (status \(child.terminationStatus ?? -1)): \(output) \(log())")
             }
             if LoopbackPort.accepts(port) && (tlsPort.map(LoopbackPort.accepts) ?? true) { return }
-            usleep(20_000)
+            usleep(10_000)
         }
         stop()
         throw StartFailure(description: "mosquitto did not accept connections on port \(port) within 10 s")
@@ -171,18 +168,11 @@ public final class MosquittoBroker: Sendable {
     }
 
     private func signalAndWait(_ signal: Int32, escalateAfter seconds: Double?) {
-        let child = process.withLock { process -> Process? in
+        let child = process.withLock { process -> ChildProcess? in
             defer { process = nil }
             return process
         }
-        guard let child, child.isRunning else { return }
-        Glibc.kill(child.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(seconds ?? 10)
-        while child.isRunning && Date() < deadline { usleep(10_000) }
-        if child.isRunning {
-            Glibc.kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-        }
+        child?.terminate(signal, grace: .milliseconds(Int64((seconds ?? 10) * 1000)))
     }
 
     /// Stops the broker and removes its folder.
@@ -205,4 +195,14 @@ public func withMosquittoBroker<Result>(
     let broker = try MosquittoBroker.start(options)
     defer { broker.tearDown() }
     return try await body(broker)
+}
+
+extension MosquittoBroker {
+    /// A client configuration for this broker's plain listener, with fast reconnects for tests.
+    public func clientConfiguration(clientID: String) -> MQTTClient.Configuration {
+        MQTTClient.Configuration(
+            host: "127.0.0.1", port: port, clientID: clientID, keepAliveSeconds: 10,
+            reconnectBackoff: ReconnectBackoff(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500)),
+            connectTimeout: .seconds(5), acknowledgementTimeout: .seconds(5))
+    }
 }

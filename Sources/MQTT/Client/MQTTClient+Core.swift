@@ -12,8 +12,6 @@ extension MQTTClient {
         var machine: ConnectionStateMachine
         var pending: PendingPublishQueue
         var currentState: MQTTConnectionState = .idle
-        var observers: [UInt64: AsyncStream<MQTTConnectionState>.Continuation] = [:]
-        var nextObserverID: UInt64 = 0
         /// Filters to restore on every connection, in the order they were first made.
         var subscriptions: [String: MQTTQoS] = [:]
         var subscriptionOrder: [String] = []
@@ -28,6 +26,13 @@ extension MQTTClient {
         var loopThread: pthread_t?
         var loopExited = false
         var loopExitWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Streams of `connectionStates()`, under their own lock: a stream that ends calls back
+    /// into here, possibly while the core lock is held. Lock order: core, then observers.
+    struct Observers {
+        var continuations: [UInt64: AsyncStream<MQTTConnectionState>.Continuation] = [:]
+        var nextID: UInt64 = 0
     }
 
     enum AcknowledgedOperation: Sendable {

@@ -41,7 +41,7 @@ extension MQTTClient {
     /// The body of the network thread: asks the state machine what to do and does it.
     func runNetworkLoop() {
         // Named so an operator (top -H) and the tests can see it; Linux allows 15 characters.
-        pthread_setname_np(pthread_self(), "mqtt-network")
+        _ = setCurrentThreadName(String("mqtt:\(configuration.clientID)".prefix(15)))
         var generator = SystemRandomNumberGenerator()
         let host = configuration.host
         let port = configuration.port
@@ -143,11 +143,14 @@ extension MQTTClient {
 
     func announce(_ state: MQTTConnectionState, core: inout Core) {
         core.currentState = state
-        for observer in core.observers.values { observer.yield(state) }
-        if state == .shutDown {
-            for observer in core.observers.values { observer.finish() }
-            core.observers = [:]
+        let finished = observers.withLock { observers -> [AsyncStream<MQTTConnectionState>.Continuation] in
+            for observer in observers.continuations.values { observer.yield(state) }
+            guard state == .shutDown else { return [] }
+            defer { observers.continuations = [:] }
+            return Array(observers.continuations.values)
         }
+        // Outside the observers lock: finishing runs each stream's onTermination.
+        for observer in finished { observer.finish() }
     }
 
     /// After CONNACK: re-subscribe every recorded filter and send what was held, oldest first.
@@ -218,4 +221,13 @@ extension MQTTClient {
         }
         if let thread { pthread_join(thread, nil) }
     }
+}
+
+/// glibc's `pthread_setname_np` is declared only under `_GNU_SOURCE`, which the Glibc module
+/// does not set; the symbol itself is always there.
+@_silgen_name("pthread_setname_np")
+private func _pthreadSetName(_ thread: pthread_t, _ name: UnsafePointer<CChar>) -> Int32
+
+private func setCurrentThreadName(_ name: String) -> Int32 {
+    _pthreadSetName(pthread_self(), name)
 }

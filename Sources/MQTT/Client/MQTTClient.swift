@@ -34,6 +34,7 @@ public final class MQTTClient: Sendable {
 
     let handle: MosquittoHandle
     let core: Mutex<Core>
+    let observers = Mutex(Observers())
     /// Latest error-level line libmosquitto logged (OpenSSL's reason for a TLS failure).
     let lastLibraryError = Mutex<String?>(nil)
     let inbound: AsyncStream<MQTTMessage>.Continuation
@@ -105,20 +106,21 @@ public final class MQTTClient: Sendable {
     public func connectionStates() -> AsyncStream<MQTTConnectionState> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: MQTTConnectionState.self, bufferingPolicy: .bufferingNewest(64))
-        let id = core.withLock { core -> UInt64 in
-            let id = core.nextObserverID
-            core.nextObserverID += 1
-            continuation.yield(core.currentState)
-            if core.currentState == .shutDown {
-                continuation.finish()
-            } else {
-                core.observers[id] = continuation
+        let current = core.withLock { core -> MQTTConnectionState in
+            if core.currentState != .shutDown {
+                observers.withLock { observers in
+                    let id = observers.nextID
+                    observers.nextID += 1
+                    observers.continuations[id] = continuation
+                    continuation.onTermination = { [weak self] _ in
+                        _ = self?.observers.withLock { $0.continuations.removeValue(forKey: id) }
+                    }
+                }
             }
-            return id
+            continuation.yield(core.currentState)
+            return core.currentState
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.core.withLock { $0.observers.removeValue(forKey: id) }
-        }
+        if current == .shutDown { continuation.finish() }
         return stream
     }
 

@@ -88,10 +88,17 @@ struct ConnectionStateMachine {
     mutating func connectionFailed(
         _ error: MQTTError, at now: ContinuousClock.Instant, using generator: inout some RandomNumberGenerator
     ) -> Action {
-        let attempt: Int
+        // Attempt k failing waits backoff(k) before attempt k + 1; a lost connection waits
+        // backoff(1) before its first reconnect attempt.
+        let failures: Int
+        let nextAttempt: Int
         switch state {
-        case .readyToConnect(let current), .connecting(let current, _): attempt = current + 1
-        case .connected: attempt = 1
+        case .readyToConnect(let current), .connecting(let current, _):
+            failures = current
+            nextAttempt = current + 1
+        case .connected:
+            failures = 1
+            nextAttempt = 1
         case .disconnecting:
             state = .finished
             return .announce(.shutDown)
@@ -102,8 +109,8 @@ struct ConnectionStateMachine {
             state = .finished
             return .announce(.disconnected(reason: error, retryInMilliseconds: nil))
         }
-        let delay = backoff.delay(forAttempt: attempt, using: &generator)
-        state = .backingOff(attempt: attempt, until: now + delay)
+        let delay = backoff.delay(forAttempt: failures, using: &generator)
+        state = .backingOff(attempt: nextAttempt, until: now + delay)
         return .announce(.disconnected(reason: error, retryInMilliseconds: Int(ReconnectBackoff.seconds(delay) * 1000)))
     }
 

@@ -1,0 +1,49 @@
+import Testing
+
+@testable import MQTT
+
+/// A deterministic generator so jittered delays can be asserted.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct ReconnectBackoffTests {
+    let backoff = ReconnectBackoff(
+        initialDelay: .milliseconds(100), maximumDelay: .seconds(5), multiplier: 2, jitter: 0.5)
+
+    @Test func ceilingDoublesUntilTheCap() {
+        #expect(backoff.ceiling(forAttempt: 1) == .milliseconds(100))
+        #expect(backoff.ceiling(forAttempt: 2) == .milliseconds(200))
+        #expect(backoff.ceiling(forAttempt: 3) == .milliseconds(400))
+        #expect(backoff.ceiling(forAttempt: 6) == .milliseconds(3200))
+        #expect(backoff.ceiling(forAttempt: 7) == .seconds(5))
+        #expect(backoff.ceiling(forAttempt: 1000) == .seconds(5))
+    }
+
+    @Test func jitterStaysWithinItsBandAndNeverExceedsTheCap() {
+        var generator = SplitMix64(state: 42)
+        var seen = Set<Duration>()
+        for attempt in 1...40 {
+            let ceiling = backoff.ceiling(forAttempt: attempt)
+            let delay = backoff.delay(forAttempt: attempt, using: &generator)
+            #expect(delay <= ceiling)
+            #expect(delay >= ceiling / 2)
+            seen.insert(delay)
+        }
+        // Jitter actually varies the capped delays (attempts 7...40 share one ceiling).
+        #expect(seen.count > 20)
+    }
+
+    @Test func noJitterGivesTheCeiling() {
+        let exact = ReconnectBackoff(initialDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0)
+        var generator = SplitMix64(state: 1)
+        #expect(exact.delay(forAttempt: 3, using: &generator) == .milliseconds(400))
+    }
+}
