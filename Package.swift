@@ -5,6 +5,7 @@ import PackageDescription
 //   CMosquitto   system library: libmosquitto's C API, module map and shim header only
 //   MQTT         Swift MQTT v5 client over libmosquitto (network loop, reconnect, typed errors)
 //   MQTTTesting  test support: a real mosquitto broker on a free loopback port, test certificates
+//   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
 // Later issues add AccessCore (pure decision logic), AccessStore (GRDB), the access-gateway
 // daemon, the accessctl CLI and the simulators, each as its own target.
 let package = Package(
@@ -13,9 +14,11 @@ let package = Package(
     products: [
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "MQTTTesting", targets: ["MQTTTesting"]),
+        .executable(name: "mqtt-roundtrip", targets: ["mqtt-roundtrip"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -33,6 +36,14 @@ let package = Package(
         .target(
             name: "MQTTTesting",
             dependencies: ["MQTT"]
+        ),
+        .executableTarget(
+            name: "mqtt-roundtrip",
+            dependencies: [
+                "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "simulators/mqtt-roundtrip"
         ),
         .testTarget(
             name: "MQTTTests",

@@ -3,7 +3,7 @@ import MQTT
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real mosquitto broker for tests: its own config in a temporary folder, a free loopback
@@ -53,6 +53,7 @@ public final class MosquittoBroker: Sendable {
     public let configurationFile: URL
     public let logFile: URL
     private let process = Mutex<ChildProcess?>(nil)
+    private let watchdog = Mutex<ChildProcess?>(nil)
 
     private init(port: Int, tlsPort: Int?, directory: URL) {
         self.port = port
@@ -124,6 +125,7 @@ public final class MosquittoBroker: Sendable {
         let child = try ChildProcess(
             executable: executable, arguments: ["-c", configurationFile.path], outputFile: outputFile)
         process.withLock { $0 = child }
+        startWatchdog(brokerPID: child.processIdentifier)
         try? "\(child.processIdentifier)\n".write(
             to: directory.appendingPathComponent("mosquitto.pid"), atomically: true, encoding: .utf8)
         let deadline = ContinuousClock.now + .seconds(10)
@@ -131,7 +133,8 @@ public final class MosquittoBroker: Sendable {
             if !child.isRunning {
                 let output = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
                 throw StartFailure(
-                    description: "mosquitto exited at start (status \(child.terminationStatus ?? -1)): \(output) \(log())")
+                    description:
+                        "mosquitto exited at start (status \(child.terminationStatus ?? -1)): \(output) \(log())")
             }
             if LoopbackPort.accepts(port) && (tlsPort.map(LoopbackPort.accepts) ?? true) { return }
             usleep(10_000)
@@ -167,7 +170,22 @@ public final class MosquittoBroker: Sendable {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
+    /// If the test process dies without stopping the broker (a crash, a CI timeout), this
+    /// little shell loop notices within a second and kills the broker, so none is left behind.
+    private func startWatchdog(brokerPID: pid_t) {
+        let script =
+            "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(brokerPID) 2>/dev/null; do sleep 1; done; "
+            + "kill -9 \(brokerPID) 2>/dev/null"
+        let dog = try? ChildProcess(executable: "/bin/sh", arguments: ["-c", script])
+        watchdog.withLock { $0 = dog }
+    }
+
     private func signalAndWait(_ signal: Int32, escalateAfter seconds: Double?) {
+        let dog = watchdog.withLock { watchdog -> ChildProcess? in
+            defer { watchdog = nil }
+            return watchdog
+        }
+        dog?.terminate(SIGKILL)
         let child = process.withLock { process -> ChildProcess? in
             defer { process = nil }
             return process

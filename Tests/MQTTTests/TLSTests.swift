@@ -24,7 +24,8 @@ import Testing
         let pki = try TestCertificates.make()
         defer { pki.remove() }
         let (certificate, key) = serverCertificate(pki)
-        let listener = MosquittoBroker.TLSListener(caFile: pki.caCertificate, certificateFile: certificate, keyFile: key)
+        let listener = MosquittoBroker.TLSListener(
+            caFile: pki.caCertificate, certificateFile: certificate, keyFile: key)
         try await withMosquittoBroker(.init(tls: listener)) { broker in try await body(broker, pki) }
     }
 
@@ -77,7 +78,8 @@ import Testing
         try await Self.withTLSBroker { broker, pki in
             #expect(throws: MQTTError.self) {
                 try MQTTClient(
-                    configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-none", caFile: "/nonexistent/ca.crt"))
+                    configuration: Self.tlsConfiguration(
+                        broker, pki, clientID: "tls-none", caFile: "/nonexistent/ca.crt"))
             }
         }
     }

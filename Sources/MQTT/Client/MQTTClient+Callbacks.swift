@@ -79,7 +79,8 @@ extension MQTTClient {
                 apply(core.machine.connackAccepted(), core: &core)
             } else {
                 var generator = SystemRandomNumberGenerator()
-                let error = MQTTError.connectionRefused(reasonCode: reasonCode, reason: MQTTError.reasonText(reasonCode))
+                let error = MQTTError.connectionRefused(
+                    reasonCode: reasonCode, reason: MQTTError.reasonText(reasonCode))
                 apply(core.machine.connectionFailed(error, at: .now, using: &generator), core: &core)
             }
         }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages the project builds and tests against (Debian 12).
+# Swift itself and the Swift packages come from the machine's toolchain and package copies.
+set -euo pipefail
+
+packages=(
+  mosquitto          # the real broker: embedded default for `scripts/run.sh`, started by the tests
+  mosquitto-clients  # mosquitto_pub/mosquitto_sub for operators poking at a site
+  libmosquitto-dev   # the MQTT client library behind Sources/CMosquitto
+  libsqlite3-dev     # SQLite for the reservation store and audit log
+  sqlite3            # the sqlite3 shell (operators, and the audit-tamper tests)
+  openssl            # test certificates for the TLS tests
+  pkg-config         # lets SwiftPM find libmosquitto
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

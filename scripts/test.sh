@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need, builds, runs every test against
+# real parts (a mosquitto per test on a free loopback port), and checks nothing was left running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+swift format lint --strict -r Sources Tests simulators Package.swift
+swift build --build-tests
+swift test --skip-build "$@"
+
+# Every test broker runs from a folder named mosquitto-test-*; none may outlive the suite.
+sleep 1.5  # a broker's watchdog needs up to a second to notice a crashed test process
+leftover=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && /mosquitto-test-/ && !/awk/' || true)
+if [ -n "$leftover" ]; then
+  echo "test brokers left running:" >&2
+  echo "$leftover" >&2
+  exit 1
+fi
