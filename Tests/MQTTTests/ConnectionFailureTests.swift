@@ -39,7 +39,8 @@ import Testing
         let client = try MQTTClient(configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Far below any TCP or DNS timeout; generous because parallel tests share two cores.
+        #expect(ContinuousClock.now - started < .seconds(20))
         guard case .library(_, _, let message, _) = error else {
             Issue.record("expected a libmosquitto error, got \(String(describing: error))")
             return
@@ -53,7 +54,7 @@ import Testing
             configuration: .init(host: "no-such-host.invalid", port: 1883, clientID: "nobody"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(20))
         #expect("\(error.map(String.init(describing:)) ?? "")".contains("no-such-host.invalid"))
     }
 

@@ -76,6 +76,18 @@ import Testing
         #expect(machine.nextStep(at: t0) == .exit)
     }
 
+    @Test func oneShotConnectRetriesOnceItWasConnected() {
+        var machine = machine(retry: false)
+        var generator = SplitMix64(state: 7)
+        _ = machine.start()
+        machine.connectIssued(at: t0)
+        _ = machine.connackAccepted()
+        #expect(
+            machine.connectionFailed(lost, at: t0, using: &generator)
+                == .announce(.disconnected(reason: lost, retryInMilliseconds: 1000)))
+        #expect(machine.nextStep(at: t0) == .sleep(until: t0 + .seconds(1)))
+    }
+
     @Test func shutdownDisconnectsALiveConnectionAndStopsABackoff() {
         var live = machine()
         var generator = SplitMix64(state: 7)

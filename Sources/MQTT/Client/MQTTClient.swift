@@ -80,7 +80,6 @@ public final class MQTTClient: Sendable {
         for await state in states {
             switch state {
             case .connected:
-                core.withLock { $0.machine.retry = true }
                 return
             case .disconnected(let reason, _):
                 await waitForLoopExit()

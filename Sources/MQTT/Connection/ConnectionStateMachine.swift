@@ -80,6 +80,8 @@ struct ConnectionStateMachine {
     mutating func connackAccepted() -> Action {
         guard case .connecting = state else { return .none }
         state = .connected
+        // One-shot applies to the first connection only: once up, losses are repaired.
+        retry = true
         return .restoreSessionAndAnnounce
     }
 
