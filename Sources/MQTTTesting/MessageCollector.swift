@@ -1,50 +1,67 @@
 import MQTT
 import Synchronization
 
-/// Drains a client's `messages` in the background so tests can wait for what arrived.
-public final class MessageCollector: Sendable {
+/// Drains an AsyncSequence in the background and keeps everything it yielded, so tests can wait
+/// for what arrived without owning the iteration.
+public final class StreamRecorder<Element: Sendable>: Sendable {
     private final class Storage: Sendable {
-        let messages = Mutex<[MQTTMessage]>([])
+        let elements = Mutex<[Element]>([])
     }
 
     private let storage = Storage()
     private let task: Task<Void, Never>
 
-    public init(_ client: MQTTClient) {
+    public init(_ stream: AsyncStream<Element>) {
         let storage = self.storage
-        let stream = client.messages
         task = Task {
-            for await message in stream {
-                storage.messages.withLock { $0.append(message) }
-            }
+            for await element in stream { storage.elements.withLock { $0.append(element) } }
         }
     }
 
     deinit { task.cancel() }
 
-    public var messages: [MQTTMessage] { storage.messages.withLock { $0 } }
+    /// Everything recorded so far, in arrival order.
+    public var recorded: [Element] { storage.elements.withLock { $0 } }
 
-    /// Waits until at least `count` messages arrived (or `timeout` passed) and returns them.
+    /// Waits until at least `count` elements arrived (or `timeout` passed) and returns them.
     @discardableResult
-    public func waitFor(count: Int, timeout: Duration = .seconds(5)) async -> [MQTTMessage] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let snapshot = messages
-            if snapshot.count >= count { return snapshot }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return messages
+    public func waitFor(count: Int, timeout: Duration = .seconds(5)) async -> [Element] {
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { recorded.count >= count }
+        return recorded
     }
+
+    /// Waits for the first element matching `predicate`.
+    public func first(timeout: Duration = .seconds(5), where predicate: (Element) -> Bool) async -> Element? {
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { recorded.contains(where: predicate) }
+        return recorded.first(where: predicate)
+    }
+}
+
+/// Records a client's inbound messages.
+public typealias MessageCollector = StreamRecorder<MQTTMessage>
+
+extension StreamRecorder where Element == MQTTMessage {
+    public convenience init(_ client: MQTTClient) {
+        self.init(client.messages)
+    }
+
+    public var messages: [MQTTMessage] { recorded }
 
     /// Waits for the first message on `topic`.
     public func first(on topic: String, timeout: Duration = .seconds(5)) async -> MQTTMessage? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let match = messages.first(where: { $0.topic == topic }) { return match }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return messages.first(where: { $0.topic == topic })
+        await first(timeout: timeout) { $0.topic == topic }
     }
+}
+
+/// Records every connection state a client announces.
+public typealias StateRecorder = StreamRecorder<MQTTConnectionState>
+
+extension StreamRecorder where Element == MQTTConnectionState {
+    public convenience init(_ client: MQTTClient) {
+        self.init(client.connectionStates())
+    }
+
+    public var seen: [MQTTConnectionState] { recorded }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -224,3 +224,16 @@ extension MosquittoBroker {
             connectTimeout: .seconds(5), acknowledgementTimeout: .seconds(5))
     }
 }
+
+extension MosquittoBroker {
+    /// A client of this broker, already connected (one attempt; throws the reason).
+    public func connectedClient(
+        _ clientID: String, configure: (inout MQTTClient.Configuration) -> Void = { _ in }
+    ) async throws -> MQTTClient {
+        var configuration = clientConfiguration(clientID: clientID)
+        configure(&configuration)
+        let client = try MQTTClient(configuration: configuration)
+        try await client.connect()
+        return client
+    }
+}

@@ -8,10 +8,8 @@ import Testing
     @Test(arguments: MQTTQoS.allCases)
     func publishSubscribeRoundTrip(qos: MQTTQoS) async throws {
         try await withMosquittoBroker { broker in
-            let subscriber = try MQTTClient(configuration: broker.clientConfiguration(clientID: "sub"))
-            let publisher = try MQTTClient(configuration: broker.clientConfiguration(clientID: "pub"))
-            try await subscriber.connect()
-            try await publisher.connect()
+            let subscriber = try await broker.connectedClient("sub")
+            let publisher = try await broker.connectedClient("pub")
             let inbox = MessageCollector(subscriber)
             try await subscriber.subscribe("site/+/echo", qos: qos)
             for index in 0..<20 {
@@ -28,10 +26,8 @@ import Testing
 
     @Test func version5PropertiesSurviveARoundTrip() async throws {
         try await withMosquittoBroker { broker in
-            let subscriber = try MQTTClient(configuration: broker.clientConfiguration(clientID: "sub"))
-            let publisher = try MQTTClient(configuration: broker.clientConfiguration(clientID: "pub"))
-            try await subscriber.connect()
-            try await publisher.connect()
+            let subscriber = try await broker.connectedClient("sub")
+            let publisher = try await broker.connectedClient("pub")
             let inbox = MessageCollector(subscriber)
             try await subscriber.subscribe("locks/l-1/request")
             let properties = MQTTPublishProperties(
@@ -57,8 +53,7 @@ import Testing
 
     @Test func retainedMessageWithExpiryIsGoneAfterItExpires() async throws {
         try await withMosquittoBroker { broker in
-            let publisher = try MQTTClient(configuration: broker.clientConfiguration(clientID: "pub"))
-            try await publisher.connect()
+            let publisher = try await broker.connectedClient("pub")
             try await publisher.publishAcknowledged(
                 MQTTMessage(
                     topic: "status/short", payload: "expiring", retain: true,
@@ -67,16 +62,14 @@ import Testing
                 MQTTMessage(topic: "status/long", payload: "staying", retain: true))
 
             // A subscriber arriving at once still gets it: the test can tell "gone" from "never".
-            let early = try MQTTClient(configuration: broker.clientConfiguration(clientID: "early"))
-            try await early.connect()
+            let early = try await broker.connectedClient("early")
             let earlyInbox = MessageCollector(early)
             try await early.subscribe("status/#")
             #expect(await earlyInbox.waitFor(count: 2).count == 2)
             await early.shutdown()
 
             try await Task.sleep(for: .seconds(3))
-            let late = try MQTTClient(configuration: broker.clientConfiguration(clientID: "late"))
-            try await late.connect()
+            let late = try await broker.connectedClient("late")
             let lateInbox = MessageCollector(late)
             try await late.subscribe("status/#")
             #expect(await lateInbox.first(on: "status/long", timeout: .seconds(2))?.retain == true)
@@ -89,10 +82,9 @@ import Testing
 
     @Test func sharedSubscriptionSplitsTheLoadAndDeliversEachMessageOnce() async throws {
         try await withMosquittoBroker { broker in
-            let first = try MQTTClient(configuration: broker.clientConfiguration(clientID: "gw-a"))
-            let second = try MQTTClient(configuration: broker.clientConfiguration(clientID: "gw-b"))
-            let publisher = try MQTTClient(configuration: broker.clientConfiguration(clientID: "lock"))
-            for client in [first, second, publisher] { try await client.connect() }
+            let first = try await broker.connectedClient("gw-a")
+            let second = try await broker.connectedClient("gw-b")
+            let publisher = try await broker.connectedClient("lock")
             let firstInbox = MessageCollector(first)
             let secondInbox = MessageCollector(second)
             try await first.subscribe("$share/gateways/access/s/locks/+/request")
@@ -153,8 +145,7 @@ import Testing
 
     @Test func heldMessageWhoseExpiryRunsOutIsDroppedNotSentLate() async throws {
         try await withMosquittoBroker { broker in
-            let client = try MQTTClient(configuration: broker.clientConfiguration(clientID: "commands"))
-            try await client.connect()
+            let client = try await broker.connectedClient("commands")
             let inbox = MessageCollector(client)
             try await client.subscribe("cmd/#")
             broker.kill()

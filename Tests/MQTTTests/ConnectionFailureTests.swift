@@ -7,8 +7,7 @@ import Testing
 @Suite struct ConnectionFailureTests {
     @Test func reconnectsAfterTheBrokerRestartsAndSubscriptionsWorkAgain() async throws {
         try await withMosquittoBroker { broker in
-            let subscriber = try MQTTClient(configuration: broker.clientConfiguration(clientID: "sub"))
-            try await subscriber.connect()
+            let subscriber = try await broker.connectedClient("sub")
             let inbox = MessageCollector(subscriber)
             try await subscriber.subscribe("doors/+/event")
             let states = StateRecorder(subscriber)
@@ -19,8 +18,7 @@ import Testing
             #expect(await eventually(timeout: .seconds(10)) { subscriber.isConnected })
 
             // No call from the test: the subscription came back with the connection.
-            let publisher = try MQTTClient(configuration: broker.clientConfiguration(clientID: "pub"))
-            try await publisher.connect()
+            let publisher = try await broker.connectedClient("pub")
             let arrived = await eventually(timeout: .seconds(5)) {
                 try? await publisher.publishAcknowledged(MQTTMessage(topic: "doors/d-1/event", payload: "open"))
                 return inbox.messages.contains { $0.payloadString == "open" }
@@ -94,8 +92,7 @@ import Testing
             let before = networkThreads()
             var clients: [MQTTClient] = []
             for index in 0..<4 {
-                let client = try MQTTClient(configuration: broker.clientConfiguration(clientID: "leak\(index)"))
-                try await client.connect()
+                let client = try await broker.connectedClient("leak\(index)")
                 clients.append(client)
             }
             #expect(networkThreads() == before + 4)

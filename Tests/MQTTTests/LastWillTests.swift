@@ -12,8 +12,7 @@ import Testing
 @Suite struct LastWillTests {
     @Test func willIsPublishedWhenTheConnectionDropsWithoutDisconnect() async throws {
         try await withMosquittoBroker { broker in
-            let observer = try MQTTClient(configuration: broker.clientConfiguration(clientID: "observer"))
-            try await observer.connect()
+            let observer = try await broker.connectedClient("observer")
             let inbox = MessageCollector(observer)
             try await observer.subscribe("access/s1/locks/+/status")
 
@@ -42,8 +41,7 @@ import Testing
 
     @Test func cleanShutdownDoesNotPublishTheWill() async throws {
         try await withMosquittoBroker { broker in
-            let observer = try MQTTClient(configuration: broker.clientConfiguration(clientID: "observer"))
-            try await observer.connect()
+            let observer = try await broker.connectedClient("observer")
             let inbox = MessageCollector(observer)
             try await observer.subscribe("will/#")
             var configuration = broker.clientConfiguration(clientID: "polite")
@@ -52,8 +50,7 @@ import Testing
             try await polite.connect()
             await polite.shutdown()
             // Control: the observer still receives what is published, so silence means no will.
-            let control = try MQTTClient(configuration: broker.clientConfiguration(clientID: "control"))
-            try await control.connect()
+            let control = try await broker.connectedClient("control")
             try await control.publishAcknowledged(MQTTMessage(topic: "will/control", payload: "here"))
             #expect(await inbox.first(on: "will/control") != nil)
             #expect(!inbox.messages.contains { $0.topic == "will/polite" })
