@@ -11,6 +11,7 @@ packages=(
   sqlite3            # the sqlite3 shell (operators, and the audit-tamper tests)
   openssl            # test certificates for the TLS tests
   pkg-config         # lets SwiftPM find libmosquitto
+  python3            # independent reference implementations in the interop tests
 )
 
 missing=()
