@@ -1,0 +1,62 @@
+/// One audit record (contract, "Audit record"): every access request that gets a decision yields
+/// exactly one, committed before the decision or any command is published. No PIN and no whole
+/// token is ever in it.
+public struct AuditRecord: Sendable, Hashable {
+    public var seq: Int64
+    public var timestampMs: Int64
+    public var gatewayID: String
+    public var lockID: String
+    public var requestID: String?
+    public var credentialType: String?
+    public var reservationID: String?
+    public var holder: String?
+    public var jti: String?
+    public var granted: Bool
+    public var reason: DecisionReason
+    public var commandID: String?
+    /// Operator unlocks only.
+    public var operatorName: String?
+    public var note: String?
+
+    public init(
+        seq: Int64 = 0, timestampMs: Int64, gatewayID: String, lockID: String, requestID: String? = nil,
+        credentialType: String? = nil, reservationID: String? = nil, holder: String? = nil, jti: String? = nil,
+        granted: Bool, reason: DecisionReason, commandID: String? = nil, operatorName: String? = nil,
+        note: String? = nil
+    ) {
+        self.seq = seq
+        self.timestampMs = timestampMs
+        self.gatewayID = gatewayID
+        self.lockID = lockID
+        self.requestID = requestID
+        self.credentialType = credentialType
+        self.reservationID = reservationID
+        self.holder = holder
+        self.jti = jti
+        self.granted = granted
+        self.reason = reason
+        self.commandID = commandID
+        self.operatorName = operatorName
+        self.note = note
+    }
+
+    /// `canonical(record)`: the record as a JCS object, absent fields omitted.
+    public var canonical: String {
+        CanonicalJSON.object([
+            ("seq", .integer(seq)),
+            ("ts", .integer(timestampMs)),
+            ("gatewayId", .string(gatewayID)),
+            ("lockId", .string(lockID)),
+            ("requestId", requestID.map(JSONValue.string)),
+            ("credentialType", credentialType.map(JSONValue.string)),
+            ("reservationId", reservationID.map(JSONValue.string)),
+            ("holder", holder.map(JSONValue.string)),
+            ("jti", jti.map(JSONValue.string)),
+            ("granted", .bool(granted)),
+            ("reason", .string(reason.rawValue)),
+            ("commandId", commandID.map(JSONValue.string)),
+            ("operator", operatorName.map(JSONValue.string)),
+            ("note", note.map(JSONValue.string)),
+        ])
+    }
+}

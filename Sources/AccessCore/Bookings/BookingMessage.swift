@@ -1,0 +1,22 @@
+/// A message of the booking backend (contract, "Bookings"), validated whole.
+public enum BookingMessage: Sendable, Hashable {
+    /// A new or changed reservation; applied only if its version is higher than the stored one.
+    case upsert(Reservation)
+    /// Cancels a reservation at this version (kept as a tombstone when the id is unknown).
+    case cancel(reservationID: String, version: Int64)
+    /// Revokes a token by its `jti`.
+    case revoke(jti: String)
+
+    public static let maximumPayloadBytes = 64 * 1024
+}
+
+/// Why a booking message was rejected whole.
+public struct BookingMessageError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var problem: String
+
+    public init(_ problem: String) {
+        self.problem = problem
+    }
+
+    public var description: String { problem }
+}

@@ -1,0 +1,15 @@
+/// What a person presented at the door.
+public enum Credential: Sendable, Hashable {
+    /// A booking token: a JWS compact JWT, at most 4096 bytes.
+    case token(String)
+    /// A keypad PIN: 4 to 12 ASCII digits.
+    case pin(String)
+
+    /// The wire name of the credential type, as in the request and the audit record.
+    public var typeName: String {
+        switch self {
+        case .token: "token"
+        case .pin: "pin"
+        }
+    }
+}
