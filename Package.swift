@@ -5,10 +5,15 @@ import PackageDescription
 //   CMosquitto   system library: libmosquitto's C API, module map and shim header only
 //   MQTT         Swift MQTT v5 client over libmosquitto (network loop, reconnect, typed errors)
 //   MQTTTesting  test support: a real mosquitto broker on a free loopback port, test certificates
-//   AccessCore   pure access logic (in progress, issue 3): identifiers, device keys, PINs, command MACs
+//   AccessCore   pure access logic: domain types, request/booking parsing, token rules, decision rules,
+//                lockout and rate limit, PINs, device keys, command MACs, audit records and chain
+//   AccessStore  GRDB/SQLite store: inventory, reservations, booking sync and import, audit log with
+//                group commit, and the AccessEngine that runs a request through the rules to a command
+//   AccessTesting test support: temporary stores, a test site with keys, token minting
+//   accessctl    operator CLI (issue 6; `reservations import` so far)
+//   store-bench  (Benchmarks/) store lookup cost at 10k/1M reservations and bulk import throughput
 //   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
-// Later issues add AccessCore (pure decision logic), AccessStore (GRDB), the access-gateway
-// daemon, the accessctl CLI and the simulators, each as its own target.
+// Later issues add the access-gateway daemon and the simulators, each as its own target.
 let package = Package(
     name: "access-gateway",
     platforms: [.macOS(.v15)],
@@ -21,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,6 +46,38 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "AccessStore",
+            dependencies: [
+                "AccessCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "AccessTesting",
+            dependencies: [
+                "AccessCore", "AccessStore", "MQTTTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "accessctl",
+            dependencies: [
+                "AccessCore", "AccessStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: [
+                "AccessCore", "AccessStore", "AccessTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/store-bench"
+        ),
+        .target(
             name: "MQTTTesting",
             dependencies: ["MQTT"]
         ),
@@ -57,7 +95,15 @@ let package = Package(
         ),
         .testTarget(
             name: "AccessCoreTests",
-            dependencies: ["AccessCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["AccessCore", "AccessTesting", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "AccessStoreTests",
+            dependencies: [
+                "AccessCore", "AccessStore", "AccessTesting", "MQTTTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -28,11 +28,14 @@ public enum AuditChain {
         case sequenceGap(expected: Int64, found: Int64)
         /// The stored hash does not match the record's contents (an edited or reordered record).
         case hashMismatch(seq: Int64)
+        /// The chain ends before the head that was published for it (records cut off the end).
+        case truncated(lastSeq: Int64, publishedSeq: Int64)
 
         public var description: String {
             switch self {
             case .sequenceGap(let expected, let found): "record \(found) where \(expected) was expected"
             case .hashMismatch(let seq): "record \(seq) does not match its hash"
+            case .truncated(let last, let published): "the chain ends at \(last) but \(published) was published"
             }
         }
     }

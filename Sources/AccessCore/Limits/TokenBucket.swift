@@ -3,12 +3,15 @@
 public struct TokenBucket: Sendable, Hashable {
     public let capacity: Double
     public let ratePerS: Double
+    /// The rate as configured, before clamping; tells a reload whether the bucket must change.
+    public let configuredRatePerS: Double
     private var tokens: Double
     private var updatedMs: Int64?
 
     public init(ratePerS: Double) {
         self.capacity = max(1, ratePerS)
         self.ratePerS = max(0, ratePerS)
+        self.configuredRatePerS = ratePerS
         self.tokens = self.capacity
     }
 

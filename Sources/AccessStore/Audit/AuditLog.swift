@@ -1,0 +1,160 @@
+import AccessCore
+import Dispatch
+import GRDB
+import Synchronization
+
+/// The hash-chained audit log with group commit.
+///
+/// `append` returns only after the record is committed. Records that arrive while a commit is in
+/// progress wait and go together in the next transaction, so under load many records share one
+/// WAL sync instead of paying one each. Sequence numbers and hashes are assigned by the single
+/// writer, in commit order, so the chain has no gaps even when a commit fails.
+public final class AuditLog: Sendable {
+    /// A pending record and what else must commit with it.
+    struct Entry: Sendable {
+        var record: AuditRecord
+        /// A single-use reservation this grant spends, in the same transaction.
+        var spends: String?
+        /// The token that opened the door, kept in `used_tokens`.
+        var usedJTI: String?
+        var continuation: CheckedContinuation<CommittedAuditRecord, any Error>
+    }
+
+    struct State: Sendable {
+        var pending: [Entry] = []
+        var writerScheduled = false
+        var head: AuditHead
+    }
+
+    /// The newest committed record: what the gateway publishes as its audit head.
+    public struct AuditHead: Sendable, Hashable {
+        public var seq: Int64
+        public var hash: String
+        public var timestampMs: Int64
+    }
+
+    public static let maximumBatch = 1024
+
+    private let pool: DatabasePool
+    private let state: Mutex<State>
+    private let writerQueue = DispatchQueue(label: "audit-writer", qos: .userInitiated)
+    private let statistics = Mutex(Statistics())
+
+    public struct Statistics: Sendable, Hashable {
+        public var records: Int = 0
+        public var transactions: Int = 0
+        public var failedTransactions: Int = 0
+        public var largestBatch: Int = 0
+    }
+
+    public init(store: AccessStore) throws {
+        pool = store.pool
+        state = Mutex(State(head: try Self.loadHead(pool)))
+    }
+
+    public var head: AuditHead { state.withLock { $0.head } }
+    public var statisticsSnapshot: Statistics { statistics.withLock { $0 } }
+
+    /// Commits `record` (its `seq` is assigned here) and returns it with its hash.
+    public func append(
+        _ record: AuditRecord, spending reservationID: String? = nil, usedJTI: String? = nil
+    ) async throws -> CommittedAuditRecord {
+        try await withCheckedThrowingContinuation { continuation in
+            let scheduleWriter = state.withLock { state in
+                state.pending.append(
+                    Entry(record: record, spends: reservationID, usedJTI: usedJTI, continuation: continuation))
+                defer { state.writerScheduled = true }
+                return !state.writerScheduled
+            }
+            if scheduleWriter { writerQueue.async { self.drain() } }
+        }
+    }
+
+    /// Runs on the writer queue until nothing is pending.
+    private func drain() {
+        while true {
+            let (batch, head) = state.withLock { state -> ([Entry], AuditHead) in
+                if state.pending.isEmpty {
+                    state.writerScheduled = false
+                    return ([], state.head)
+                }
+                let count = min(state.pending.count, Self.maximumBatch)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                return (batch, state.head)
+            }
+            guard !batch.isEmpty else { return }
+            commit(batch, after: head)
+        }
+    }
+
+    private func commit(_ batch: [Entry], after head: AuditHead) {
+        var committed: [CommittedAuditRecord] = []
+        committed.reserveCapacity(batch.count)
+        var previousHash = head.hash
+        var seq = head.seq
+        for entry in batch {
+            seq += 1
+            var record = entry.record
+            record.seq = seq
+            let hash = AuditChain.hash(previous: previousHash, canonical: record.canonical)
+            committed.append(CommittedAuditRecord(record: record, hash: hash))
+            previousHash = hash
+        }
+        do {
+            try pool.write { db in
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO audit_log (seq, ts, gateway_id, lock_id, request_id, credential_type,
+                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                for (entry, item) in zip(batch, committed) {
+                    let r = item.record
+                    try insert.execute(arguments: [
+                        r.seq, r.timestampMs, r.gatewayID, r.lockID, r.requestID, r.credentialType, r.reservationID,
+                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash,
+                    ])
+                    if let reservationID = entry.spends {
+                        try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")
+                            .execute(arguments: [reservationID])
+                    }
+                    if let jti = entry.usedJTI, let reservationID = r.reservationID {
+                        try db.cachedStatement(
+                            sql: """
+                                INSERT OR IGNORE INTO used_tokens (jti, reservation_id, first_used_ms, audit_seq)
+                                VALUES (?, ?, ?, ?)
+                                """
+                        ).execute(arguments: [jti, reservationID, r.timestampMs, r.seq])
+                    }
+                }
+            }
+        } catch {
+            statistics.withLock { $0.failedTransactions += 1 }
+            // The chain in memory may now be ahead of the file: read the head back before going on.
+            let reloaded = try? Self.loadHead(pool)
+            state.withLock { state in if let reloaded { state.head = reloaded } }
+            for entry in batch { entry.continuation.resume(throwing: error) }
+            return
+        }
+        if let last = committed.last {
+            state.withLock { state in
+                state.head = AuditHead(seq: last.seq, hash: last.hash, timestampMs: last.record.timestampMs)
+            }
+        }
+        statistics.withLock { statistics in
+            statistics.records += batch.count
+            statistics.transactions += 1
+            statistics.largestBatch = max(statistics.largestBatch, batch.count)
+        }
+        for (entry, item) in zip(batch, committed) { entry.continuation.resume(returning: item) }
+    }
+
+    static func loadHead(_ pool: DatabasePool) throws -> AuditHead {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash, ts FROM audit_log ORDER BY seq DESC LIMIT 1")
+            else { return AuditHead(seq: 0, hash: AuditChain.genesisHash, timestampMs: 0) }
+            return AuditHead(seq: row[0], hash: row[1], timestampMs: row[2])
+        }
+    }
+}

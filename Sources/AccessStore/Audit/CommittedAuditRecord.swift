@@ -1,0 +1,9 @@
+import AccessCore
+
+/// An audit record as committed: its place in the chain and its hash.
+public struct CommittedAuditRecord: Sendable, Hashable {
+    public var record: AuditRecord
+    public var hash: String
+
+    public var seq: Int64 { record.seq }
+}

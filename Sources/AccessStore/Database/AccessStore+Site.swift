@@ -1,0 +1,48 @@
+import AccessCore
+import GRDB
+
+extension AccessStore {
+    /// Replaces the stored inventory with `site` in one transaction (reservations are untouched).
+    public func saveSite(_ site: Site) throws {
+        try bindSite(site.id)
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM space_poles; DELETE FROM locks; DELETE FROM spaces; DELETE FROM poles;")
+            for pole in site.poles.values.sorted(by: { $0.id < $1.id }) {
+                try db.execute(sql: "INSERT INTO poles (id) VALUES (?)", arguments: [pole.id])
+            }
+            for space in site.spaces.values.sorted(by: { $0.id < $1.id }) {
+                try db.execute(sql: "INSERT INTO spaces (id) VALUES (?)", arguments: [space.id])
+                for (position, poleID) in space.poleIDs.enumerated() {
+                    try db.execute(
+                        sql: "INSERT INTO space_poles (space_id, pole_id, position) VALUES (?, ?, ?)",
+                        arguments: [space.id, poleID, position])
+                }
+            }
+            for lock in site.locks.values.sorted(by: { $0.id < $1.id }) {
+                try db.execute(
+                    sql: "INSERT INTO locks (id, space_id) VALUES (?, ?)", arguments: [lock.id, lock.spaceID])
+            }
+        }
+    }
+
+    /// The stored inventory, or nil when none was saved.
+    public func loadSite() throws -> Site? {
+        try pool.read { db in
+            guard let siteID = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'site_id'")
+            else { return nil }
+            let poles = try String.fetchAll(db, sql: "SELECT id FROM poles ORDER BY id").map(Pole.init(id:))
+            var links: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT space_id, pole_id FROM space_poles ORDER BY space_id, position")
+            {
+                links[row[0], default: []].append(row[1])
+            }
+            let spaces = try String.fetchAll(db, sql: "SELECT id FROM spaces ORDER BY id").map {
+                Space(id: $0, poleIDs: links[$0] ?? [])
+            }
+            let locks = try Row.fetchAll(db, sql: "SELECT id, space_id FROM locks ORDER BY id").map {
+                Lock(id: $0[0], spaceID: $0[1])
+            }
+            return try Site(id: siteID, spaces: spaces, locks: locks, poles: poles)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import AccessCore
+import Foundation
+import GRDB
+
+/// The gateway's SQLite store (WAL): the site inventory, reservations and their tombstones,
+/// revoked and used `jti`s, device state, and the hash-chained audit log.
+///
+/// Reads used per request go through prepared (cached) statements on indexed columns, so their
+/// cost does not grow with the number of reservations.
+public final class AccessStore: Sendable {
+    public let pool: DatabasePool
+    public let configuration: StoreConfiguration
+    let pinIndex: PINIndex
+
+    /// Opens (creating if needed) and migrates the store. When the PIN settings changed since the
+    /// digests were made, they are rebuilt before the store is used.
+    public init(configuration: StoreConfiguration, pinIndex: PINIndex) throws {
+        self.configuration = configuration
+        self.pinIndex = pinIndex
+        var database = Configuration()
+        database.busyMode = .timeout(configuration.busyTimeoutS)
+        database.maximumReaderCount = max(1, configuration.maximumReaders)
+        database.label = "access-store"
+        let synchronous = configuration.synchronous.rawValue
+        database.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        pool = try DatabasePool(path: configuration.path, configuration: database)
+        try StoreMigrations.migrator.migrate(pool)
+        try rebuildPINIndexIfNeeded()
+    }
+
+    /// The site id the store was first used for; a store is never shared between sites.
+    public func bindSite(_ siteID: String) throws {
+        try pool.write { db in
+            let stored = try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'site_id'")
+            if let stored, stored != siteID { throw StoreError.siteMismatch(stored: stored, configured: siteID) }
+            if stored == nil {
+                try db.execute(sql: "INSERT INTO store_meta (key, value) VALUES ('site_id', ?)", arguments: [siteID])
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check`: the empty list when the file is sound.
+    public func integrityProblems() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+        }
+    }
+
+    private func rebuildPINIndexIfNeeded() throws {
+        let fingerprint = pinIndex.fingerprint
+        let stored = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'pin_index'")
+        }
+        guard stored != fingerprint else { return }
+        let pinIndex = self.pinIndex
+        try pool.write { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, space_id, start_ms, end_ms FROM reservations")
+            var updates: [(String, [UInt8])] = []
+            while let row = try rows.next() {
+                let reservation = Reservation(
+                    id: row[0], spaceID: row[1], holder: "", startMs: row[2], endMs: row[3])
+                updates.append((reservation.id, pinIndex.digest(of: reservation)))
+            }
+            let update = try db.cachedStatement(sql: "UPDATE reservations SET pin_digest = ? WHERE id = ?")
+            for (id, digest) in updates {
+                try update.execute(arguments: [Data(digest), id])
+            }
+            try db.execute(
+                sql: "INSERT INTO store_meta (key, value) VALUES ('pin_index', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [fingerprint])
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// How the store opens its SQLite file.
+public struct StoreConfiguration: Sendable, Hashable {
+    /// SQLite's `synchronous` level in WAL mode. `full` syncs the WAL on every commit, so a
+    /// committed grant survives a power cut; `normal` survives a crash of the process only.
+    public enum Synchronous: String, Sendable, Hashable, CaseIterable {
+        case normal = "NORMAL"
+        case full = "FULL"
+    }
+
+    public var path: String
+    public var synchronous: Synchronous
+    /// How long a writer waits for another process's lock (an operator's CLI) before failing.
+    public var busyTimeoutS: Double
+    /// Concurrent read connections for per-request lookups.
+    public var maximumReaders: Int
+
+    public init(path: String, synchronous: Synchronous = .full, busyTimeoutS: Double = 5, maximumReaders: Int = 4) {
+        self.path = path
+        self.synchronous = synchronous
+        self.busyTimeoutS = busyTimeoutS
+        self.maximumReaders = maximumReaders
+    }
+}

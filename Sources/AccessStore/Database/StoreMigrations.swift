@@ -1,0 +1,102 @@
+import GRDB
+
+/// The schema, as numbered migrations. A migration that has shipped is never edited; changes
+/// come as new migrations.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-inventory-reservations-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+
+                    CREATE TABLE spaces (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE locks (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    CREATE TABLE poles (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE space_poles (
+                        space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                        pole_id TEXT NOT NULL REFERENCES poles(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (space_id, pole_id)
+                    ) WITHOUT ROWID;
+
+                    -- Reservations are never deleted by sync: a cancel is a status and a version.
+                    CREATE TABLE reservations (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        space_id TEXT NOT NULL,
+                        holder TEXT NOT NULL,
+                        start_ms INTEGER NOT NULL,
+                        end_ms INTEGER NOT NULL CHECK (end_ms > start_ms),
+                        status TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+                        version INTEGER NOT NULL CHECK (version >= 0),
+                        grace_before_s INTEGER NOT NULL DEFAULT 0 CHECK (grace_before_s >= 0),
+                        grace_after_s INTEGER NOT NULL DEFAULT 0 CHECK (grace_after_s >= 0),
+                        single_use INTEGER NOT NULL DEFAULT 0 CHECK (single_use IN (0, 1)),
+                        spent INTEGER NOT NULL DEFAULT 0 CHECK (spent IN (0, 1)),
+                        pin_digest BLOB NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX reservations_by_space_pin ON reservations (space_id, pin_digest);
+                    CREATE INDEX reservations_by_holder ON reservations (holder);
+                    CREATE INDEX reservations_by_space_start ON reservations (space_id, start_ms);
+
+                    -- A cancel that arrived before any upsert of its id, kept at its version.
+                    CREATE TABLE reservation_tombstones (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        version INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE revoked_tokens (
+                        jti TEXT PRIMARY KEY NOT NULL,
+                        revoked_at_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- Tokens that opened a door (for support and for auditing single use).
+                    CREATE TABLE used_tokens (
+                        jti TEXT PRIMARY KEY NOT NULL,
+                        reservation_id TEXT NOT NULL,
+                        first_used_ms INTEGER NOT NULL,
+                        audit_seq INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE device_state (
+                        kind TEXT NOT NULL CHECK (kind IN ('lock', 'pole')),
+                        id TEXT NOT NULL,
+                        online INTEGER,
+                        battery INTEGER,
+                        firmware TEXT,
+                        rssi INTEGER,
+                        door_state TEXT,
+                        lock_state TEXT,
+                        last_seen_ms INTEGER,
+                        detail TEXT,
+                        PRIMARY KEY (kind, id)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),
+                        ts INTEGER NOT NULL,
+                        gateway_id TEXT NOT NULL,
+                        lock_id TEXT NOT NULL,
+                        request_id TEXT,
+                        credential_type TEXT,
+                        reservation_id TEXT,
+                        holder TEXT,
+                        jti TEXT,
+                        granted INTEGER NOT NULL CHECK (granted IN (0, 1)),
+                        reason TEXT NOT NULL,
+                        command_id TEXT,
+                        operator TEXT,
+                        note TEXT,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_by_lock_ts ON audit_log (lock_id, ts);
+                    CREATE INDEX audit_by_reservation ON audit_log (reservation_id) WHERE reservation_id IS NOT NULL;
+                    CREATE INDEX audit_by_holder ON audit_log (holder) WHERE holder IS NOT NULL;
+                    """)
+        }
+        return migrator
+    }
+}
