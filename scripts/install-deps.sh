@@ -12,6 +12,7 @@ packages=(
   openssl            # test certificates for the TLS tests
   pkg-config         # lets SwiftPM find libmosquitto
   python3            # independent reference implementations in the interop tests
+  python3-venv       # the interop tests' own Python environment (below)
 )
 
 missing=()
@@ -25,4 +26,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PyJWT with `cryptography`, from PyPI, in the project's own virtual environment: the interop
+# tests mint tokens with it as an independent booking backend would.
+cd "$(dirname "$0")/.."
+venv=.venv-interop
+if ! "$venv/bin/python" -c "import jwt, cryptography" 2>/dev/null; then
+  echo "creating $venv with pyjwt and cryptography"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "pyjwt[crypto]>=2.8" "cryptography>=42"
 fi
