@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-swift format lint --strict -r Sources Tests simulators Package.swift
+swift format lint --strict -r Sources Tests simulators Benchmarks Package.swift
 swift build --build-tests
 swift test --skip-build "$@"
 

@@ -2,12 +2,12 @@ import AccessCore
 import AccessStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A store in a fresh temporary directory, with its audit log and an engine for a test site;

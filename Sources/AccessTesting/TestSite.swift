@@ -3,9 +3,9 @@ import AccessStore
 import Crypto
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A small site with fixed keys, for tests and benchmarks: spaces `room-1`…, each with one lock
@@ -31,7 +31,8 @@ public struct TestSite: @unchecked Sendable {
             poles.append(Pole(id: "pole-\(index)"))
         }
         // The ids above follow the identifier rule, so this cannot fail.
-        site = (try? Site(id: id, spaces: spaceList, locks: locks, poles: poles))
+        site =
+            (try? Site(id: id, spaces: spaceList, locks: locks, poles: poles))
             ?? { preconditionFailure("test site ids are valid") }()
         siteKey = SymmetricKey(data: Self.siteKeyBytes)
         pinKey = SymmetricKey(data: Self.pinKeyBytes)
@@ -62,7 +63,8 @@ public struct TestSite: @unchecked Sendable {
     {
         minter.token(
             holder: reservation.holder, reservationID: reservation.id, spaceID: reservation.spaceID,
-            notBeforeS: notBeforeS ?? reservation.windowStartMs / 1000, expiresS: expiresS ?? reservation.windowEndMs / 1000,
+            notBeforeS: notBeforeS ?? reservation.windowStartMs / 1000,
+            expiresS: expiresS ?? reservation.windowEndMs / 1000,
             jti: jti)
     }
 

@@ -2,9 +2,9 @@ import AccessCore
 import Crypto
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Mints booking tokens with an issuer's private key, including deliberately broken ones for
@@ -30,7 +30,8 @@ public struct TokenMinter: @unchecked Sendable {
         holder: String, reservationID: String, spaceID: String, notBeforeS: Int64, expiresS: Int64,
         jti: String
     ) -> String {
-        sign(header: .object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]),
+        sign(
+            header: .object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]),
             claims: claims(
                 holder: holder, reservationID: reservationID, spaceID: spaceID, notBeforeS: notBeforeS,
                 expiresS: expiresS, jti: jti))

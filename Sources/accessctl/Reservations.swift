@@ -3,7 +3,7 @@ import AccessStore
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Reservations: ParsableCommand {

@@ -60,7 +60,10 @@ import Testing
                 facts: TokenFacts(reservation: with(reservation) { $0.status = .cancelled }), expected: .cancelled),
             TokenCase(
                 name: "single use, already spent", nowMs: startMs,
-                facts: TokenFacts(reservation: with(reservation) { $0.singleUse = true; $0.spent = true }),
+                facts: TokenFacts(
+                    reservation: with(reservation) {
+                        $0.singleUse = true; $0.spent = true
+                    }),
                 expected: .alreadyUsed),
             TokenCase(
                 name: "single use, not yet spent", nowMs: startMs,
@@ -143,7 +146,11 @@ import Testing
             pinOf: reservation, expected: .cancelled),
         PINCase(
             name: "spent single use", nowMs: startMs,
-            reservations: [with(reservation) { $0.singleUse = true; $0.spent = true }], pinOf: reservation,
+            reservations: [
+                with(reservation) {
+                    $0.singleUse = true; $0.spent = true
+                }
+            ], pinOf: reservation,
             expected: .alreadyUsed),
         PINCase(
             name: "PIN of a neighbouring reservation is its own, not this one's", nowMs: startMs,
@@ -174,16 +181,20 @@ import Testing
     /// A PIN shared by several reservations takes the first outcome in the contract's list.
     @Test func aPINMatchingSeveralReservationsTakesTheFirstOutcomeInTheList() {
         let pins = TestSite().pins
-        let pin = pins.pin(spaceID: "room-1", reservationID: "b-77", startUnixS: Self.startMs / 1000, endUnixS: Self.endMs / 1000)
+        let pin = pins.pin(
+            spaceID: "room-1", reservationID: "b-77", startUnixS: Self.startMs / 1000, endUnixS: Self.endMs / 1000)
         // The same id, start and end give the same PIN: a cancelled copy and a live one.
         let live = Self.reservation
         let cancelled = with(live) { $0.status = .cancelled }
-        let spent = with(live) { $0.singleUse = true; $0.spent = true }
+        let spent = with(live) {
+            $0.singleUse = true; $0.spent = true
+        }
         let order: [([Reservation], DecisionReason)] = [
             ([cancelled, live], .granted), ([spent, live], .granted), ([cancelled, spent], .alreadyUsed),
         ]
         for (candidates, expected) in order {
-            let outcome = AccessRules.evaluatePIN(pin, lock: Self.lock, candidates: candidates, pins: pins, nowMs: Self.startMs)
+            let outcome = AccessRules.evaluatePIN(
+                pin, lock: Self.lock, candidates: candidates, pins: pins, nowMs: Self.startMs)
             #expect(outcome.reason == expected)
         }
     }

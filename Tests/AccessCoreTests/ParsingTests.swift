@@ -4,11 +4,15 @@ import Testing
 @Suite struct ParsingTests {
     @Test func aValidRequestParses() throws {
         let token = try AccessRequest.parse(
-            Array(#"{"requestId":"r-0001","credential":{"type":"token","value":"a.b.c"},"ts":1763740800000,"x":1}"#.utf8)
+            Array(
+                #"{"requestId":"r-0001","credential":{"type":"token","value":"a.b.c"},"ts":1763740800000,"x":1}"#.utf8)
         ).get()
-        #expect(token == AccessRequest(requestID: "r-0001", credential: .token("a.b.c"), timestampMs: 1_763_740_800_000))
-        let pin = try AccessRequest.parse(Array(#"{"requestId":"r-2","credential":{"type":"pin","value":"0492"}}"#.utf8))
-            .get()
+        #expect(
+            token == AccessRequest(requestID: "r-0001", credential: .token("a.b.c"), timestampMs: 1_763_740_800_000))
+        let pin = try AccessRequest.parse(
+            Array(#"{"requestId":"r-2","credential":{"type":"pin","value":"0492"}}"#.utf8)
+        )
+        .get()
         #expect(pin.credential == .pin("0492"))
     }
 
@@ -37,13 +41,15 @@ import Testing
     }
 
     @Test func oversizedInvalidUTF8AndOverlongTokensAreMalformed() {
-        let huge = #"{"requestId":"r-1","credential":{"type":"pin","value":"1234"},"pad":""#
+        let huge =
+            #"{"requestId":"r-1","credential":{"type":"pin","value":"1234"},"pad":""#
             + String(repeating: "x", count: 8200) + #""}"#
         #expect(throws: MalformedRequest.self) { try AccessRequest.parse(Array(huge.utf8)).get() }
         var invalid = Array(#"{"requestId":"r-1","credential":{"type":"pin","value":"1234"}}"#.utf8)
         invalid.insert(0xFF, at: 5)
         #expect(throws: MalformedRequest.self) { try AccessRequest.parse(invalid).get() }
-        let longToken = #"{"requestId":"r-1","credential":{"type":"token","value":""#
+        let longToken =
+            #"{"requestId":"r-1","credential":{"type":"token","value":""#
             + String(repeating: "a", count: 4097) + #""}}"#
         #expect(throws: MalformedRequest.self) { try AccessRequest.parse(Array(longToken.utf8)).get() }
     }
@@ -60,8 +66,11 @@ import Testing
                     Reservation(
                         id: "b-77", spaceID: "room-3", holder: "u-123", startMs: 1_795_276_800_000,
                         endMs: 1_795_284_000_000, status: .confirmed, version: 3)))
-        #expect(try BookingMessage.parse(Array(#"{"op":"cancel","id":"b-77","version":4}"#.utf8)).get() == .cancel(reservationID: "b-77", version: 4))
-        #expect(try BookingMessage.parse(Array(#"{"op":"revoke","jti":"t-5512"}"#.utf8)).get() == .revoke(jti: "t-5512"))
+        #expect(
+            try BookingMessage.parse(Array(#"{"op":"cancel","id":"b-77","version":4}"#.utf8)).get()
+                == .cancel(reservationID: "b-77", version: 4))
+        #expect(
+            try BookingMessage.parse(Array(#"{"op":"revoke","jti":"t-5512"}"#.utf8)).get() == .revoke(jti: "t-5512"))
     }
 
     @Test(arguments: [

@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func algNoneIsRejected() {
-        let token = TokenMinter.encode(.object([("alg", .string("none")), ("kid", .string("kid-1"))])) + "."
+        let token =
+            TokenMinter.encode(.object([("alg", .string("none")), ("kid", .string("kid-1"))])) + "."
             + TokenMinter.encode(claims) + "."
         #expect(rejection(token) == .notCompactJWS)
         let withJunkSignature = String(token.dropLast()) + ".AAAA"

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AccessCore
 import AccessStore
 import AccessTesting
 import Crypto
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Every reason of the contract through the engine, with a real SQLite store: payload bytes in,
 /// decision, audit record and signed command out.
@@ -39,8 +40,12 @@ import Testing
         let canonical = CommandMAC.lockCanonical(
             siteID: "site-1", lockID: "lock-1", commandID: command.commandID, action: "unlock", unlockForS: 5,
             issuedAt: command.issuedAtMs, notAfter: command.notAfterMs)
-        #expect(CommandMAC.verify(mac: command.mac, canonical: canonical, key: store.testSite.deviceKeys.lockKey(lockID: "lock-1")))
-        #expect(!CommandMAC.verify(mac: command.mac, canonical: canonical, key: store.testSite.deviceKeys.lockKey(lockID: "lock-2")))
+        #expect(
+            CommandMAC.verify(
+                mac: command.mac, canonical: canonical, key: store.testSite.deviceKeys.lockKey(lockID: "lock-1")))
+        #expect(
+            !CommandMAC.verify(
+                mac: command.mac, canonical: canonical, key: store.testSite.deviceKeys.lockKey(lockID: "lock-2")))
         #expect(command.messageExpiryS(nowMs: Self.startMs + 10) == 5)
         let audit = try #require(decided.audit)
         #expect(audit.seq == 1 && audit.record.granted && audit.record.jti == "t-1" && audit.record.holder == "u-123")
@@ -72,9 +77,15 @@ import Testing
         policy.maxRequestsPerS = 1000  // the rows come faster than a lock may ask
         let store = try TemporaryStore(testSite: TestSite(policy: policy))
         let site = store.testSite
-        let cancelled = with(Self.booking) { $0.id = "b-cancelled"; $0.version = 1 }
-        let singleUse = with(Self.booking) { $0.id = "b-once"; $0.singleUse = true }
-        let otherSpace = with(Self.booking) { $0.id = "b-room2"; $0.spaceID = "room-2" }
+        let cancelled = with(Self.booking) {
+            $0.id = "b-cancelled"; $0.version = 1
+        }
+        let singleUse = with(Self.booking) {
+            $0.id = "b-once"; $0.singleUse = true
+        }
+        let otherSpace = with(Self.booking) {
+            $0.id = "b-room2"; $0.spaceID = "room-2"
+        }
         try store.insert([Self.booking, cancelled, singleUse, otherSpace])
         _ = try store.store.apply(.cancel(reservationID: "b-cancelled", version: 2), nowMs: 0)
         _ = try store.store.apply(.cancel(reservationID: "b-ghost", version: 1), nowMs: 0)
@@ -89,8 +100,19 @@ import Testing
         }
         let cases: [(String, String, Int64, DecisionReason)] = [
             ("alg none", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1LTEyMyJ9.", Self.startMs, .invalidCredential),
-            ("HS256 with the public key", t.hs256WithPublicKey(claims: t.claims(holder: "u-123", reservationID: "b-77", spaceID: "room-1", notBeforeS: nbf, expiresS: exp, jti: "t-x")), Self.startMs, .invalidCredential),
-            ("unknown kid", TokenMinter(kid: "kid-9", issuer: t.issuer, privateKey: t.privateKey).token(holder: "u-123", reservationID: "b-77", spaceID: "room-1", notBeforeS: nbf, expiresS: exp, jti: "t-x"), Self.startMs, .invalidCredential),
+            (
+                "HS256 with the public key",
+                t.hs256WithPublicKey(
+                    claims: t.claims(
+                        holder: "u-123", reservationID: "b-77", spaceID: "room-1", notBeforeS: nbf, expiresS: exp,
+                        jti: "t-x")), Self.startMs, .invalidCredential
+            ),
+            (
+                "unknown kid",
+                TokenMinter(kid: "kid-9", issuer: t.issuer, privateKey: t.privateKey).token(
+                    holder: "u-123", reservationID: "b-77", spaceID: "room-1", notBeforeS: nbf, expiresS: exp,
+                    jti: "t-x"), Self.startMs, .invalidCredential
+            ),
             ("revoked", mint(jti: "t-revoked"), Self.startMs, .revoked),
             ("not yet valid (nbf)", mint(), nbf * 1000 - 61_000, .notYetValid),
             ("expired (exp)", mint(), exp * 1000 + 61_000, .expired),
@@ -103,10 +125,14 @@ import Testing
             ("before the window", mint(), Self.startMs - 600_001, .notYetValid),
             ("after the window", mint(), Self.endMs + 300_001, .expired),
             ("single use, first", mint("u-123", "b-once", jti: "t-once-1"), Self.startMs, .granted),
-            ("single use, again with another token", mint("u-123", "b-once", jti: "t-once-2"), Self.startMs, .alreadyUsed),
+            (
+                "single use, again with another token", mint("u-123", "b-once", jti: "t-once-2"), Self.startMs,
+                .alreadyUsed
+            ),
         ]
         for (name, token, now, expected) in cases {
-            let decided = await decide(store, credential: .token(token), requestID: "r-\(expected.rawValue)", nowMs: now)
+            let decided = await decide(
+                store, credential: .token(token), requestID: "r-\(expected.rawValue)", nowMs: now)
             #expect(decided?.decision.reason == expected, "\(name)")
             #expect(decided?.audit?.record.reason == expected, "\(name) audited")
             #expect((decided?.command != nil) == (expected == .granted), "\(name) command")
@@ -116,10 +142,18 @@ import Testing
     @Test func everyPINReasonIncludingTheLockoutSequence() async throws {
         let store = try TemporaryStore()
         let site = store.testSite
-        let later = with(Self.booking) { $0.id = "b-later"; $0.startMs += 86_400_000; $0.endMs += 86_400_000 }
-        let earlier = with(Self.booking) { $0.id = "b-earlier"; $0.startMs -= 86_400_000; $0.endMs -= 86_400_000 }
-        let neighbour = with(Self.booking) { $0.id = "b-neighbour"; $0.spaceID = "room-2" }
-        let gone = with(Self.booking) { $0.id = "b-gone"; $0.status = .cancelled }
+        let later = with(Self.booking) {
+            $0.id = "b-later"; $0.startMs += 86_400_000; $0.endMs += 86_400_000
+        }
+        let earlier = with(Self.booking) {
+            $0.id = "b-earlier"; $0.startMs -= 86_400_000; $0.endMs -= 86_400_000
+        }
+        let neighbour = with(Self.booking) {
+            $0.id = "b-neighbour"; $0.spaceID = "room-2"
+        }
+        let gone = with(Self.booking) {
+            $0.id = "b-gone"; $0.status = .cancelled
+        }
         try store.insert([Self.booking, later, earlier, neighbour, gone])
         let now = Self.startMs
         #expect(await decide(store, credential: .pin(site.pin(of: later)), nowMs: now)?.decision.reason == .notYetValid)
@@ -142,9 +176,13 @@ import Testing
         let token = site.token(for: Self.booking, jti: "t-during-lockout")
         #expect(await decide(store, credential: .token(token), nowMs: now + 2000)?.decision.reason == .granted)
         // The neighbour's PIN works at its own lock.
-        #expect(await decide(store, lockID: "lock-2", credential: .pin(wrong), nowMs: now + 2000)?.decision.reason == .granted)
+        #expect(
+            await decide(store, lockID: "lock-2", credential: .pin(wrong), nowMs: now + 2000)?.decision.reason
+                == .granted)
         // After the lockout the right PIN opens.
-        #expect(await decide(store, credential: .pin(site.pin(of: Self.booking)), nowMs: now + 61_005)?.decision.reason == .granted)
+        #expect(
+            await decide(store, credential: .pin(site.pin(of: Self.booking)), nowMs: now + 61_005)?.decision.reason
+                == .granted)
     }
 
     @Test func unknownLockRateLimitMalformedAndDroppedIds() async throws {
@@ -165,7 +203,8 @@ import Testing
         // Ten requests fill the bucket (it started with one spent above); the rest are refused before parsing.
         var reasons: [DecisionReason] = []
         for index in 0..<12 {
-            let result = await store.engine.handle(lockID: "lock-1", payload: Array("junk".utf8), nowMs: Self.startMs + 1)
+            let result = await store.engine.handle(
+                lockID: "lock-1", payload: Array("junk".utf8), nowMs: Self.startMs + 1)
             if case .decided(let decided) = result { reasons.append(decided.decision.reason) }
             _ = index
         }

@@ -13,7 +13,8 @@ import Testing
                 group.addTask {
                     let record = AuditRecord(
                         timestampMs: 1_000 + Int64(index), gatewayID: "gw-1", lockID: "lock-\(index % 3 + 1)",
-                        requestID: "r-\(index)", credentialType: index % 2 == 0 ? "pin" : "token", granted: index % 5 == 0,
+                        requestID: "r-\(index)", credentialType: index % 2 == 0 ? "pin" : "token",
+                        granted: index % 5 == 0,
                         reason: index % 5 == 0 ? .granted : .invalidCredential,
                         note: index == 7 ? "operator note with \"quotes\", a tab\t, ünïcode and \u{1}" : nil)
                     _ = try await store.auditLog.append(record)

@@ -6,7 +6,7 @@ import MQTTTesting
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// NDJSON bulk import, in process and through the real `accessctl` binary, including a process
@@ -18,15 +18,16 @@ import Glibc
             #"{"op":"upsert","reservation":{"id":"b-\#(index)","spaceId":"room-\#(index % 3 + 1)","holder":"u-\#(index % 97)","start":"2026-11-21T\#(hour / 10)\#(hour % 10):00:00Z","end":"2026-11-21T\#(hour / 10)\#(hour % 10):45:00+00:00","status":"confirmed","version":\#(version),"graceBeforeMin":10}}"#
     }
 
-    static let mixed = [
-        upsertLine(1), upsertLine(2),
-        #"{"op":"upsert","reservation":{"id":"b-3","spaceId":"room-1"}}"#,
-        "", upsertLine(1),
-        "not json at all",
-        #"{"op":"cancel","id":"b-2","version":2}"#,
-        #"{"op":"revoke","jti":"t-1"}"#,
-        #"{"op":"upsert","reservation":{"id":"b-4","spaceId":"room-1","holder":"u","start":"2026-11-21T10:00:00Z","end":"2026-11-21T09:00:00Z","status":"confirmed","version":1}}"#,
-    ].joined(separator: "\r\n") + "\n"
+    static let mixed =
+        [
+            upsertLine(1), upsertLine(2),
+            #"{"op":"upsert","reservation":{"id":"b-3","spaceId":"room-1"}}"#,
+            "", upsertLine(1),
+            "not json at all",
+            #"{"op":"cancel","id":"b-2","version":2}"#,
+            #"{"op":"revoke","jti":"t-1"}"#,
+            #"{"op":"upsert","reservation":{"id":"b-4","spaceId":"room-1","holder":"u","start":"2026-11-21T10:00:00Z","end":"2026-11-21T09:00:00Z","status":"confirmed","version":1}}"#,
+        ].joined(separator: "\r\n") + "\n"
 
     @Test func badLinesAreReportedWithTheirNumberAndTheRestApplies() throws {
         let store = try TemporaryStore()
@@ -61,7 +62,9 @@ import Glibc
         let file = store.directory + "/bookings.ndjson"
         try writeFile(file, Self.mixed)
         let key = try keyFile(in: store.directory)
-        let arguments = ["reservations", "import", "--database", store.path, "--site-id", "site-1", "--pin-key-file", key]
+        let arguments = [
+            "reservations", "import", "--database", store.path, "--site-id", "site-1", "--pin-key-file", key,
+        ]
         let result = try ExternalTool.capture(accessctl, arguments + [file])
         #expect(result.status == 1)
         #expect(result.standardError.contains("bookings.ndjson:3: upsert: holder missing"))
@@ -73,7 +76,8 @@ import Glibc
         let missing = try ExternalTool.capture(accessctl, arguments + [store.directory + "/nope.ndjson"])
         #expect(missing.status != 0 && missing.standardError.contains("nope.ndjson"))
         let badSite = try ExternalTool.capture(
-            accessctl, ["reservations", "import", "--database", store.path, "--site-id", "a/b", "--pin-key-file", key, file])
+            accessctl,
+            ["reservations", "import", "--database", store.path, "--site-id", "a/b", "--pin-key-file", key, file])
         #expect(badSite.status != 0 && badSite.standardError.contains("--site-id"))
         chmod(key, 0o644)
         let openKey = try ExternalTool.capture(accessctl, arguments + [file])

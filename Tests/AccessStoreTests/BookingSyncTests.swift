@@ -13,10 +13,14 @@ import Testing
         let store = try TemporaryStore()
         #expect(try store.store.apply(.upsert(Self.booking), nowMs: 0) == .applied)
         #expect(try store.store.apply(.upsert(Self.booking), nowMs: 0) == .ignoredAsOlder)
-        let older = with(Self.booking) { $0.version = 2; $0.holder = "u-old" }
+        let older = with(Self.booking) {
+            $0.version = 2; $0.holder = "u-old"
+        }
         #expect(try store.store.apply(.upsert(older), nowMs: 0) == .ignoredAsOlder)
         #expect(try store.store.reservation(id: "b-1") == Self.booking)
-        let newer = with(Self.booking) { $0.version = 4; $0.holder = "u-new" }
+        let newer = with(Self.booking) {
+            $0.version = 4; $0.holder = "u-new"
+        }
         #expect(try store.store.apply(.upsert(newer), nowMs: 0) == .applied)
         #expect(try store.store.reservation(id: "b-1")?.holder == "u-new")
     }
@@ -58,10 +62,13 @@ import Testing
         try store.insert([once])
         let pin = store.testSite.pin(of: once)
         let payload = TestSite.requestPayload(requestID: "r-1", credential: .pin(pin))
-        guard case .decided(let first) = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: Self.start)
+        guard
+            case .decided(let first) = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: Self.start)
         else { Issue.record("no decision"); return }
         #expect(first.decision.reason == .granted)
-        let moved = with(once) { $0.version = 4; $0.startMs += 86_400_000; $0.endMs += 86_400_000 }
+        let moved = with(once) {
+            $0.version = 4; $0.startMs += 86_400_000; $0.endMs += 86_400_000
+        }
         #expect(try store.store.apply(.upsert(moved), nowMs: 0) == .applied)
         #expect(try store.store.reservation(id: "b-1")?.spent == true)
         // A new engine (a restarted gateway) reads the spent flag from the file.
@@ -78,10 +85,13 @@ import Testing
         let store = try TemporaryStore()
         try store.insert([Self.booking])
         let oldPIN = store.testSite.pin(of: Self.booking)
-        let moved = with(Self.booking) { $0.version = 4; $0.endMs += 1000 }
+        let moved = with(Self.booking) {
+            $0.version = 4; $0.endMs += 1000
+        }
         try store.insert([moved])
         #expect(try store.store.pinCandidates(spaceID: "room-1", pin: oldPIN).isEmpty)
-        #expect(try store.store.pinCandidates(spaceID: "room-1", pin: store.testSite.pin(of: moved)).map(\.id) == ["b-1"])
+        #expect(
+            try store.store.pinCandidates(spaceID: "room-1", pin: store.testSite.pin(of: moved)).map(\.id) == ["b-1"])
 
         var sixDigits = AccessPolicy()
         sixDigits.pinDigits = 6

@@ -61,7 +61,8 @@ import Testing
             let credential: Credential
             var expected: ReferenceModel.Outcome
             if random.next(in: 0...1) == 0 {
-                let rid = [target.id, "b-ghost-\(random.next(in: 0...4))", "b-none"][random.next(in: 0...5) / 4 == 0 ? 0 : random.next(in: 1...2)]
+                let rid = [target.id, "b-ghost-\(random.next(in: 0...4))", "b-none"][
+                    random.next(in: 0...5) / 4 == 0 ? 0 : random.next(in: 1...2)]
                 let holder = random.next(in: 0...4) == 0 ? "u-\(random.next(in: 1...5))" : target.holder
                 let space = [target.spaceID, lockSpace, "room-\(random.next(in: 1...3))"][random.next(in: 0...2)]
                 let nbf = (target.windowStartMs + Int64(random.next(in: -7_200_000...3_600_000))) / 1000
@@ -78,7 +79,8 @@ import Testing
             } else {
                 let pin =
                     random.next(in: 0...3) == 0
-                    ? String(format8: random.next(in: 0...99_999_999)) : site.pin(of: reservations[random.next(in: 0...(reservations.count - 1))])
+                    ? String(format8: random.next(in: 0...99_999_999))
+                    : site.pin(of: reservations[random.next(in: 0...(reservations.count - 1))])
                 credential = .pin(pin)
                 expected = model.decidePIN(pin, lockSpace: lockSpace, nowMs: now)
             }

@@ -45,7 +45,9 @@ import Testing
         ]
         for (index, (credential, reason)) in expected.enumerated() {
             let payload = TestSite.requestPayload(requestID: "r-\(index)", credential: credential)
-            guard case .decided(let decided) = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: Self.start)
+            guard
+                case .decided(let decided) = await store.engine.handle(
+                    lockID: "lock-1", payload: payload, nowMs: Self.start)
             else { Issue.record("no decision"); continue }
             #expect(decided.decision.reason == reason, "credential \(index)")
         }

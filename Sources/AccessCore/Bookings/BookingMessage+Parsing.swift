@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 extension BookingMessage {
@@ -77,7 +77,9 @@ extension BookingMessage {
                 .failure(BookingMessageError("upsert: \(problem)"))
             }
             for (name, value) in [("id", id), ("spaceId", spaceId), ("holder", holder)] {
-                guard let value, Identifier.isValid(value) else { return reject("\(name) missing or not an identifier") }
+                guard let value, Identifier.isValid(value) else {
+                    return reject("\(name) missing or not an identifier")
+                }
             }
             guard let id, let spaceId, let holder else { return reject("id, spaceId or holder missing") }
             guard let version, version >= 0 else { return reject("version missing or negative") }

@@ -14,7 +14,8 @@ public enum RFC3339 {
             }
             return value
         }
-        guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+        guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
@@ -52,7 +53,8 @@ public enum RFC3339 {
         }
         guard index == b.count else { return nil }
         // A leap second is taken as the last instant of its minute's 59th second.
-        let seconds = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60
+        let seconds =
+            daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60
             + min(second, 59) - offsetS
         return seconds * 1000 + (second == 60 ? 999 : milliseconds)
     }

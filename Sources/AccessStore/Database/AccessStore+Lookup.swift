@@ -6,8 +6,9 @@ extension AccessStore {
     /// What the rules need to know about a verified token: one snapshot, three primary-key reads.
     public func tokenFacts(jti: String, reservationID: String) throws -> TokenFacts {
         try pool.read { db in
-            let revoked = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM revoked_tokens WHERE jti = ?"), arguments: [jti]) != nil
+            let revoked =
+                try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT 1 FROM revoked_tokens WHERE jti = ?"), arguments: [jti]) != nil
             let reservation = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT \(Reservation.selectColumns) FROM reservations WHERE id = ?"),
                 arguments: [reservationID]

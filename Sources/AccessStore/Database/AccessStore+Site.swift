@@ -32,7 +32,8 @@ extension AccessStore {
             else { return nil }
             let poles = try String.fetchAll(db, sql: "SELECT id FROM poles ORDER BY id").map(Pole.init(id:))
             var links: [String: [String]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT space_id, pole_id FROM space_poles ORDER BY space_id, position")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT space_id, pole_id FROM space_poles ORDER BY space_id, position")
             {
                 links[row[0], default: []].append(row[1])
             }

@@ -69,7 +69,8 @@ public final class AccessStore: Sendable {
                 try update.execute(arguments: [Data(digest), id])
             }
             try db.execute(
-                sql: "INSERT INTO store_meta (key, value) VALUES ('pin_index', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                sql:
+                    "INSERT INTO store_meta (key, value) VALUES ('pin_index', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [fingerprint])
         }
     }

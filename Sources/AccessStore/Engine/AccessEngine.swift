@@ -91,7 +91,9 @@ public final class AccessEngine: Sendable {
         }
         // A single-use reservation opens once, whatever credential presents it.
         var spends: String?
-        if evaluation.outcome.reason == .granted, let reservation = evaluation.outcome.reservation, reservation.singleUse {
+        if evaluation.outcome.reason == .granted, let reservation = evaluation.outcome.reservation,
+            reservation.singleUse
+        {
             if spentReservations.withLock({ $0.insert(reservation.id).inserted }) {
                 spends = reservation.id
             } else {
@@ -195,7 +197,8 @@ public final class AccessEngine: Sendable {
         if committed.record.granted, let lockKey, let commandID = committed.record.commandID {
             command = LockCommand(
                 siteID: configuration.site.id, lockID: audit.lockID, commandID: commandID, requestID: requestID,
-                unlockForS: configuration.policy.unlockForS, issuedAtMs: nowMs, ttlMs: configuration.policy.commandTTLMs,
+                unlockForS: configuration.policy.unlockForS, issuedAtMs: nowMs,
+                ttlMs: configuration.policy.commandTTLMs,
                 lockKey: lockKey)
         }
         let decision = Decision(

@@ -1,7 +1,7 @@
 import Crypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A 32-byte secret (`siteKey`, `pinKey`) in a file: 64 hex digits (a trailing newline is
