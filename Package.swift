@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Module map of the project (see docs/architecture.md):
@@ -9,11 +9,13 @@ import PackageDescription
 //                lockout and rate limit, PINs, device keys, command MACs, audit records and chain
 //   AccessStore  GRDB/SQLite store: inventory, reservations, booking sync and import, audit log with
 //                group commit, and the AccessEngine that runs a request through the rules to a command
+//   AccessGateway the daemon's services: configuration, MQTT pipeline, devices and alarms, HTTP, systemd
+//   access-gateway the daemon (one ServiceGroup)
 //   AccessTesting test support: temporary stores, a test site with keys, token minting
 //   accessctl    operator CLI (issue 6; `reservations import` so far)
 //   store-bench  (Benchmarks/) store lookup cost at 10k/1M reservations and bulk import throughput
 //   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
-// Later issues add the access-gateway daemon and the simulators, each as its own target.
+// Later issues add the simulators, each as its own target.
 let package = Package(
     name: "access-gateway",
     platforms: [.macOS(.v15)],
@@ -27,6 +29,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +58,27 @@ let package = Package(
                 "AccessCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "AccessGateway",
+            dependencies: [
+                "AccessCore", "AccessStore", "MQTT",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "access-gateway",
+            dependencies: [
+                "AccessGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
@@ -96,6 +124,13 @@ let package = Package(
         .testTarget(
             name: "AccessCoreTests",
             dependencies: ["AccessCore", "AccessTesting", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "AccessGatewayTests",
+            dependencies: [
+                "AccessCore", "AccessGateway", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "AccessStoreTests",

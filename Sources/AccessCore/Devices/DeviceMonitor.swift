@@ -1,0 +1,239 @@
+/// Device health and alarms as a pure state machine: reports, grants and clock ticks go in,
+/// alarms to raise and poles to light come out. Each alarm is raised once per episode (a door
+/// opened by force raises one `door_forced` until it closes), not once per message.
+public struct DeviceMonitor: Sendable {
+    public enum Action: Sendable, Hashable {
+        case raise(Alarm)
+        case light(poleID: String, level: Int, forS: Int)
+    }
+
+    struct LockHealth: Sendable {
+        var lastStatusMs: Int64
+        var online: Bool?
+        var battery: Int?
+        var doorOpenSinceMs: Int64?
+        var lastExecutedCommandMs: Int64?
+        var lockState: String?
+        var lastTamperMs: Int64?
+        var active: Set<Alarm.Kind> = []
+    }
+
+    struct PoleHealth: Sendable {
+        var lastSeenMs: Int64?
+        var online: Bool?
+        var illuminance: Double?
+        var status: String?
+        var active: Set<Alarm.Kind> = []
+        /// Recent telemetry, oldest first, bounded.
+        var history: [DeviceReport.PoleTelemetry] = []
+    }
+
+    public static let historyLimit = 60
+
+    public private(set) var site: Site
+    public var policy: AlarmPolicy
+    public var unlockForS: Int
+    private var locks: [String: LockHealth] = [:]
+    private var poles: [String: PoleHealth] = [:]
+    /// Overstay episodes already raised, by space, keyed by the reservation end they follow.
+    private var overstays: [String: Int64] = [:]
+
+    /// `startMs` is when the gateway began listening: a lock never heard from is offline
+    /// `offlineAfterS` after that.
+    public init(site: Site, policy: AlarmPolicy, unlockForS: Int, startMs: Int64) {
+        self.site = site
+        self.policy = policy
+        self.unlockForS = unlockForS
+        for lockID in site.locks.keys { locks[lockID] = LockHealth(lastStatusMs: startMs) }
+        for poleID in site.poles.keys { poles[poleID] = PoleHealth() }
+    }
+
+    /// A new inventory (reload): known devices keep their state.
+    public mutating func replaceSite(_ site: Site, nowMs: Int64) {
+        self.site = site
+        locks = locks.filter { site.locks[$0.key] != nil }
+        poles = poles.filter { site.poles[$0.key] != nil }
+        for lockID in site.locks.keys where locks[lockID] == nil { locks[lockID] = LockHealth(lastStatusMs: nowMs) }
+        for poleID in site.poles.keys where poles[poleID] == nil { poles[poleID] = PoleHealth() }
+    }
+
+    public var onlineLocks: Int { locks.values.filter { $0.online == true }.count }
+    public var onlinePoles: Int { poles.values.filter { $0.online == true || $0.lastSeenMs != nil }.count }
+
+    public func activeAlarms(lockID: String) -> Set<Alarm.Kind> { locks[lockID]?.active ?? [] }
+    public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active ?? [] }
+    public func latestTelemetry(poleID: String) -> [DeviceReport.PoleTelemetry] { poles[poleID]?.history ?? [] }
+
+    // MARK: Locks
+
+    public mutating func lockReport(_ report: DeviceReport, lockID: String, nowMs: Int64) -> [Action] {
+        guard var lock = locks[lockID], let spaceID = site.locks[lockID]?.spaceID else { return [] }
+        var actions: [Action] = []
+        func raise(_ kind: Alarm.Kind, _ detail: String) {
+            guard !lock.active.contains(kind) else { return }
+            lock.active.insert(kind)
+            actions.append(
+                .raise(Alarm(kind: kind, lockID: lockID, spaceID: spaceID, timestampMs: nowMs, detail: detail)))
+        }
+        switch report {
+        case .status(let online, let battery, _, _):
+            lock.lastStatusMs = nowMs
+            lock.online = online
+            if online {
+                lock.active.remove(.lockOffline)
+            } else {
+                raise(.lockOffline, "the lock reported offline (Last Will)")
+            }
+            if let battery {
+                lock.battery = battery
+                if battery < policy.lowBatteryPercent {
+                    raise(.lowBattery, "battery at \(battery) %")
+                } else if battery >= policy.lowBatteryPercent + 5 {
+                    lock.active.remove(.lowBattery)
+                }
+            }
+        case .commandResult(let commandID, let result):
+            if result == "executed" {
+                lock.lastExecutedCommandMs = nowMs
+            } else {
+                // One alarm per failed command: each command is its own episode.
+                actions.append(
+                    .raise(
+                        Alarm(
+                            kind: .commandFailed, lockID: lockID, spaceID: spaceID, timestampMs: nowMs,
+                            detail: "command \(commandID): \(result)")))
+            }
+        case .door(let open):
+            if open {
+                if lock.doorOpenSinceMs == nil { lock.doorOpenSinceMs = nowMs }
+                let windowMs = Int64(unlockForS + 10) * 1000
+                let unlockedRecently = lock.lastExecutedCommandMs.map { nowMs - $0 <= windowMs } ?? false
+                if !unlockedRecently { raise(.doorForced, "door opened without an executed unlock") }
+            } else {
+                lock.doorOpenSinceMs = nil
+                lock.active.remove(.doorForced)
+                lock.active.remove(.doorAjar)
+            }
+        case .lockState(let state):
+            lock.lockState = state
+            if state == "jammed" {
+                raise(.jammed, "the lock reports it is jammed")
+            } else {
+                lock.active.remove(.jammed)
+            }
+        case .lockAlarm(let alarm):
+            switch alarm {
+            case "tamper":
+                lock.lastTamperMs = nowMs
+                raise(.tamper, "the lock reports tampering")
+            case "jammed": raise(.jammed, "the lock reports it is jammed")
+            default: raise(.doorForced, "the lock reports the door was forced open")
+            }
+        case .telemetry:
+            break
+        }
+        locks[lockID] = lock
+        return actions
+    }
+
+    /// A PIN lockout began at this lock.
+    public func lockoutStarted(lockID: String, durationS: Int64, nowMs: Int64) -> [Action] {
+        [
+            .raise(
+                Alarm(
+                    kind: .bruteForce, lockID: lockID, spaceID: site.locks[lockID]?.spaceID, timestampMs: nowMs,
+                    detail: "wrong PINs: keypad locked for \(durationS) s"))
+        ]
+    }
+
+    /// A grant: light the entrance when it is dark at any of the space's poles.
+    public func granted(lockID: String, nowMs: Int64) -> [Action] {
+        guard let spaceID = site.locks[lockID]?.spaceID, let space = site.spaces[spaceID] else { return [] }
+        return space.poleIDs.compactMap { poleID in
+            guard let lux = poles[poleID]?.illuminance, lux < policy.darknessLux else { return nil }
+            return .light(poleID: poleID, level: policy.welcomeLevel, forS: policy.welcomeForS)
+        }
+    }
+
+    // MARK: Poles
+
+    public mutating func poleReport(_ report: DeviceReport, poleID: String, nowMs: Int64) -> [Action] {
+        guard var pole = poles[poleID] else { return [] }
+        var actions: [Action] = []
+        pole.lastSeenMs = nowMs
+        switch report {
+        case .status(let online, _, _, _):
+            pole.online = online
+        case .telemetry(let telemetry):
+            if let lux = telemetry.illuminance { pole.illuminance = lux }
+            pole.history.append(telemetry)
+            if pole.history.count > Self.historyLimit { pole.history.removeFirst(pole.history.count - Self.historyLimit) }
+            if let status = telemetry.status {
+                pole.status = status
+                if status == "ok" {
+                    pole.active.remove(.poleFault)
+                } else if !pole.active.contains(.poleFault) {
+                    pole.active.insert(.poleFault)
+                    actions.append(
+                        .raise(Alarm(kind: .poleFault, poleID: poleID, timestampMs: nowMs, detail: "status \(status)")))
+                }
+            }
+        default:
+            break
+        }
+        poles[poleID] = pole
+        return actions
+    }
+
+    /// Someone is at a pole of `spaceID`; the store says when the space's last reservation ended
+    /// and whether one is active now.
+    public mutating func presence(
+        spaceID: String, poleID: String, lastReservationEndMs: Int64?, reservationActive: Bool, nowMs: Int64
+    ) -> [Action] {
+        guard !reservationActive, let lastEnd = lastReservationEndMs,
+            nowMs - lastEnd > policy.overstayAfterS * 1000, overstays[spaceID] != lastEnd
+        else { return [] }
+        overstays[spaceID] = lastEnd
+        return [
+            .raise(
+                Alarm(
+                    kind: .overstay, poleID: poleID, spaceID: spaceID, timestampMs: nowMs,
+                    detail: "presence \((nowMs - lastEnd) / 60_000) min after the last reservation ended"))
+        ]
+    }
+
+    // MARK: Time
+
+    /// Alarms that come from time passing: offline locks, doors left open, tamper episodes ending.
+    public mutating func tick(nowMs: Int64) -> [Action] {
+        var actions: [Action] = []
+        for (lockID, var lock) in locks {
+            let spaceID = site.locks[lockID]?.spaceID
+            if nowMs - lock.lastStatusMs > policy.offlineAfterS * 1000, !lock.active.contains(.lockOffline) {
+                lock.active.insert(.lockOffline)
+                lock.online = false
+                actions.append(
+                    .raise(
+                        Alarm(
+                            kind: .lockOffline, lockID: lockID, spaceID: spaceID, timestampMs: nowMs,
+                            detail: "no status for \(policy.offlineAfterS) s")))
+            }
+            if let since = lock.doorOpenSinceMs, nowMs - since > policy.maxOpenS * 1000,
+                !lock.active.contains(.doorAjar)
+            {
+                lock.active.insert(.doorAjar)
+                actions.append(
+                    .raise(
+                        Alarm(
+                            kind: .doorAjar, lockID: lockID, spaceID: spaceID, timestampMs: nowMs,
+                            detail: "door open for more than \(policy.maxOpenS) s")))
+            }
+            if let tamper = lock.lastTamperMs, nowMs - tamper > policy.tamperQuietS * 1000 {
+                lock.active.remove(.tamper)
+                lock.lastTamperMs = nil
+            }
+            locks[lockID] = lock
+        }
+        return actions
+    }
+}

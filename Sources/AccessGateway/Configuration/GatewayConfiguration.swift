@@ -1,0 +1,35 @@
+import AccessCore
+import AccessStore
+
+/// Everything the daemon is configured with (see `config/access-gateway.yaml` for every key and
+/// its default). Secrets are never inline: the key files are read separately.
+public struct GatewayConfiguration: Sendable {
+    public struct Broker: Sendable, Hashable {
+        public var host = "127.0.0.1"
+        public var port = 1883
+        public var clientID: String
+        public var username: String?
+        public var passwordFile: String?
+        public var caFile: String?
+        public var certificateFile: String?
+        public var privateKeyFile: String?
+        public var keepAliveS = 30
+        /// When set, requests are taken through `$share/<group>/…` so several gateways share them.
+        public var sharedGroup: String?
+    }
+
+    public var gatewayID: String
+    public var site: Site
+    public var topicPrefix: String
+    public var issuers: [IssuerKey]
+    public var siteKeyFile: String
+    public var pinKeyFile: String
+    public var broker: Broker
+    public var databasePath: String
+    public var synchronous: StoreConfiguration.Synchronous
+    public var policy: AccessPolicy
+    public var alarms: AlarmPolicy
+    /// `host:port` of the health and metrics endpoint; nil turns it off.
+    public var httpListen: (host: String, port: Int)?
+    public var logLevel: String
+}

@@ -1,0 +1,99 @@
+import AccessCore
+import GRDB
+
+extension AccessStore {
+    /// The latest known state of a lock or pole, as operators see it.
+    public struct DeviceState: Sendable, Hashable {
+        public var kind: String
+        public var id: String
+        public var online: Bool?
+        public var battery: Int?
+        public var firmware: String?
+        public var rssi: Int?
+        public var doorState: String?
+        public var lockState: String?
+        public var lastSeenMs: Int64
+
+        public init(
+            kind: String, id: String, online: Bool? = nil, battery: Int? = nil, firmware: String? = nil,
+            rssi: Int? = nil, doorState: String? = nil, lockState: String? = nil, lastSeenMs: Int64
+        ) {
+            self.kind = kind
+            self.id = id
+            self.online = online
+            self.battery = battery
+            self.firmware = firmware
+            self.rssi = rssi
+            self.doorState = doorState
+            self.lockState = lockState
+            self.lastSeenMs = lastSeenMs
+        }
+    }
+
+    /// Merges a report into the stored state: fields that are nil keep their stored value.
+    public func recordDeviceState(_ state: DeviceState) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO device_state (kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(kind, id) DO UPDATE SET
+                        online = coalesce(excluded.online, online), battery = coalesce(excluded.battery, battery),
+                        firmware = coalesce(excluded.firmware, firmware), rssi = coalesce(excluded.rssi, rssi),
+                        door_state = coalesce(excluded.door_state, door_state),
+                        lock_state = coalesce(excluded.lock_state, lock_state), last_seen_ms = excluded.last_seen_ms
+                    """
+            ).execute(arguments: [
+                state.kind, state.id, state.online, state.battery, state.firmware, state.rssi, state.doorState,
+                state.lockState, state.lastSeenMs,
+            ])
+        }
+    }
+
+    public func deviceStates() throws -> [DeviceState] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms
+                    FROM device_state ORDER BY kind, id
+                    """
+            ).map {
+                DeviceState(
+                    kind: $0[0], id: $0[1], online: $0[2], battery: $0[3], firmware: $0[4], rssi: $0[5],
+                    doorState: $0[6], lockState: $0[7], lastSeenMs: $0[8])
+            }
+        }
+    }
+
+    /// For overstay: when the space's last confirmed reservation (with grace) ended at or before
+    /// `nowMs`, and whether one is active at `nowMs`.
+    public func spaceOccupancy(spaceID: String, nowMs: Int64) throws -> (lastEndMs: Int64?, active: Bool) {
+        try pool.read { db in
+            let lastEnd = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT max(end_ms + grace_after_s * 1000) FROM reservations
+                        WHERE space_id = ? AND status = 'confirmed' AND end_ms + grace_after_s * 1000 <= ?
+                        """), arguments: [spaceID, nowMs])
+            let active =
+                try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT 1 FROM reservations
+                            WHERE space_id = ? AND status = 'confirmed' AND start_ms <= ? + 604800000
+                              AND start_ms - grace_before_s * 1000 <= ? AND end_ms + grace_after_s * 1000 >= ?
+                            LIMIT 1
+                            """), arguments: [spaceID, nowMs, nowMs, nowMs]) != nil
+            return (lastEnd, active)
+        }
+    }
+
+    /// A write transaction that changes nothing: proves the file is writable right now.
+    public func checkWritable() throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            try db.execute(sql: "ROLLBACK")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import AccessGateway
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `access-gateway --config FILE`: the site's access gateway daemon.
+@main
+struct AccessGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "access-gateway",
+        abstract: "Decide door access for a site's locks over MQTT, audit every decision, watch locks and poles.",
+        discussion: """
+            Configuration is a YAML file (see config/access-gateway.yaml for every key and its default);
+            environment variables override it: ACCESS_GATEWAY_ and the key in upper case with _ for .
+            (broker.port -> ACCESS_GATEWAY_BROKER_PORT). SIGTERM/SIGINT stop gracefully; SIGHUP reloads
+            policy, issuers, inventory and keys. Exit status 78 means the configuration was refused.
+            """)
+
+    @Option(name: .long, help: "The YAML configuration file.")
+    var config: String
+
+    @Flag(help: "Check the configuration and key files, print a summary, and exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try await GatewayConfiguration.load(path: config, environment: environment)
+            _ = try AccessGatewayService.checkKeys(configuration)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("access-gateway: configuration refused: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        if checkConfig {
+            print(
+                "configuration ok: gateway \(configuration.gatewayID), site \(configuration.site.id), "
+                    + "\(configuration.site.locks.count) locks, \(configuration.site.poles.count) poles, "
+                    + "\(configuration.issuers.count) issuers")
+            return
+        }
+
+        let underJournal = environment["JOURNAL_STREAM"] != nil
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level, underJournal: underJournal) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "access-gateway")
+
+        let service = AccessGatewayService(
+            configurationPath: config, configuration: configuration, environment: environment, logger: logger,
+            metricsText: { registry.emitToBuffer() })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as ConfigurationError {
+            logger.critical("configuration refused", metadata: ["key": "\(error.key)", "reason": "\(error.reason)"])
+            throw ExitCode(78)
+        } catch {
+            logger.critical("gateway failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}

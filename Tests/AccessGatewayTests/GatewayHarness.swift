@@ -1,0 +1,148 @@
+import AccessCore
+import AccessGateway
+import AccessTesting
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+/// A real broker, a real `access-gateway` process with its own config, keys and SQLite file, and
+/// a device client subscribed to everything under the site root.
+final class GatewayHarness: @unchecked Sendable {
+    let broker: MosquittoBroker
+    let directory: String
+    let site = TestSite(spaces: 3)
+    let httpPort: Int
+    var gateway: ChildProcess?
+    let device: MQTTClient
+    let inbox: MessageCollector
+    let topics = SiteTopics(prefix: "access", siteID: "site-1")
+    var databasePath: String { directory + "/access.sqlite" }
+    var logFile: String { directory + "/gateway.log" }
+
+    /// Starts everything; `extraYAML` is appended to the generated configuration.
+    init(extraYAML: String = "", maxRequestsPerS: Double = 1000) async throws {
+        broker = try MosquittoBroker.start()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        httpPort = try LoopbackPort.free()
+        try Self.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
+        try Self.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
+        let publicKey = Base64URL.encode(Array(site.minter.privateKey.publicKey.rawRepresentation))
+        let yaml = """
+            gateway:
+              id: gw-1
+            site:
+              id: site-1
+              spaces: [room-1, room-2, room-3]
+              locks: [lock-1@room-1, lock-2@room-2, lock-3@room-3]
+              poles: [pole-1@room-1, pole-2@room-2, pole-3@room-3]
+            issuers:
+              - "kid-1 https://booking.example \(publicKey)"
+            keys:
+              siteKeyFile: \(directory)/site.key
+              pinKeyFile: \(directory)/pin.key
+            broker:
+              port: \(broker.port)
+            database:
+              path: \(directory)/access.sqlite
+            policy:
+              maxRequestsPerS: \(maxRequestsPerS)
+            http:
+              listen: 127.0.0.1:\(httpPort)
+            log:
+              level: debug
+            \(extraYAML)
+            """
+        try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
+        device = try await broker.connectedClient("device-\(UUID().uuidString.prefix(8))")
+        inbox = MessageCollector(device)
+        try await device.subscribe("access/site-1/#", qos: .atLeastOnce)
+    }
+
+    static func writeSecret(_ bytes: [UInt8], to path: String) throws {
+        try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+    }
+
+    var configPath: String { directory + "/gateway.yaml" }
+
+    static var executable: String {
+        get throws { try #require(PackagePaths.executable("access-gateway"), "build the package first") }
+    }
+
+    /// Starts the gateway and waits until it says it is online (retained status).
+    func startGateway(environment: [String: String] = [:]) async throws {
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        let process = try ChildProcess(
+            executable: try Self.executable, arguments: ["--config", configPath], environment: env,
+            outputFile: URL(fileURLWithPath: logFile))
+        gateway = process
+        let online = await inbox.first(timeout: .seconds(20)) {
+            $0.topic == self.topics.gatewayStatus(gatewayID: "gw-1") && $0.payloadString?.contains("\"online\":true") == true
+        }
+        if online == nil {
+            Issue.record("gateway did not come online; log:\n\(log())")
+            throw GatewayHarnessError.notOnline
+        }
+    }
+
+    func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Publishes a request and waits for its decision (by requestId, or the next one without).
+    func request(
+        lockID: String = "lock-1", requestID: String, credential: Credential, properties: MQTTPublishProperties = .init()
+    ) async throws -> [String: Any]? {
+        let payload = TestSite.requestPayload(requestID: requestID, credential: credential, ts: 0)
+        try await device.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/locks/\(lockID)/request", payload: payload, properties: properties))
+        let decision = await inbox.first(timeout: .seconds(5)) {
+            $0.topic == self.topics.decision(lockID: lockID) && $0.payloadString?.contains("\"\(requestID)\"") == true
+        }
+        return decision.flatMap { Self.json($0.payload) }
+    }
+
+    func publishBooking(_ line: String) async throws {
+        try await device.publishAcknowledged(MQTTMessage(topic: topics.bookings, payload: line))
+    }
+
+    func messages(on topic: String) -> [MQTTMessage] { inbox.messages.filter { $0.topic == topic } }
+
+    static func json(_ bytes: [UInt8]) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+    }
+
+    func http(_ path: String) throws -> (status: Int, body: String) {
+        let result = try ExternalTool.capture(
+            "curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "http://127.0.0.1:\(httpPort)\(path)"])
+        let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    func stop() {
+        gateway?.terminate(SIGTERM, grace: .seconds(10))
+    }
+
+    deinit {
+        gateway?.terminate(SIGKILL, grace: .seconds(2))
+        broker.tearDown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// An upsert line for a reservation.
+    static func upsert(_ r: Reservation) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let start = formatter.string(from: Date(timeIntervalSince1970: Double(r.startMs) / 1000))
+        let end = formatter.string(from: Date(timeIntervalSince1970: Double(r.endMs) / 1000))
+        return
+            #"{"op":"upsert","reservation":{"id":"\#(r.id)","spaceId":"\#(r.spaceID)","holder":"\#(r.holder)","start":"\#(start)","end":"\#(end)","status":"\#(r.status.rawValue)","version":\#(r.version),"graceBeforeMin":\#(r.graceBeforeS / 60),"graceAfterMin":\#(r.graceAfterS / 60),"singleUse":\#(r.singleUse)}}"#
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+enum GatewayHarnessError: Error {
+    case notOnline
+}
