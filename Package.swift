@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "AccessCore", "AccessGateway", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

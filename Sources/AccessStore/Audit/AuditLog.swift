@@ -31,6 +31,12 @@ public final class AuditLog: Sendable {
         public var seq: Int64
         public var hash: String
         public var timestampMs: Int64
+
+        public init(seq: Int64, hash: String, timestampMs: Int64) {
+            self.seq = seq
+            self.hash = hash
+            self.timestampMs = timestampMs
+        }
     }
 
     public static let maximumBatch = 1024

@@ -1,0 +1,211 @@
+import AccessCore
+import AccessGateway
+import AccessStore
+import AccessTesting
+import Foundation
+import GRDB
+import MQTT
+import MQTTTesting
+import Testing
+
+/// Operating the daemon: health and metrics, bad input, bad configuration, and SIGTERM under load.
+@Suite(.serialized) struct GatewayOperationsTests {
+    @Test func healthAndMetricsAnswerAndMalformedInputIsCountedNotFatal() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let health = try harness.http("/healthz")
+        #expect(health.status == 200 && health.body.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        #expect(try harness.http("/nope").status == 404)
+
+        let root = "access/site-1"
+        var invalidUTF8 = Array(#"{"requestId":"x-1","credential":{"type":"pin","value":"1234"}}"#.utf8)
+        invalidUTF8[3] = 0xFF
+        let bad: [(String, [UInt8])] = [
+            ("\(root)/locks/lock-1/request", Array("not json".utf8)),
+            ("\(root)/locks/lock-1/request", Array(("{\"requestId\":\"h-1\",\"pad\":\"" + String(repeating: "x", count: 20_000) + "\"}").utf8)),
+            ("\(root)/locks/lock-1/request", invalidUTF8),
+            ("\(root)/locks/lock-1/request", Array("[1,2,3]".utf8)),
+            ("\(root)/locks/..%/request", Array("{}".utf8)),
+            ("\(root)/locks/lock-1/event", Array(#"{"type":"door","state":"ajar"}"#.utf8)),
+            ("\(root)/locks/lock-1/status", Array("{".utf8)),
+            ("\(root)/poles/pole-1/telemetry", Array(#"{"illuminance":"dark"}"#.utf8)),
+            ("\(root)/bookings", Array(#"{"op":"upsert","reservation":{"id":"b/1"}}"#.utf8)),
+        ]
+        for (topic, payload) in bad {
+            try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: payload))
+        }
+        // Still serving: a valid request after the garbage is decided.
+        let after = try await harness.request(requestID: "after-1", credential: .pin("12345678"))
+        #expect(after?["reason"] as? String == "invalid_credential")
+        #expect(harness.gateway?.isRunning == true)
+        let decisions = harness.messages(on: harness.topics.decision(lockID: "lock-1")).compactMap {
+            GatewayHarness.json($0.payload)?["reason"] as? String
+        }
+        #expect(decisions.filter { $0 == "malformed" }.count == 4)
+
+        let metrics = try harness.http("/metrics")
+        #expect(metrics.status == 200)
+        let text = metrics.body
+        #expect(text.contains(#"access_requests_total{reason="malformed"} 4"#))
+        #expect(text.contains(#"access_messages_dropped_total{kind="invalid_lock_id"} 1"#))
+        #expect(text.contains(#"access_messages_dropped_total{kind="malformed_event"} 1"#))
+        #expect(text.contains(#"access_messages_dropped_total{kind="malformed_status"} 1"#))
+        #expect(text.contains(#"access_messages_dropped_total{kind="malformed_telemetry"} 1"#))
+        #expect(text.contains(#"access_booking_messages_total{outcome="rejected"} 1"#))
+        #expect(text.contains("access_decision_seconds_bucket"))
+        #expect(text.contains("access_broker_connected 1"))
+
+        // Without the broker the gateway is not healthy (and tells why).
+        harness.broker.kill()
+        #expect(await eventually(timeout: .seconds(10)) { (try? harness.http("/healthz").status) == 503 })
+        #expect(try harness.http("/healthz").body.contains("broker not connected"))
+    }
+
+    @Test func sighupReloadsTheInventoryWithoutDroppingTheConnection() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        // unknown_lock carries no requestId: take the first decision on the lock's topic.
+        _ = try await harness.request(lockID: "lock-4", requestID: "h-1", credential: .pin("1234"))
+        let unknown = harness.messages(on: harness.topics.decision(lockID: "lock-4")).first
+        #expect(unknown.flatMap { GatewayHarness.json($0.payload)?["reason"] as? String } == "unknown_lock")
+        let before = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+        try before.replacingOccurrences(of: "lock-3@room-3]", with: "lock-3@room-3, lock-4@room-3]")
+            .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        harness.gateway?.send(SIGHUP)
+        #expect(await eventually(timeout: .seconds(10)) { harness.log().contains("configuration reloaded") })
+        let decision = try await harness.request(lockID: "lock-4", requestID: "h-2", credential: .pin("12345678"))
+        #expect(decision?["reason"] as? String == "invalid_credential")
+        #expect(harness.gateway?.isRunning == true)
+        // A broken file is refused and the running configuration stays.
+        try "gateway: [".write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        harness.gateway?.send(SIGHUP)
+        #expect(await eventually(timeout: .seconds(10)) { harness.log().contains("reload refused") })
+        let still = try await harness.request(lockID: "lock-4", requestID: "h-3", credential: .pin("12345678"))
+        #expect(still?["reason"] as? String == "invalid_credential")
+    }
+
+    @Test func systemdHearsReadyWatchdogAndStopping() async throws {
+        let harness = try await GatewayHarness()
+        let socketPath = harness.directory + "/notify.sock"
+        let received = harness.directory + "/notify.log"
+        let listener = try ChildProcess(
+            executable: try #require(ExternalTool.locate("python3")),
+            arguments: [
+                "-c",
+                """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+                while True:
+                    data = s.recv(4096)
+                    with open(sys.argv[2], "ab") as f: f.write(data + b"\\n")
+                """,
+                socketPath, received,
+            ])
+        defer { listener.terminate(SIGKILL, grace: .seconds(1)) }
+        _ = await eventually { FileManager.default.fileExists(atPath: socketPath) }
+        try await harness.startGateway(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"])
+        func notes() -> String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
+        #expect(await eventually { notes().contains("READY=1") })
+        #expect(await eventually { notes().components(separatedBy: "WATCHDOG=1").count > 2 })
+        harness.stop()
+        #expect(await eventually { notes().contains("STOPPING=1") })
+        #expect(harness.gateway?.exitCode == 0)
+    }
+
+    /// (section, key, value) written over a valid configuration; nil value removes the key.
+    @Test(arguments: [
+        ("site", "id", nil, "site.id"),
+        ("gateway", "id", "../gw", "gateway.id"),
+        ("broker", "port", "seventy", "broker.port"),
+        ("policy", "pinDigits", "3", "policy.pinDigits"),
+        ("site", "locks", "[lock-1]", "site.locks"),
+        ("site", "locks", "[lock-1@room-9]", "site"),
+        ("database", "synchronous", "sometimes", "database.synchronous"),
+        ("keys", "siteKeyFile", "/nonexistent/site.key", "keys.siteKeyFile"),
+        ("issuers", "", "[\"kid-1 iss notakey\"]", "issuers"),
+    ] as [(String, String, String?, String)])
+    func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("badconfig-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
+        try GatewayHarness.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
+        var sections: [(String, [(String, String)])] = [
+            ("gateway", [("id", "gw-1")]),
+            ("site", [("id", "site-1"), ("spaces", "[room-1]"), ("locks", "[lock-1@room-1]")]),
+            ("keys", [("siteKeyFile", directory + "/site.key"), ("pinKeyFile", directory + "/pin.key")]),
+            ("database", [("path", directory + "/db.sqlite")]),
+            ("broker", [("port", "1883")]),
+            ("policy", [("pinDigits", "8")]),
+        ]
+        var yaml = ""
+        if key.isEmpty, let value {
+            yaml += "\(section): \(value)\n"
+        } else if let index = sections.firstIndex(where: { $0.0 == section }) {
+            sections[index].1.removeAll { $0.0 == key }
+            if let value { sections[index].1.append((key, value)) }
+        }
+        for (name, pairs) in sections {
+            yaml += "\(name):\n" + pairs.map { "  \($0.0): \($0.1)\n" }.joined()
+        }
+        try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
+        let result = try ExternalTool.capture(try GatewayHarness.executable, ["--config", directory + "/gateway.yaml"])
+        #expect(result.status == 78, "\(result.standardError)")
+        #expect(result.standardError.contains("configuration refused: \(named)"), "\(result.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/db.sqlite"), "nothing was created")
+    }
+
+    @Test func aGroupOrWorldReadableKeyFileIsRefused() async throws {
+        let harness = try await GatewayHarness()
+        chmod(harness.directory + "/pin.key", 0o644)
+        let result = try ExternalTool.capture(try GatewayHarness.executable, ["--config", harness.configPath])
+        #expect(result.status == 78)
+        #expect(result.standardError.contains("keys.pinKeyFile") && result.standardError.contains("chmod 600"))
+    }
+
+    /// SIGTERM while locks keep asking: exit 0, every answered request has its audit record, the
+    /// chain verifies, and the published audit head matches the file.
+    @Test func sigtermUnderLoadExitsCleanlyWithEveryAnsweredRequestAudited() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let load = Task {
+            var sent = 0
+            while !Task.isCancelled, sent < 5000 {
+                let lock = "lock-\(sent % 3 + 1)"
+                try? harness.device.publish(
+                    MQTTMessage(
+                        topic: "access/site-1/locks/\(lock)/request",
+                        payload: #"{"requestId":"L-\#(sent)","credential":{"type":"pin","value":"\#(10_000_000 + sent)"}}"#))
+                sent += 1
+                if sent % 50 == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        _ = await eventually(timeout: .seconds(10)) {
+            harness.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.count >= 300
+        }
+        let gateway = try #require(harness.gateway)
+        gateway.send(SIGTERM)
+        #expect(gateway.waitForExit(timeout: .seconds(20)))
+        load.cancel()
+        #expect(gateway.exitCode == 0, "\(harness.log().suffix(2000))")
+
+        try await Task.sleep(for: .milliseconds(300))
+        let answered = Set(
+            harness.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.compactMap {
+                GatewayHarness.json($0.payload)?["requestId"] as? String
+            })
+        #expect(answered.count >= 300)
+        let database = try DatabaseQueue(path: harness.databasePath)
+        let audited = Set(try await database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM audit_log WHERE request_id IS NOT NULL") })
+        #expect(answered.isSubset(of: audited), "answered but not audited: \(answered.subtracting(audited).prefix(5))")
+
+        let head = harness.messages(on: harness.topics.auditHead(gatewayID: "gw-1")).last.flatMap { GatewayHarness.json($0.payload) }
+        let seq = try #require(head?["seq"] as? Int64)
+        let hash = try #require(head?["hash"] as? String)
+        let pool = try DatabasePool(path: harness.databasePath)
+        let verification = try AuditLog.verify(pool, expectedHead: AuditLog.AuditHead(seq: seq, hash: hash, timestampMs: 0))
+        #expect(verification.isIntact && verification.verifiedRecords == seq)
+        let status = harness.messages(on: harness.topics.gatewayStatus(gatewayID: "gw-1")).last?.payloadString ?? ""
+        #expect(status.contains("\"online\":false"))
+    }
+}
