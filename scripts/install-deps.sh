@@ -13,6 +13,7 @@ packages=(
   pkg-config         # lets SwiftPM find libmosquitto
   python3            # independent reference implementations in the interop tests
   python3-venv       # the interop tests' own Python environment (below)
+  curl               # /healthz and /metrics in the tests and in scripts/run.sh
 )
 
 missing=()

@@ -9,11 +9,12 @@ swift format lint --strict -r Sources Tests simulators Benchmarks Package.swift
 swift build --build-tests
 swift test --skip-build "$@"
 
-# Every test broker runs from a folder named mosquitto-test-*; none may outlive the suite.
+# Every test broker runs from a folder named mosquitto-test-*, every test gateway from a
+# gateway-*/gateway.yaml; none may outlive the suite.
 sleep 1.5  # a broker's watchdog needs up to a second to notice a crashed test process
-leftover=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && /mosquitto-test-/ && !/awk/' || true)
+leftover=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && (/mosquitto-test-/ || /gateway-.*gateway.yaml/) && !/awk/' || true)
 if [ -n "$leftover" ]; then
-  echo "test brokers left running:" >&2
+  echo "test brokers or gateways left running:" >&2
   echo "$leftover" >&2
   exit 1
 fi

@@ -27,7 +27,8 @@ import Testing
         var properties = MQTTPublishProperties()
         properties.responseTopic = "access/site-1/locks/lock-1/reply"
         properties.correlationData = [1, 2, 3]
-        let decision = try #require(try await harness.request(requestID: "r-1", credential: .token(token), properties: properties))
+        let decision = try #require(
+            try await harness.request(requestID: "r-1", credential: .token(token), properties: properties))
         #expect(decision["granted"] as? Bool == true && decision["reason"] as? String == "granted")
         let commandID = try #require(decision["commandId"] as? String)
         let commandMessage = try #require(
@@ -39,12 +40,16 @@ import Testing
         let lifetime: Int64 = notAfter - issuedAt
         #expect(lifetime == 5000)
         let canonical = CommandMAC.lockCanonical(
-            siteID: "site-1", lockID: "lock-1", commandID: commandID, action: "unlock", unlockForS: 5, issuedAt: issuedAt,
+            siteID: "site-1", lockID: "lock-1", commandID: commandID, action: "unlock", unlockForS: 5,
+            issuedAt: issuedAt,
             notAfter: notAfter)
         let mac = try #require(command["mac"] as? String)
-        #expect(CommandMAC.verify(mac: mac, canonical: canonical, key: harness.site.deviceKeys.lockKey(lockID: "lock-1")))
+        #expect(
+            CommandMAC.verify(mac: mac, canonical: canonical, key: harness.site.deviceKeys.lockKey(lockID: "lock-1")))
         #expect(!commandMessage.retain)
-        #expect((commandMessage.properties.messageExpiryInterval ?? 0) >= 4 && (commandMessage.properties.messageExpiryInterval ?? 99) <= 5)
+        #expect(
+            (commandMessage.properties.messageExpiryInterval ?? 0) >= 4
+                && (commandMessage.properties.messageExpiryInterval ?? 99) <= 5)
         // The v5 response topic under the lock's branch gets the decision with the correlation data.
         let reply = await harness.inbox.first(on: "access/site-1/locks/lock-1/reply")
         #expect(reply?.properties.correlationData == [1, 2, 3])
@@ -79,8 +84,14 @@ import Testing
         }
         let nowS = GatewayHarness.nowMs() / 1000
         let m = site.minter
-        func token(_ rid: String = "b-1", holder: String = "u-1", space: String = "room-1", nbf: Int64? = nil, exp: Int64? = nil, jti: String = "t-x") -> Credential {
-            .token(m.token(holder: holder, reservationID: rid, spaceID: space, notBeforeS: nbf ?? nowS - 60, expiresS: exp ?? nowS + 3600, jti: jti))
+        func token(
+            _ rid: String = "b-1", holder: String = "u-1", space: String = "room-1", nbf: Int64? = nil,
+            exp: Int64? = nil, jti: String = "t-x"
+        ) -> Credential {
+            .token(
+                m.token(
+                    holder: holder, reservationID: rid, spaceID: space, notBeforeS: nbf ?? nowS - 60,
+                    expiresS: exp ?? nowS + 3600, jti: jti))
         }
         let rows: [(String, Credential, String)] = [
             ("invalid_credential", .token("a.b.c"), "lock-1"),
@@ -102,20 +113,28 @@ import Testing
         }
         // Wrong PINs at lock-2 until it locks out.
         for attempt in 0..<5 {
-            let decision = try await harness.request(lockID: "lock-2", requestID: "w-\(attempt)", credential: .pin("00000000"))
+            let decision = try await harness.request(
+                lockID: "lock-2", requestID: "w-\(attempt)", credential: .pin("00000000"))
             #expect(decision?["reason"] as? String == "invalid_credential")
         }
         let locked = try await harness.request(lockID: "lock-2", requestID: "w-5", credential: .pin("00000000"))
         #expect(locked?["reason"] as? String == "locked_out" && (locked?["retryAfterS"] as? Int ?? 0) > 0)
-        let bruteForce = await harness.inbox.first { $0.topic == harness.topics.alarms && $0.payloadString?.contains("brute_force") == true }
+        let bruteForce = await harness.inbox.first {
+            $0.topic == harness.topics.alarms && $0.payloadString?.contains("brute_force") == true
+        }
         #expect(bruteForce != nil)
 
         // Malformed, with and without a requestId; an unknown lock.
         try await harness.device.publishAcknowledged(
-            MQTTMessage(topic: "access/site-1/locks/lock-3/request", payload: #"{"requestId":"m-1","credential":{"type":"pin","value":"12"}}"#))
-        let malformed = await harness.inbox.first { $0.topic == harness.topics.decision(lockID: "lock-3") && $0.payloadString?.contains("m-1") == true }
+            MQTTMessage(
+                topic: "access/site-1/locks/lock-3/request",
+                payload: #"{"requestId":"m-1","credential":{"type":"pin","value":"12"}}"#))
+        let malformed = await harness.inbox.first {
+            $0.topic == harness.topics.decision(lockID: "lock-3") && $0.payloadString?.contains("m-1") == true
+        }
         #expect(malformed?.payloadString?.contains("\"malformed\"") == true)
-        try await harness.device.publishAcknowledged(MQTTMessage(topic: "access/site-1/locks/lock-9/request", payload: "{}"))
+        try await harness.device.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/locks/lock-9/request", payload: "{}"))
         let unknown = await harness.inbox.first(on: harness.topics.decision(lockID: "lock-9"))
         let unknownDecision = unknown.flatMap { GatewayHarness.json($0.payload) }
         #expect(unknownDecision?["reason"] as? String == "unknown_lock")
@@ -127,11 +146,17 @@ import Testing
         try await harness.startGateway()
         for index in 0..<6 {
             try harness.device.publish(
-                MQTTMessage(topic: "access/site-1/locks/lock-1/request", payload: #"{"requestId":"q-\#(index)","credential":{"type":"pin","value":"1234"}}"#))
+                MQTTMessage(
+                    topic: "access/site-1/locks/lock-1/request",
+                    payload: #"{"requestId":"q-\#(index)","credential":{"type":"pin","value":"1234"}}"#))
         }
-        let decisions = await harness.inbox.waitFor(count: 6 + 1, timeout: .seconds(5)).filter { $0.topic == harness.topics.decision(lockID: "lock-1") }
+        let decisions = await harness.inbox.waitFor(count: 6 + 1, timeout: .seconds(5)).filter {
+            $0.topic == harness.topics.decision(lockID: "lock-1")
+        }
         _ = await eventually { harness.messages(on: harness.topics.decision(lockID: "lock-1")).count >= 6 }
-        let reasons = harness.messages(on: harness.topics.decision(lockID: "lock-1")).compactMap { GatewayHarness.json($0.payload)?["reason"] as? String }
+        let reasons = harness.messages(on: harness.topics.decision(lockID: "lock-1")).compactMap {
+            GatewayHarness.json($0.payload)?["reason"] as? String
+        }
         #expect(reasons.filter { $0 == "rate_limited" }.count >= 3, "\(reasons) \(decisions.count)")
     }
 
@@ -141,9 +166,11 @@ import Testing
         let booking = Self.activeBooking()
         try await harness.publishBooking(GatewayHarness.upsert(booking))
         let token = harness.site.token(for: booking, jti: "t-1")
-        #expect(try await harness.request(requestID: "r-1", credential: .token(token))?["reason"] as? String == "granted")
+        #expect(
+            try await harness.request(requestID: "r-1", credential: .token(token))?["reason"] as? String == "granted")
         try await harness.publishBooking(#"{"op":"cancel","id":"b-1","version":2}"#)
-        #expect(try await harness.request(requestID: "r-2", credential: .token(token))?["reason"] as? String == "cancelled")
+        #expect(
+            try await harness.request(requestID: "r-2", credential: .token(token))?["reason"] as? String == "cancelled")
     }
 
     @Test func doorsLastWillsAndPolesRaiseAlarmsOncePerEpisodeAndLightOnlyWhenDark() async throws {
@@ -151,22 +178,31 @@ import Testing
         try await harness.startGateway()
         let events = "access/site-1/locks/lock-1/event"
         for _ in 0..<3 {
-            try await harness.device.publishAcknowledged(MQTTMessage(topic: events, payload: #"{"type":"door","state":"open","ts":1}"#))
+            try await harness.device.publishAcknowledged(
+                MQTTMessage(topic: events, payload: #"{"type":"door","state":"open","ts":1}"#))
         }
         try await Task.sleep(for: .milliseconds(500))
-        let forced = harness.messages(on: harness.topics.alarms).filter { $0.payloadString?.contains("door_forced") == true }
+        let forced = harness.messages(on: harness.topics.alarms).filter {
+            $0.payloadString?.contains("door_forced") == true
+        }
         #expect(forced.count == 1)
 
         // A lock's firmware (mosquitto_sub with a Last Will) reports low battery, then loses power.
         try await harness.device.publishAcknowledged(
-            MQTTMessage(topic: "access/site-1/locks/lock-2/status", payload: #"{"online":true,"battery":15,"ts":1}"#, retain: true))
-        let lowBattery = await harness.inbox.first { $0.topic == harness.topics.alarms && $0.payloadString?.contains("low_battery") == true }
+            MQTTMessage(
+                topic: "access/site-1/locks/lock-2/status", payload: #"{"online":true,"battery":15,"ts":1}"#,
+                retain: true))
+        let lowBattery = await harness.inbox.first {
+            $0.topic == harness.topics.alarms && $0.payloadString?.contains("low_battery") == true
+        }
         #expect(lowBattery?.payloadString?.contains("lock-2") == true)
         let firmware = try ChildProcess(
             executable: try #require(ExternalTool.locate("mosquitto_sub")),
             arguments: [
-                "-p", String(harness.broker.port), "-V", "mqttv5", "-i", "lock-2-firmware", "-t", "access/site-1/locks/lock-2/command",
-                "--will-topic", "access/site-1/locks/lock-2/status", "--will-payload", #"{"online":false}"#, "--will-retain",
+                "-p", String(harness.broker.port), "-V", "mqttv5", "-i", "lock-2-firmware", "-t",
+                "access/site-1/locks/lock-2/command",
+                "--will-topic", "access/site-1/locks/lock-2/status", "--will-payload", #"{"online":false}"#,
+                "--will-retain",
                 "--will-qos", "1",
             ])
         _ = await eventually { harness.broker.log().contains("lock-2-firmware") }
@@ -177,7 +213,9 @@ import Testing
             $0.topic == harness.topics.alarms && $0.payloadString?.contains("lock_offline") == true
         }
         #expect(offline?.payloadString?.contains("lock-2") == true)
-        #expect(harness.messages(on: harness.topics.alarms).filter { $0.payloadString?.contains("low_battery") == true }.count == 1)
+        #expect(
+            harness.messages(on: harness.topics.alarms).filter { $0.payloadString?.contains("low_battery") == true }
+                .count == 1)
 
         // Welcome lighting: bright → no pole command; dark → a signed pole command.
         let booking = Self.activeBooking()
@@ -197,8 +235,12 @@ import Testing
         let command = try #require(GatewayHarness.json(light.payload))
         #expect(command["level"] as? Int == 100 && command["forS"] as? Int == 300)
         let canonical = CommandMAC.poleCanonical(
-            siteID: "site-1", poleID: "pole-1", commandID: command["commandId"] as? String ?? "", action: "light", level: 100,
+            siteID: "site-1", poleID: "pole-1", commandID: command["commandId"] as? String ?? "", action: "light",
+            level: 100,
             forS: 300, issuedAt: command["issuedAt"] as? Int64 ?? 0, notAfter: command["notAfter"] as? Int64 ?? 0)
-        #expect(CommandMAC.verify(mac: command["mac"] as? String ?? "", canonical: canonical, key: harness.site.deviceKeys.poleKey(poleID: "pole-1")))
+        #expect(
+            CommandMAC.verify(
+                mac: command["mac"] as? String ?? "", canonical: canonical,
+                key: harness.site.deviceKeys.poleKey(poleID: "pole-1")))
     }
 }

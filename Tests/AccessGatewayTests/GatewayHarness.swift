@@ -61,7 +61,8 @@ final class GatewayHarness: @unchecked Sendable {
     }
 
     static func writeSecret(_ bytes: [UInt8], to path: String) throws {
-        try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
     }
 
@@ -80,7 +81,8 @@ final class GatewayHarness: @unchecked Sendable {
             outputFile: URL(fileURLWithPath: logFile))
         gateway = process
         let online = await inbox.first(timeout: .seconds(20)) {
-            $0.topic == self.topics.gatewayStatus(gatewayID: "gw-1") && $0.payloadString?.contains("\"online\":true") == true
+            $0.topic == self.topics.gatewayStatus(gatewayID: "gw-1")
+                && $0.payloadString?.contains("\"online\":true") == true
         }
         if online == nil {
             Issue.record("gateway did not come online; log:\n\(log())")
@@ -92,7 +94,8 @@ final class GatewayHarness: @unchecked Sendable {
 
     /// Publishes a request and waits for its decision (by requestId, or the next one without).
     func request(
-        lockID: String = "lock-1", requestID: String, credential: Credential, properties: MQTTPublishProperties = .init()
+        lockID: String = "lock-1", requestID: String, credential: Credential,
+        properties: MQTTPublishProperties = .init()
     ) async throws -> [String: Any]? {
         let payload = TestSite.requestPayload(requestID: requestID, credential: credential, ts: 0)
         try await device.publishAcknowledged(

@@ -22,7 +22,10 @@ import Testing
         invalidUTF8[3] = 0xFF
         let bad: [(String, [UInt8])] = [
             ("\(root)/locks/lock-1/request", Array("not json".utf8)),
-            ("\(root)/locks/lock-1/request", Array(("{\"requestId\":\"h-1\",\"pad\":\"" + String(repeating: "x", count: 20_000) + "\"}").utf8)),
+            (
+                "\(root)/locks/lock-1/request",
+                Array(("{\"requestId\":\"h-1\",\"pad\":\"" + String(repeating: "x", count: 20_000) + "\"}").utf8)
+            ),
             ("\(root)/locks/lock-1/request", invalidUTF8),
             ("\(root)/locks/lock-1/request", Array("[1,2,3]".utf8)),
             ("\(root)/locks/..%/request", Array("{}".utf8)),
@@ -113,19 +116,22 @@ import Testing
     }
 
     /// (section, key, value) written over a valid configuration; nil value removes the key.
-    @Test(arguments: [
-        ("site", "id", nil, "site.id"),
-        ("gateway", "id", "../gw", "gateway.id"),
-        ("broker", "port", "seventy", "broker.port"),
-        ("policy", "pinDigits", "3", "policy.pinDigits"),
-        ("site", "locks", "[lock-1]", "site.locks"),
-        ("site", "locks", "[lock-1@room-9]", "site"),
-        ("database", "synchronous", "sometimes", "database.synchronous"),
-        ("keys", "siteKeyFile", "/nonexistent/site.key", "keys.siteKeyFile"),
-        ("issuers", "", "[\"kid-1 iss notakey\"]", "issuers"),
-    ] as [(String, String, String?, String)])
-    func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("badconfig-\(UUID().uuidString)").path
+    @Test(
+        arguments: [
+            ("site", "id", nil, "site.id"),
+            ("gateway", "id", "../gw", "gateway.id"),
+            ("broker", "port", "seventy", "broker.port"),
+            ("policy", "pinDigits", "3", "policy.pinDigits"),
+            ("site", "locks", "[lock-1]", "site.locks"),
+            ("site", "locks", "[lock-1@room-9]", "site"),
+            ("database", "synchronous", "sometimes", "database.synchronous"),
+            ("keys", "siteKeyFile", "/nonexistent/site.key", "keys.siteKeyFile"),
+            ("issuers", "", "[\"kid-1 iss notakey\"]", "issuers"),
+        ] as [(String, String, String?, String)])
+    func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String) throws
+    {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("badconfig-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
@@ -175,7 +181,8 @@ import Testing
                 try? harness.device.publish(
                     MQTTMessage(
                         topic: "access/site-1/locks/\(lock)/request",
-                        payload: #"{"requestId":"L-\#(sent)","credential":{"type":"pin","value":"\#(10_000_000 + sent)"}}"#))
+                        payload:
+                            #"{"requestId":"L-\#(sent)","credential":{"type":"pin","value":"\#(10_000_000 + sent)"}}"#))
                 sent += 1
                 if sent % 50 == 0 { try? await Task.sleep(for: .milliseconds(5)) }
             }
@@ -196,14 +203,20 @@ import Testing
             })
         #expect(answered.count >= 300)
         let database = try DatabaseQueue(path: harness.databasePath)
-        let audited = Set(try await database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM audit_log WHERE request_id IS NOT NULL") })
+        let audited = Set(
+            try await database.read { db in
+                try String.fetchAll(db, sql: "SELECT request_id FROM audit_log WHERE request_id IS NOT NULL")
+            })
         #expect(answered.isSubset(of: audited), "answered but not audited: \(answered.subtracting(audited).prefix(5))")
 
-        let head = harness.messages(on: harness.topics.auditHead(gatewayID: "gw-1")).last.flatMap { GatewayHarness.json($0.payload) }
+        let head = harness.messages(on: harness.topics.auditHead(gatewayID: "gw-1")).last.flatMap {
+            GatewayHarness.json($0.payload)
+        }
         let seq = try #require(head?["seq"] as? Int64)
         let hash = try #require(head?["hash"] as? String)
         let pool = try DatabasePool(path: harness.databasePath)
-        let verification = try AuditLog.verify(pool, expectedHead: AuditLog.AuditHead(seq: seq, hash: hash, timestampMs: 0))
+        let verification = try AuditLog.verify(
+            pool, expectedHead: AuditLog.AuditHead(seq: seq, hash: hash, timestampMs: 0))
         #expect(verification.isIntact && verification.verifiedRecords == seq)
         let status = harness.messages(on: harness.topics.gatewayStatus(gatewayID: "gw-1")).last?.payloadString ?? ""
         #expect(status.contains("\"online\":false"))

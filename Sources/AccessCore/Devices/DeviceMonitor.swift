@@ -167,7 +167,9 @@ public struct DeviceMonitor: Sendable {
         case .telemetry(let telemetry):
             if let lux = telemetry.illuminance { pole.illuminance = lux }
             pole.history.append(telemetry)
-            if pole.history.count > Self.historyLimit { pole.history.removeFirst(pole.history.count - Self.historyLimit) }
+            if pole.history.count > Self.historyLimit {
+                pole.history.removeFirst(pole.history.count - Self.historyLimit)
+            }
             if let status = telemetry.status {
                 pole.status = status
                 if status == "ok" {

@@ -28,6 +28,24 @@ public enum DeviceReport: Sendable, Hashable {
         public var no2: Double?
         public var status: String?
 
+        public init(
+            ts: Int64, illuminance: Double? = nil, powerState: String? = nil, lightLevel: Double? = nil,
+            motion: Bool? = nil, occupancy: Double? = nil, temperature: Double? = nil, humidity: Double? = nil,
+            pm25: Double? = nil, no2: Double? = nil, status: String? = nil
+        ) {
+            self.ts = ts
+            self.illuminance = illuminance
+            self.powerState = powerState
+            self.lightLevel = lightLevel
+            self.motion = motion
+            self.occupancy = occupancy
+            self.temperature = temperature
+            self.humidity = humidity
+            self.pm25 = pm25
+            self.no2 = no2
+            self.status = status
+        }
+
         public var someoneThere: Bool { motion == true || (occupancy ?? 0) > 0 }
     }
 

@@ -39,7 +39,8 @@ extension GatewayConfiguration {
         func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
             guard let text = string(key) else { return value }
             guard let number = Int(text), range.contains(number) else {
-                throw ConfigurationError(key, "\"\(text)\" is not an integer in \(range.lowerBound)...\(range.upperBound)")
+                throw ConfigurationError(
+                    key, "\"\(text)\" is not an integer in \(range.lowerBound)...\(range.upperBound)")
             }
             return number
         }
@@ -47,7 +48,8 @@ extension GatewayConfiguration {
         func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
             guard let text = string(key) else { return value }
             guard let number = Double(text), number.isFinite, range.contains(number) else {
-                throw ConfigurationError(key, "\"\(text)\" is not a number in \(range.lowerBound)...\(range.upperBound)")
+                throw ConfigurationError(
+                    key, "\"\(text)\" is not a number in \(range.lowerBound)...\(range.upperBound)")
             }
             return number
         }
@@ -74,7 +76,8 @@ extension GatewayConfiguration {
         let siteID = try values.identifier("site.id")
         let prefix = values.string("site.topicPrefix") ?? "access"
         guard !prefix.contains(where: { "+#".contains($0) }), !prefix.hasPrefix("$"), !prefix.hasSuffix("/") else {
-            throw ConfigurationError("site.topicPrefix", "\"\(prefix)\" must not contain + or #, start with $ or end with /")
+            throw ConfigurationError(
+                "site.topicPrefix", "\"\(prefix)\" must not contain + or #, start with $ or end with /")
         }
 
         // Inventory: `site.spaces` ids, `site.locks` as lock@space, `site.poles` as pole@space+space.
@@ -86,7 +89,9 @@ extension GatewayConfiguration {
             let parts = entry.split(separator: "@", maxSplits: 1).map(String.init)
             poles.append(Pole(id: parts[0]))
             if parts.count == 2 {
-                for space in parts[1].split(separator: "+") { polesOfSpace[String(space), default: []].append(parts[0]) }
+                for space in parts[1].split(separator: "+") {
+                    polesOfSpace[String(space), default: []].append(parts[0])
+                }
             }
         }
         var locks: [Lock] = []
@@ -142,7 +147,8 @@ extension GatewayConfiguration {
             broker.sharedGroup = group
         }
         if (broker.certificateFile == nil) != (broker.privateKeyFile == nil) {
-            throw ConfigurationError("broker.tls.keyFile", "a client certificate needs its key, and a key its certificate")
+            throw ConfigurationError(
+                "broker.tls.keyFile", "a client certificate needs its key, and a key its certificate")
         }
 
         var policy = AccessPolicy()

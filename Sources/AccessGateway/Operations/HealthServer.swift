@@ -1,8 +1,9 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
-import Synchronization
 
 /// A minimal HTTP/1.1 endpoint for operators and scrapers: `GET /healthz` and `GET /metrics`.
 /// One thread, one request per connection, loopback by default; anything else is 404/405.
@@ -60,9 +61,13 @@ public final class HealthServer: Sendable {
         let family = bound.ss_family
         let boundPort = withUnsafePointer(to: &bound) { pointer -> Int in
             if family == sa_family_t(AF_INET6) {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
         listener = fd
         self.port = boundPort
@@ -114,7 +119,9 @@ public final class HealthServer: Sendable {
         } else {
             response = Response(status: 405, body: "only GET\n")
         }
-        let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][response.status] ?? "Status"
+        let reason =
+            [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][response.status]
+            ?? "Status"
         let head =
             "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\n"
             + "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"

@@ -25,10 +25,11 @@ public struct JournalLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        var explicit = event.metadata
+        if let error = event.error { explicit = (explicit ?? [:]).merging(["error": "\(error)"]) { $1 } }
         let merged = metadata.merging(explicit ?? [:]) { $1 }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"

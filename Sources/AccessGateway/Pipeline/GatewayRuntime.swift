@@ -40,14 +40,16 @@ final class GatewayRuntime: Sendable {
         self.client = client
         self.logger = logger
         self.gatewayID = configuration.gatewayID
-        self.state = Mutex(State(configuration: configuration, keys: keys, poleKeys: Self.poleKeys(configuration, keys)))
+        self.state = Mutex(
+            State(configuration: configuration, keys: keys, poleKeys: Self.poleKeys(configuration, keys)))
         self.monitor = Mutex(
             DeviceMonitor(
                 site: configuration.site, policy: configuration.alarms, unlockForS: configuration.policy.unlockForS,
                 startMs: startMs))
     }
 
-    static func poleKeys(_ configuration: GatewayConfiguration, _ keys: AccessGatewayService.Keys) -> [String: SymmetricKey]
+    static func poleKeys(_ configuration: GatewayConfiguration, _ keys: AccessGatewayService.Keys) -> [String:
+        SymmetricKey]
     {
         let derive = DeviceKeys(siteKey: keys.siteKey, siteID: configuration.site.id)
         var result: [String: SymmetricKey] = [:]
@@ -66,7 +68,8 @@ final class GatewayRuntime: Sendable {
 
     func subscribe() async throws {
         for filter in [
-            topics.bookings, requestFilter, topics.lockEvents, topics.lockStatus, topics.poleTelemetry, topics.poleStatus,
+            topics.bookings, requestFilter, topics.lockEvents, topics.lockStatus, topics.poleTelemetry,
+            topics.poleStatus,
         ] {
             try await client.subscribe(filter, qos: .atLeastOnce)
         }
@@ -102,13 +105,16 @@ final class GatewayRuntime: Sendable {
                 case .bookings:
                     handleBooking(message)
                 case .lockEvent(let lockID):
-                    handleLockReport(lockID: lockID, report: DeviceReport.parseLockEvent(message.payload), kind: "event")
+                    handleLockReport(
+                        lockID: lockID, report: DeviceReport.parseLockEvent(message.payload), kind: "event")
                 case .lockStatus(let lockID):
                     handleLockReport(lockID: lockID, report: DeviceReport.parseStatus(message.payload), kind: "status")
                 case .poleTelemetry(let poleID):
-                    await handlePoleReport(poleID: poleID, report: DeviceReport.parseTelemetry(message.payload), kind: "telemetry")
+                    await handlePoleReport(
+                        poleID: poleID, report: DeviceReport.parseTelemetry(message.payload), kind: "telemetry")
                 case .poleStatus(let poleID):
-                    await handlePoleReport(poleID: poleID, report: DeviceReport.parseStatus(message.payload), kind: "status")
+                    await handlePoleReport(
+                        poleID: poleID, report: DeviceReport.parseStatus(message.payload), kind: "status")
                 }
             }
         }
@@ -120,7 +126,9 @@ final class GatewayRuntime: Sendable {
         let result = await engine.handle(lockID: lockID, payload: message.payload, nowMs: nowMs)
         guard case .decided(let decided) = result else {
             metrics.drop("invalid_lock_id")
-            logger.debug("request dropped: lock id breaks the identifier rule", metadata: ["topic": "\(message.topic.prefix(200))"])
+            logger.debug(
+                "request dropped: lock id breaks the identifier rule",
+                metadata: ["topic": "\(message.topic.prefix(200))"])
             return
         }
         metrics.requests[decided.decision.reason]?.increment()
@@ -128,7 +136,8 @@ final class GatewayRuntime: Sendable {
             logger.warning(
                 "request denied",
                 metadata: [
-                    "lock": "\(lockID)", "reason": "\(decided.decision.reason.rawValue)", "detail": "\(decided.detail ?? "")",
+                    "lock": "\(lockID)", "reason": "\(decided.decision.reason.rawValue)",
+                    "detail": "\(decided.detail ?? "")",
                 ])
         }
         publishDecision(decided, request: message, lockID: lockID)
@@ -165,7 +174,8 @@ final class GatewayRuntime: Sendable {
             }
             var properties = MQTTPublishProperties()
             properties.messageExpiryInterval = expiry
-            publish(MQTTMessage(topic: topics.command(lockID: lockID), payload: command.payload, properties: properties))
+            publish(
+                MQTTMessage(topic: topics.command(lockID: lockID), payload: command.payload, properties: properties))
             metrics.commandsPublished.increment()
         }
     }
@@ -276,7 +286,8 @@ final class GatewayRuntime: Sendable {
                 logger.notice(
                     "alarm",
                     metadata: [
-                        "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")", "pole": "\(alarm.poleID ?? "-")",
+                        "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
+                        "pole": "\(alarm.poleID ?? "-")",
                         "detail": "\(alarm.detail)",
                     ])
                 publish(MQTTMessage(topic: topics.alarms, payload: alarm.payload(alarmID: alarmID)))
@@ -290,8 +301,11 @@ final class GatewayRuntime: Sendable {
                     issuedAtMs: nowMs, ttlMs: ttl, poleKey: key)
                 var properties = MQTTPublishProperties()
                 properties.messageExpiryInterval = UInt32((ttl + 999) / 1000)
-                publish(MQTTMessage(topic: topics.poleCommand(poleID: poleID), payload: command.payload, properties: properties))
-                logger.info("welcome lighting", metadata: ["pole": "\(poleID)", "level": "\(level)", "forS": "\(forS)"])
+                publish(
+                    MQTTMessage(
+                        topic: topics.poleCommand(poleID: poleID), payload: command.payload, properties: properties))
+                logger.info(
+                    "welcome lighting", metadata: ["pole": "\(poleID)", "level": "\(level)", "forS": "\(forS)"])
             }
         }
     }

@@ -56,7 +56,8 @@ public final class AccessGatewayService: Service, Sendable {
             engine: engine, client: client, logger: logger, startMs: Clock.nowMs())
 
         try client.start()
-        logger.info("connecting to broker", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)"])
+        logger.info(
+            "connecting to broker", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)"])
         for await state in client.connectionStates() {
             if case .connected = state { break }
             if case .shutDown = state { return }
@@ -187,7 +188,8 @@ public final class AccessGatewayService: Service, Sendable {
             host: broker.host, port: broker.port, clientID: broker.clientID, keepAliveSeconds: broker.keepAliveS,
             username: broker.username, password: password,
             tls: broker.caFile.map {
-                MQTTClient.TLS(caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
+                MQTTClient.TLS(
+                    caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
             },
             will: will)
     }

@@ -1,0 +1,111 @@
+import AccessCore
+import AccessTesting
+import Testing
+
+/// Alarms from device reports and time, once per episode.
+@Suite struct DeviceMonitorTests {
+    func monitor() -> DeviceMonitor {
+        DeviceMonitor(site: TestSite(spaces: 2).site, policy: AlarmPolicy(), unlockForS: 5, startMs: 0)
+    }
+
+    func kinds(_ actions: [DeviceMonitor.Action]) -> [Alarm.Kind] {
+        actions.compactMap { if case .raise(let alarm) = $0 { alarm.kind } else { nil } }
+    }
+
+    @Test func aDoorOpenedAfterAnExecutedUnlockIsNotForcedButOneLeftOpenIsAjarOnce() {
+        var monitor = monitor()
+        #expect(
+            kinds(
+                monitor.lockReport(.commandResult(commandID: "c-1", result: "executed"), lockID: "lock-1", nowMs: 1000)
+            ).isEmpty)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 2000)).isEmpty)
+        #expect(kinds(monitor.tick(nowMs: 2000 + 120_000)).isEmpty)
+        #expect(kinds(monitor.tick(nowMs: 2000 + 120_001)) == [.doorAjar])
+        #expect(!kinds(monitor.tick(nowMs: 2000 + 200_000)).contains(.doorAjar))
+        #expect(kinds(monitor.lockReport(.door(open: false), lockID: "lock-1", nowMs: 300_000)).isEmpty)
+        // 15 s after the unlock is more than unlockForS + 10: forced.
+        _ = monitor.lockReport(.commandResult(commandID: "c-2", result: "executed"), lockID: "lock-1", nowMs: 400_000)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 415_001)) == [.doorForced])
+    }
+
+    @Test func offlineByLastWillOrSilenceOncePerEpisode() {
+        var monitor = monitor()
+        #expect(
+            kinds(
+                monitor.lockReport(
+                    .status(online: true, battery: 90, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 0)
+            ).isEmpty)
+        #expect(kinds(monitor.tick(nowMs: 180_000)).isEmpty)
+        // lock-2 never reported: offline 180 s after start; lock-1 too, once.
+        let silent = kinds(monitor.tick(nowMs: 180_001))
+        #expect(silent == [.lockOffline, .lockOffline])
+        #expect(kinds(monitor.tick(nowMs: 400_000)).isEmpty)
+        _ = monitor.lockReport(
+            .status(online: true, battery: nil, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 400_000)
+        #expect(
+            kinds(
+                monitor.lockReport(
+                    .status(online: false, battery: nil, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 400_001))
+                == [.lockOffline])
+        #expect(
+            kinds(
+                monitor.lockReport(
+                    .status(online: false, battery: nil, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 400_002)
+            ).isEmpty)
+    }
+
+    @Test func lowBatteryTamperJammedAndPoleFaultEpisodes() {
+        var monitor = monitor()
+        let low = DeviceReport.status(online: true, battery: 19, firmware: nil, rssi: nil)
+        #expect(kinds(monitor.lockReport(low, lockID: "lock-1", nowMs: 0)) == [.lowBattery])
+        #expect(kinds(monitor.lockReport(low, lockID: "lock-1", nowMs: 1)).isEmpty)
+        _ = monitor.lockReport(.status(online: true, battery: 22, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 2)
+        #expect(
+            kinds(monitor.lockReport(low, lockID: "lock-1", nowMs: 3)).isEmpty, "no new episode below the hysteresis")
+        _ = monitor.lockReport(.status(online: true, battery: 80, firmware: nil, rssi: nil), lockID: "lock-1", nowMs: 4)
+        #expect(kinds(monitor.lockReport(low, lockID: "lock-1", nowMs: 5)) == [.lowBattery])
+
+        #expect(kinds(monitor.lockReport(.lockAlarm("tamper"), lockID: "lock-1", nowMs: 10)) == [.tamper])
+        #expect(kinds(monitor.lockReport(.lockAlarm("tamper"), lockID: "lock-1", nowMs: 20)).isEmpty)
+        _ = monitor.tick(nowMs: 400_000)
+        #expect(kinds(monitor.lockReport(.lockAlarm("tamper"), lockID: "lock-1", nowMs: 400_001)) == [.tamper])
+
+        #expect(kinds(monitor.lockReport(.lockState("jammed"), lockID: "lock-1", nowMs: 30)) == [.jammed])
+        #expect(kinds(monitor.lockReport(.lockAlarm("jammed"), lockID: "lock-1", nowMs: 31)).isEmpty)
+        _ = monitor.lockReport(.lockState("locked"), lockID: "lock-1", nowMs: 32)
+        #expect(kinds(monitor.lockReport(.lockState("jammed"), lockID: "lock-1", nowMs: 33)) == [.jammed])
+
+        #expect(
+            kinds(monitor.lockReport(.commandResult(commandID: "c-1", result: "bad_mac"), lockID: "lock-1", nowMs: 40))
+                == [.commandFailed])
+
+        let fault = DeviceReport.PoleTelemetry(ts: 1, status: "defectiveLamp")
+        #expect(kinds(monitor.poleReport(.telemetry(fault), poleID: "pole-1", nowMs: 50)) == [.poleFault])
+        #expect(kinds(monitor.poleReport(.telemetry(fault), poleID: "pole-1", nowMs: 51)).isEmpty)
+    }
+
+    @Test func overstayOncePerReservationEnd() {
+        var monitor = monitor()
+        let end: Int64 = 1_000_000
+        #expect(
+            monitor.presence(
+                spaceID: "room-1", poleID: "pole-1", lastReservationEndMs: end, reservationActive: false,
+                nowMs: end + 900_000
+            ).isEmpty)
+        #expect(
+            kinds(
+                monitor.presence(
+                    spaceID: "room-1", poleID: "pole-1", lastReservationEndMs: end, reservationActive: false,
+                    nowMs: end + 900_001)) == [.overstay])
+        #expect(
+            monitor.presence(
+                spaceID: "room-1", poleID: "pole-1", lastReservationEndMs: end, reservationActive: false,
+                nowMs: end + 999_999
+            ).isEmpty)
+        #expect(
+            monitor.presence(
+                spaceID: "room-1", poleID: "pole-1", lastReservationEndMs: end, reservationActive: true,
+                nowMs: end + 2_000_000
+            ).isEmpty)
+    }
+}
