@@ -73,6 +73,18 @@ import Testing
             try BookingMessage.parse(Array(#"{"op":"revoke","jti":"t-5512"}"#.utf8)).get() == .revoke(jti: "t-5512"))
     }
 
+    @Test func siteGraceDefaultsFillOnlyWhatAMessageLeavesOut() throws {
+        let defaults = BookingDefaults(graceBeforeMin: 10, graceAfterMin: 5)
+        let line =
+            #"{"op":"upsert","reservation":{"id":"b-1","spaceId":"s","holder":"h","start":"2026-11-21T18:00:00Z","end":"2026-11-21T20:00:00Z","status":"confirmed","version":1,"graceAfterMin":0}}"#
+        guard case .upsert(let reservation) = try BookingMessage.parse(Array(line.utf8), defaults: defaults).get()
+        else {
+            Issue.record("not an upsert")
+            return
+        }
+        #expect(reservation.graceBeforeS == 600 && reservation.graceAfterS == 0)
+    }
+
     @Test(arguments: [
         #"{"op":"upsert","reservation":{"id":"b-1","spaceId":"s","holder":"h","start":"2026-11-21T20:00:00Z","end":"2026-11-21T18:00:00Z","status":"confirmed","version":1}}"#,
         #"{"op":"upsert","reservation":{"id":"b-1","spaceId":"s","holder":"h","start":"2026-11-21T18:00:00","end":"2026-11-21T20:00:00Z","status":"confirmed","version":1}}"#,

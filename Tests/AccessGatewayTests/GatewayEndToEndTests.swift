@@ -139,6 +139,12 @@ import Testing
         let unknownDecision = unknown.flatMap { GatewayHarness.json($0.payload) }
         #expect(unknownDecision?["reason"] as? String == "unknown_lock")
         #expect(unknownDecision?["requestId"] == nil)
+
+        // A fault inside the gateway (its store damaged under it) is a denial, never a grant.
+        try ExternalTool.run("sqlite3", [harness.databasePath, "DROP TABLE revoked_tokens"])
+        let fault = try await harness.request(requestID: "f-1", credential: token(jti: "t-after-fault"))
+        #expect(fault?["reason"] as? String == "internal_error" && fault?["granted"] as? Bool == false)
+        #expect(harness.messages(on: harness.topics.command(lockID: "lock-1")).count == 1, "only the single-use grant")
     }
 
     @Test func aLockBurstingPastItsBudgetIsRateLimited() async throws {

@@ -7,7 +7,10 @@
 extension BookingMessage {
     /// Parses and validates one message (one NDJSON line). Nothing partial comes out: either the
     /// whole message is valid or it is rejected with the reason.
-    public static func parse(_ payload: some Collection<UInt8>) -> Result<BookingMessage, BookingMessageError> {
+    /// `defaults` fill in the grace minutes a message leaves out (the contract's default is 0).
+    public static func parse(
+        _ payload: some Collection<UInt8>, defaults: BookingDefaults = BookingDefaults()
+    ) -> Result<BookingMessage, BookingMessageError> {
         guard payload.count <= maximumPayloadBytes else {
             return .failure(BookingMessageError("message over \(maximumPayloadBytes) bytes"))
         }
@@ -23,7 +26,7 @@ extension BookingMessage {
         } catch {
             return .failure(BookingMessageError("not a JSON object"))
         }
-        return wire.validated()
+        return wire.validated(defaults: defaults)
     }
 
     private struct Wire: Decodable {
@@ -33,11 +36,11 @@ extension BookingMessage {
         var version: Int64?
         var jti: String?
 
-        func validated() -> Result<BookingMessage, BookingMessageError> {
+        func validated(defaults: BookingDefaults) -> Result<BookingMessage, BookingMessageError> {
             switch op {
             case "upsert":
                 guard let reservation else { return .failure(BookingMessageError("upsert without reservation")) }
-                return reservation.validated().map(BookingMessage.upsert)
+                return reservation.validated(defaults: defaults).map(BookingMessage.upsert)
             case "cancel":
                 guard let id, Identifier.isValid(id) else {
                     return .failure(BookingMessageError("cancel: id missing or not an identifier"))
@@ -72,7 +75,7 @@ extension BookingMessage {
         /// A week; longer grace is almost certainly a unit mistake in the backend.
         static let maximumGraceMin: Int64 = 7 * 24 * 60
 
-        func validated() -> Result<Reservation, BookingMessageError> {
+        func validated(defaults: BookingDefaults) -> Result<Reservation, BookingMessageError> {
             func reject(_ problem: String) -> Result<Reservation, BookingMessageError> {
                 .failure(BookingMessageError("upsert: \(problem)"))
             }
@@ -93,8 +96,8 @@ extension BookingMessage {
             guard let statusText = status, let status = ReservationStatus(rawValue: statusText) else {
                 return reject("status must be confirmed or cancelled")
             }
-            let graceBefore = graceBeforeMin ?? 0
-            let graceAfter = graceAfterMin ?? 0
+            let graceBefore = graceBeforeMin ?? defaults.graceBeforeMin
+            let graceAfter = graceAfterMin ?? defaults.graceAfterMin
             guard (0...Self.maximumGraceMin).contains(graceBefore), (0...Self.maximumGraceMin).contains(graceAfter)
             else { return reject("grace minutes must be 0 to \(Self.maximumGraceMin)") }
             return .success(

@@ -20,3 +20,14 @@ public struct BookingMessageError: Error, Sendable, Hashable, CustomStringConver
 
     public var description: String { problem }
 }
+
+/// Site defaults for what a booking message may leave out.
+public struct BookingDefaults: Sendable, Hashable {
+    public var graceBeforeMin: Int64
+    public var graceAfterMin: Int64
+
+    public init(graceBeforeMin: Int64 = 0, graceAfterMin: Int64 = 0) {
+        self.graceBeforeMin = graceBeforeMin
+        self.graceAfterMin = graceAfterMin
+    }
+}

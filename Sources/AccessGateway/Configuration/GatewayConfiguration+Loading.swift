@@ -161,6 +161,10 @@ extension GatewayConfiguration {
         policy.unlockForS = try values.int("policy.unlockForS", default: 5, in: 1...600)
         policy.commandTTLMs = Int64(try values.int("policy.commandTTLS", default: 5, in: 1...300)) * 1000
 
+        let bookingDefaults = BookingDefaults(
+            graceBeforeMin: Int64(try values.int("policy.defaultGraceBeforeMin", default: 0, in: 0...10080)),
+            graceAfterMin: Int64(try values.int("policy.defaultGraceAfterMin", default: 0, in: 0...10080)))
+
         var alarms = AlarmPolicy()
         alarms.maxOpenS = Int64(try values.int("alarms.maxOpenS", default: 120, in: 1...86_400))
         alarms.offlineAfterS = Int64(try values.int("alarms.offlineAfterS", default: 180, in: 1...86_400))
@@ -192,6 +196,7 @@ extension GatewayConfiguration {
             gatewayID: gatewayID, site: site, topicPrefix: prefix, issuers: issuers,
             siteKeyFile: try values.required("keys.siteKeyFile"), pinKeyFile: try values.required("keys.pinKeyFile"),
             broker: broker, databasePath: try values.required("database.path"), synchronous: synchronous,
-            policy: policy, alarms: alarms, httpListen: httpListen, logLevel: logLevel)
+            policy: policy, bookingDefaults: bookingDefaults, alarms: alarms, httpListen: httpListen, logLevel: logLevel
+        )
     }
 }

@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var databasePath: String
     public var synchronous: StoreConfiguration.Synchronous
     public var policy: AccessPolicy
+    /// Grace minutes for booking messages that leave them out.
+    public var bookingDefaults: BookingDefaults
     public var alarms: AlarmPolicy
     /// `host:port` of the health and metrics endpoint; nil turns it off.
     public var httpListen: (host: String, port: Int)?

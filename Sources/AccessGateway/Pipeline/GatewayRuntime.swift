@@ -191,7 +191,7 @@ final class GatewayRuntime: Sendable {
     // MARK: Bookings
 
     func handleBooking(_ message: MQTTMessage) {
-        switch BookingMessage.parse(message.payload) {
+        switch BookingMessage.parse(message.payload, defaults: configuration.bookingDefaults) {
         case .failure(let error):
             metrics.bookings["rejected"]?.increment()
             logger.warning("booking message rejected", metadata: ["reason": "\(error.problem)"])

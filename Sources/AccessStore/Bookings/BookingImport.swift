@@ -23,11 +23,17 @@ public struct BookingImport: Sendable {
     }
 
     public var batchSize: Int
+    /// Grace minutes for lines that leave them out.
+    public var defaults: BookingDefaults
     /// Called after each committed batch with the running summary (progress on long imports).
     public var progress: (@Sendable (Summary) -> Void)?
 
-    public init(batchSize: Int = 2000, progress: (@Sendable (Summary) -> Void)? = nil) {
+    public init(
+        batchSize: Int = 2000, defaults: BookingDefaults = BookingDefaults(),
+        progress: (@Sendable (Summary) -> Void)? = nil
+    ) {
         self.batchSize = max(1, batchSize)
+        self.defaults = defaults
         self.progress = progress
     }
 
@@ -46,7 +52,7 @@ public struct BookingImport: Sendable {
             lineStart = lineEnd + 1
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             summary.lines += 1
-            switch BookingMessage.parse(line) {
+            switch BookingMessage.parse(line, defaults: defaults) {
             case .success(let message): batch.append(message)
             case .failure(let error): summary.rejected.append(RejectedLine(line: lineNumber, problem: error.problem))
             }
