@@ -109,6 +109,23 @@ let package = Package(
             name: "MQTTTesting",
             dependencies: ["MQTT"]
         ),
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "AccessCore", "MQTT", "MQTTTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "simulators/Simulation"
+        ),
+        .executableTarget(
+            name: "scenario",
+            dependencies: [
+                "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "simulators/scenario"
+        ),
         .executableTarget(
             name: "mqtt-roundtrip",
             dependencies: [

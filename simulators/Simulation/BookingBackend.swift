@@ -1,0 +1,82 @@
+import AccessCore
+import Crypto
+import Foundation
+
+/// The booking backend as a real one behaves: it holds its own Ed25519 issuer key and the
+/// shared `pinKey`, publishes reservations, and hands each holder a token and a PIN.
+public struct BookingBackend: @unchecked Sendable {
+    // Keys are immutable; swift-crypto 3 just does not declare them Sendable.
+    public let siteID: String
+    public let kid: String
+    public let issuer: String
+    public let privateKey: Curve25519.Signing.PrivateKey
+    public let pins: KeypadPIN
+
+    public init(siteID: String, kid: String, issuer: String, privateKey: Curve25519.Signing.PrivateKey, pinKey: SymmetricKey, pinDigits: Int = 8) {
+        self.siteID = siteID
+        self.kid = kid
+        self.issuer = issuer
+        self.privateKey = privateKey
+        self.pins = KeypadPIN(pinKey: pinKey, siteID: siteID, digits: pinDigits)
+    }
+
+    /// The line for the gateway's `issuers` setting.
+    public var issuerSetting: String {
+        "\(kid) \(issuer) \(Base64URL.encode(Array(privateKey.publicKey.rawRepresentation)))"
+    }
+
+    public func token(for reservation: Reservation, jti: String, notBeforeS: Int64? = nil, expiresS: Int64? = nil) -> String {
+        sign(
+            claims: [
+                ("iss", .string(issuer)), ("sub", .string(reservation.holder)), ("rid", .string(reservation.id)),
+                ("spc", .string(reservation.spaceID)), ("iat", .integer(reservation.windowStartMs / 1000)),
+                ("nbf", .integer(notBeforeS ?? reservation.windowStartMs / 1000)),
+                ("exp", .integer(expiresS ?? (reservation.windowEndMs + 999) / 1000)), ("jti", .string(jti)),
+            ], key: privateKey)
+    }
+
+    /// A token with the right shape signed by a key that is not this issuer's.
+    public func forgedToken(for reservation: Reservation, jti: String) -> String {
+        let other = BookingBackend(siteID: siteID, kid: kid, issuer: issuer, privateKey: .init(), pinKey: SymmetricKey(size: .bits256))
+        return other.token(for: reservation, jti: jti)
+    }
+
+    func sign(claims: [(String, JSONValue)], key: Curve25519.Signing.PrivateKey) -> String {
+        let header = CanonicalJSON.serialize(.object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]))
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(CanonicalJSON.serialize(.object(claims)).utf8))
+        let signature = (try? key.signature(for: Array(input.utf8))).map { Array($0) } ?? []
+        return input + "." + Base64URL.encode(signature)
+    }
+
+    public func pin(for reservation: Reservation) -> String {
+        pins.pin(spaceID: reservation.spaceID, reservationID: reservation.id, startUnixS: reservation.startUnixS, endUnixS: reservation.endUnixS)
+    }
+
+    public static func upsertLine(_ r: Reservation) -> String {
+        CanonicalJSON.object([
+            ("op", .string("upsert")),
+            ("reservation", .object([
+                ("id", .string(r.id)), ("spaceId", .string(r.spaceID)), ("holder", .string(r.holder)),
+                ("start", .string(rfc3339(r.startMs))), ("end", .string(rfc3339(r.endMs))),
+                ("status", .string(r.status.rawValue)), ("version", .integer(r.version)),
+                ("graceBeforeMin", .integer(r.graceBeforeS / 60)), ("graceAfterMin", .integer(r.graceAfterS / 60)),
+                ("singleUse", .bool(r.singleUse)),
+            ])),
+        ])
+    }
+
+    public static func cancelLine(id: String, version: Int64) -> String {
+        CanonicalJSON.object([("op", .string("cancel")), ("id", .string(id)), ("version", .integer(version))])
+    }
+
+    public static func revokeLine(jti: String) -> String {
+        CanonicalJSON.object([("op", .string("revoke")), ("jti", .string(jti))])
+    }
+
+    /// RFC 3339 in UTC with milliseconds.
+    public static func rfc3339(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

@@ -1,0 +1,332 @@
+import AccessCore
+import Crypto
+import Foundation
+import MQTT
+import MQTTTesting
+import Synchronization
+
+/// Plays a day at a site against a real gateway and checks every outcome against the plan.
+public struct ScenarioRunner: Sendable {
+    public struct Options: Sendable {
+        public var spaces = 50
+        public var locks = 80
+        public var poles = 30
+        public var bookings = 2000
+        public var seed: UInt64 = 1
+        /// Gateway executable; the runner starts it with its own config, keys and store.
+        public var gatewayExecutable: String
+        /// An existing broker (host, port); nil starts a private mosquitto on loopback.
+        public var broker: (host: String, port: Int)?
+        /// Requests in flight per lock are one; this spaces them out (the lock's budget is 10/s).
+        public var perLockInterval: Duration = .milliseconds(120)
+        public var progress: (@Sendable (String) -> Void)?
+
+        public init(gatewayExecutable: String) { self.gatewayExecutable = gatewayExecutable }
+    }
+
+    public struct Report: Sendable {
+        public var lines: [String] = []
+        public var mismatches: [String] = []
+        public var passed: Bool { mismatches.isEmpty }
+    }
+
+    let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    public func run() async throws -> Report {
+        let progress = options.progress ?? { _ in }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var privateBroker: MosquittoBroker?
+        let broker: (host: String, port: Int)
+        if let given = options.broker {
+            broker = given
+        } else {
+            let started = try MosquittoBroker.start()
+            privateBroker = started
+            broker = ("127.0.0.1", started.port)
+        }
+        defer { privateBroker?.tearDown() }
+
+        // Keys: the site's secrets and the backend's own issuer key.
+        let siteKey = SymmetricKey(size: .bits256)
+        let pinKey = SymmetricKey(size: .bits256)
+        try writeSecret(siteKey, to: directory + "/site.key")
+        try writeSecret(pinKey, to: directory + "/pin.key")
+        let siteID = "site-sim"
+        let backend = BookingBackend(
+            siteID: siteID, kid: "sim-1", issuer: "https://booking.sim", privateKey: .init(), pinKey: pinKey)
+        let plan = ScenarioPlan(
+            spaces: options.spaces, locks: options.locks, poles: options.poles, bookings: options.bookings,
+            seed: options.seed, backend: backend, nowMs: nowMs())
+        progress("plan: \(plan.bookingLines.count) booking messages, \(plan.requests.count) requests")
+
+        let yaml = """
+            gateway: {id: gw-sim}
+            site:
+              id: \(siteID)
+              spaces: [\(plan.spaces.joined(separator: ", "))]
+              locks: [\(plan.locks.map { "\($0.id)@\($0.space)" }.joined(separator: ", "))]
+              poles: [\(plan.poles.map { "\($0.id)@\($0.space)" }.joined(separator: ", "))]
+            issuers: ["\(backend.issuerSetting)"]
+            keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
+            broker: {host: \(broker.host), port: \(broker.port)}
+            database: {path: \(directory)/access.sqlite, synchronous: full}
+            http: {listen: "off"}
+            log: {level: notice}
+            """
+        try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
+
+        // The observer: alarms, decisions and pole commands as they cross the broker.
+        let observer = try MQTTClient(
+            configuration: .init(host: broker.host, port: broker.port, clientID: "scenario-observer-\(options.seed)"))
+        try await observer.connect()
+        let seen = StreamRecorder(observer.messages)
+        try await observer.subscribe("access/\(siteID)/alarms")
+        try await observer.subscribe("access/\(siteID)/gateway/+/status")
+        try await observer.subscribe("access/\(siteID)/poles/+/command")
+
+        let gateway = try ChildProcess(
+            executable: options.gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
+            outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
+        defer { gateway.terminate(SIGTERM, grace: .seconds(10)) }
+        let online = await seen.first(timeout: .seconds(30)) { $0.topic.hasSuffix("/status") && $0.payloadString?.contains("\"online\":true") == true }
+        guard online != nil else {
+            let log = (try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? ""
+            throw ScenarioError("the gateway did not come online:\n\(log.suffix(2000))")
+        }
+        progress("gateway online")
+
+        // Devices.
+        let deviceKeys = DeviceKeys(siteKey: siteKey, siteID: siteID)
+        var locks: [String: SimulatedLock] = [:]
+        for lock in plan.locks {
+            let simulated = try SimulatedLock(
+                broker: broker, siteID: siteID, lockID: lock.id, spaceID: lock.space,
+                lockKey: deviceKeys.lockKey(lockID: lock.id))
+            try await simulated.start()
+            locks[lock.id] = simulated
+        }
+        var poles: [String: SimulatedPole] = [:]
+        for pole in plan.poles {
+            let simulated = try SimulatedPole(broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id))
+            try await simulated.start()
+            try await simulated.report(secondOfDay: 0, lux: plan.darkSpaces.contains(pole.space) ? 2 : 500)
+            poles[pole.id] = simulated
+        }
+        progress("\(locks.count) locks and \(poles.count) poles online")
+
+        // The backend publishes every booking before anyone arrives.
+        let backendClient = try MQTTClient(configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"))
+        try await backendClient.connect()
+        for line in plan.bookingLines {
+            try await backendClient.publishAcknowledged(MQTTMessage(topic: "access/\(siteID)/bookings", payload: line))
+        }
+        progress("\(plan.bookingLines.count) booking messages published")
+        try await Task.sleep(for: .milliseconds(500))
+
+        // Holders and attackers, one request at a time per lock, locks in parallel.
+        var queues: [String: [(Int, PlannedRequest)]] = [:]
+        for (index, request) in plan.requests.enumerated() { queues[request.lockID, default: []].append((index, request)) }
+        let tally = Tally()
+        let total = plan.requests.count
+        let interval = options.perLockInterval
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (lockID, queue) in queues {
+                guard let lock = locks[lockID] else { continue }
+                group.addTask {
+                    for (index, request) in queue {
+                        let started = ContinuousClock.now
+                        let decision = try await lock.present(request.credential, requestID: "r-\(index)")
+                        let elapsed = ContinuousClock.now - started
+                        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                        let reason = decision?["reason"] as? String
+                        let commandID = decision?["commandId"] as? String
+                        let count = tally.record(index, Outcome(reason: reason, latencyMs: milliseconds, commandID: commandID))
+                        if count % 250 == 0 { progress("requests: \(count)/\(total)") }
+                        try await Task.sleep(for: interval)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        progress("requests: \(total)/\(total)")
+
+        // Misbehaviour: forced doors, low battery, tamper-free power cut, a lamp fault, replayed,
+        // delayed and forged commands.
+        let requestsEnded = ContinuousClock.now
+        let lockIDs = plan.locks.map(\.id).dropLast()
+        let forced = Array(lockIDs.prefix(3))
+        try await locks[lockIDs[3]]?.setBattery(12)
+        let capturedLock = plan.requests.first { $0.expected == .granted }?.lockID ?? lockIDs[0]
+        let captured = locks[capturedLock]?.receivedCommands.first
+        if let captured, let lock = locks[capturedLock] {
+            await lock.execute(captured)  // replayed: the same command again
+            var forged = captured
+            if let range = forged.firstRange(of: Array(#""unlockForS":5"#.utf8)) {
+                forged.replaceSubrange(range, with: Array(#""unlockForS":9"#.utf8))
+            }
+            await lock.execute(forged)  // forged: the MAC no longer verifies
+        }
+        let faultPole = plan.poles[0].id
+        try await poles[faultPole]?.report(secondOfDay: 0, lux: 2, status: "defectiveLamp")
+        try await poles[faultPole]?.report(secondOfDay: 0, lux: 2, status: "defectiveLamp")
+        let offlineLock = lockIDs[4]
+        await locks[offlineLock]?.powerCut()
+        if let captured, let lock = locks[capturedLock] {
+            progress("waiting 6 s to deliver a captured command late")
+            try await Task.sleep(for: .seconds(6))
+            await lock.execute(captured)  // delayed past notAfter
+        }
+        // A door opened with no executed unlock in the last unlockForS + 10 s is forced: wait
+        // until the last legitimate unlock is that old, then force three doors (twice each: one
+        // episode, one alarm).
+        let quiet = requestsEnded + .seconds(16)
+        if ContinuousClock.now < quiet {
+            progress("waiting for the last unlocks to age, then forcing doors")
+            try await Task.sleep(until: quiet)
+        }
+        for id in forced {
+            locks[id]?.forceDoorOpen()
+            locks[id]?.forceDoorOpen()
+        }
+        try await Task.sleep(for: .seconds(2))
+
+        // Checks.
+        var report = Report()
+        let results = tally.outcomes
+        var falseGrants = 0
+        var falseDenials = 0
+        var wrongReasons = 0
+        var byOutcome: [String: Int] = [:]
+        var byKind: [String: (ok: Int, all: Int)] = [:]
+        var grantsPerSpace: [String: Int] = [:]
+        var grantedCommands: [(lock: String, command: String)] = []
+        for (index, request) in plan.requests.enumerated() {
+            let got = results[index]?.reason ?? "no decision"
+            byOutcome[got, default: 0] += 1
+            let ok = got == request.expected.rawValue
+            byKind[request.kind.rawValue, default: (0, 0)].all += 1
+            if ok { byKind[request.kind.rawValue, default: (0, 0)].ok += 1 }
+            if got == "granted" {
+                grantsPerSpace[plan.locks.first { $0.id == request.lockID }?.space ?? "", default: 0] += 1
+                if let command = results[index]?.commandID { grantedCommands.append((request.lockID, command)) }
+            }
+            if !ok {
+                if got == "granted" {
+                    falseGrants += 1
+                } else if request.expected == .granted {
+                    falseDenials += 1
+                } else {
+                    wrongReasons += 1
+                }
+                if report.mismatches.count < 20 {
+                    report.mismatches.append("request r-\(index) (\(request.kind.rawValue) at \(request.lockID)): expected \(request.expected.rawValue), got \(got)")
+                }
+            }
+        }
+        if falseGrants + falseDenials + wrongReasons > 20 {
+            report.mismatches.append("… \(falseGrants + falseDenials + wrongReasons) mismatched requests in all")
+        }
+
+        // Every grant's command reached its lock and was executed there.
+        var unexecuted = 0
+        for grant in grantedCommands {
+            let executed = locks[grant.lock]?.commandResults.contains { $0.commandID == grant.command && $0.result == .executed } ?? false
+            if !executed { unexecuted += 1 }
+        }
+        if unexecuted > 0 { report.mismatches.append("\(unexecuted) granted commands were not executed by their lock") }
+        let attackResults = captured == nil ? [] : locks[capturedLock]?.commandResults.map(\.result).filter { $0 != .executed } ?? []
+        if captured != nil, attackResults.sorted(by: { $0.rawValue < $1.rawValue }) != [.badMAC, .expired, .replayed] {
+            report.mismatches.append("replayed/forged/delayed commands: the lock reported \(attackResults.map(\.rawValue))")
+        }
+
+        // Alarms: expected once each, by type and device.
+        var expectedAlarms: [String: Int] = [:]
+        for id in forced { expectedAlarms["door_forced \(id)", default: 0] += 1 }
+        expectedAlarms["low_battery \(lockIDs[3])"] = 1
+        expectedAlarms["lock_offline \(offlineLock)"] = 1
+        expectedAlarms["pole_fault \(faultPole)"] = 1
+        expectedAlarms["brute_force \(plan.guessLock)"] = 1
+        if captured != nil { expectedAlarms["command_failed \(capturedLock)"] = 3 }
+        var raisedAlarms: [String: Int] = [:]
+        for message in seen.recorded where message.topic.hasSuffix("/alarms") {
+            guard let alarm = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] else { continue }
+            let device = (alarm["lockId"] as? String) ?? (alarm["poleId"] as? String) ?? "-"
+            raisedAlarms["\(alarm["type"] as? String ?? "?") \(device)", default: 0] += 1
+        }
+        for key in Set(expectedAlarms.keys).union(raisedAlarms.keys).sorted() where expectedAlarms[key] != raisedAlarms[key] {
+            report.mismatches.append("alarm \(key): expected \(expectedAlarms[key] ?? 0), raised \(raisedAlarms[key] ?? 0)")
+        }
+
+        // Welcome lighting: one command per grant per dark pole of the space, each executed.
+        var expectedLights: [String: Int] = [:]
+        for pole in plan.poles where plan.darkSpaces.contains(pole.space) {
+            expectedLights[pole.id] = grantsPerSpace[pole.space] ?? 0
+        }
+        var lightMismatches = 0
+        for pole in plan.poles {
+            let executed = poles[pole.id]?.commandResults.filter { $0 == .executed }.count ?? 0
+            if executed != (expectedLights[pole.id] ?? 0) { lightMismatches += 1 }
+        }
+        if lightMismatches > 0 { report.mismatches.append("\(lightMismatches) poles were lit a different number of times than grants after dark") }
+
+        // Summary.
+        let latencies = results.values.map(\.latencyMs).sorted()
+        func percentile(_ p: Double) -> String {
+            guard !latencies.isEmpty else { return "-" }
+            return String(format: "%.2f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
+        }
+        report.lines.append("site: \(plan.spaces.count) spaces, \(plan.locks.count) locks, \(plan.poles.count) poles, \(plan.bookingLines.count) booking messages, seed \(options.seed)")
+        report.lines.append("requests by outcome:")
+        for (outcome, count) in byOutcome.sorted(by: { $0.key < $1.key }) { report.lines.append("  \(outcome.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)") }
+        report.lines.append("requests by kind (as expected / all):")
+        for (kind, counts) in byKind.sorted(by: { $0.key < $1.key }) { report.lines.append("  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(counts.ok)/\(counts.all)") }
+        report.lines.append("false grants \(falseGrants), false denials \(falseDenials), other wrong reasons \(wrongReasons)")
+        report.lines.append("commands: \(grantedCommands.count) granted, \(grantedCommands.count - unexecuted) executed; attacks refused: \(attackResults.map(\.rawValue).joined(separator: ", "))")
+        report.lines.append("alarms expected \(expectedAlarms.values.reduce(0, +)), raised \(raisedAlarms.values.reduce(0, +))")
+        report.lines.append("welcome lighting: \(expectedLights.values.reduce(0, +)) expected, \(poles.values.map { $0.commandResults.filter { $0 == .executed }.count }.reduce(0, +)) executed")
+        report.lines.append("decision latency (ms, lock publish -> decision): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0))")
+
+        for lock in locks.values { await lock.stop() }
+        for pole in poles.values { await pole.stop() }
+        await backendClient.shutdown()
+        await observer.shutdown()
+        return report
+    }
+
+    func writeSecret(_ key: SymmetricKey, to path: String) throws {
+        let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        try (hex + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+    }
+}
+
+struct Outcome: Sendable {
+    var reason: String?
+    var latencyMs: Double
+    var commandID: String?
+}
+
+/// The outcomes of the requests, filled concurrently by the locks.
+final class Tally: Sendable {
+    private let state = Mutex<[Int: Outcome]>([:])
+
+    /// Records an outcome and returns how many there are now.
+    func record(_ index: Int, _ outcome: Outcome) -> Int {
+        state.withLock {
+            $0[index] = outcome
+            return $0.count
+        }
+    }
+
+    var outcomes: [Int: Outcome] { state.withLock { $0 } }
+}
+
+public struct ScenarioError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
