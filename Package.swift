@@ -127,6 +127,36 @@ let package = Package(
             path: "simulators/scenario"
         ),
         .executableTarget(
+            name: "lock-sim",
+            dependencies: [
+                "Simulation", "AccessCore", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "simulators/lock-sim"
+        ),
+        .executableTarget(
+            name: "pole-sim",
+            dependencies: [
+                "Simulation", "AccessCore", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "simulators/pole-sim"
+        ),
+        .executableTarget(
+            name: "booking-sim",
+            dependencies: [
+                "Simulation", "AccessCore", "MQTT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "simulators/booking-sim"
+        ),
+        .executableTarget(
             name: "mqtt-roundtrip",
             dependencies: [
                 "MQTT",
@@ -145,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "AccessGatewayTests",
             dependencies: [
-                "AccessCore", "AccessGateway", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting",
+                "AccessCore", "AccessGateway", "Simulation", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

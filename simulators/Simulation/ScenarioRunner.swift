@@ -157,20 +157,36 @@ public struct ScenarioRunner: Sendable {
 
         // Misbehaviour: forced doors, low battery, tamper-free power cut, a lamp fault, replayed,
         // delayed and forged commands.
+        // An attacker with a foothold on the broker captures a fresh unlock and plays it again at
+        // once (replayed), tampered with (bad MAC), and later (expired). The capture is a holder's
+        // second, legitimate entry with a reusable credential.
+        var extraGrant: (lock: String, space: String, commandID: String?)?
+        var captured: [UInt8]?
+        let capturedLock: String
+        if let reuse = plan.requests.first(where: { $0.kind == .onTime && $0.reservation?.singleUse == false }),
+            let lock = locks[reuse.lockID]
+        {
+            capturedLock = reuse.lockID
+            let before = lock.receivedCommands.count
+            let decision = try await lock.present(reuse.credential, requestID: "capture-1")
+            extraGrant = (reuse.lockID, reuse.reservation?.spaceID ?? "", decision?["commandId"] as? String)
+            _ = await eventually(timeout: .seconds(5)) { lock.receivedCommands.count > before }
+            if lock.receivedCommands.count > before { captured = lock.receivedCommands.last }
+            if let captured {
+                await lock.execute(captured)  // replayed
+                var forged = captured
+                if let range = forged.firstRange(of: Array(#""unlockForS":5"#.utf8)) {
+                    forged.replaceSubrange(range, with: Array(#""unlockForS":9"#.utf8))
+                }
+                await lock.execute(forged)  // forged: the MAC no longer verifies
+            }
+        } else {
+            capturedLock = plan.locks[0].id
+        }
         let requestsEnded = ContinuousClock.now
         let lockIDs = plan.locks.map(\.id).dropLast()
         let forced = Array(lockIDs.prefix(3))
         try await locks[lockIDs[3]]?.setBattery(12)
-        let capturedLock = plan.requests.first { $0.expected == .granted }?.lockID ?? lockIDs[0]
-        let captured = locks[capturedLock]?.receivedCommands.first
-        if let captured, let lock = locks[capturedLock] {
-            await lock.execute(captured)  // replayed: the same command again
-            var forged = captured
-            if let range = forged.firstRange(of: Array(#""unlockForS":5"#.utf8)) {
-                forged.replaceSubrange(range, with: Array(#""unlockForS":9"#.utf8))
-            }
-            await lock.execute(forged)  // forged: the MAC no longer verifies
-        }
         let faultPole = plan.poles[0].id
         try await poles[faultPole]?.report(secondOfDay: 0, lux: 2, status: "defectiveLamp")
         try await poles[faultPole]?.report(secondOfDay: 0, lux: 2, status: "defectiveLamp")
@@ -205,6 +221,14 @@ public struct ScenarioRunner: Sendable {
         var byKind: [String: (ok: Int, all: Int)] = [:]
         var grantsPerSpace: [String: Int] = [:]
         var grantedCommands: [(lock: String, command: String)] = []
+        if let extraGrant {
+            if let command = extraGrant.commandID {
+                grantsPerSpace[extraGrant.space, default: 0] += 1
+                grantedCommands.append((extraGrant.lock, command))
+            } else {
+                report.mismatches.append("a holder's second entry at \(extraGrant.lock) was not granted")
+            }
+        }
         for (index, request) in plan.requests.enumerated() {
             let got = results[index]?.reason ?? "no decision"
             byOutcome[got, default: 0] += 1
@@ -240,7 +264,9 @@ public struct ScenarioRunner: Sendable {
         }
         if unexecuted > 0 { report.mismatches.append("\(unexecuted) granted commands were not executed by their lock") }
         let attackResults = captured == nil ? [] : locks[capturedLock]?.commandResults.map(\.result).filter { $0 != .executed } ?? []
-        if captured != nil, attackResults.sorted(by: { $0.rawValue < $1.rawValue }) != [.badMAC, .expired, .replayed] {
+        if captured == nil {
+            report.mismatches.append("no command could be captured for the replay attacks")
+        } else if attackResults.sorted(by: { $0.rawValue < $1.rawValue }) != [.badMAC, .expired, .replayed] {
             report.mismatches.append("replayed/forged/delayed commands: the lock reported \(attackResults.map(\.rawValue))")
         }
 

@@ -1,0 +1,114 @@
+import AccessCore
+import ArgumentParser
+import Foundation
+import Logging
+import Simulation
+
+/// `lock-sim`: smart locks on the wire, driven by a script or by commands on stdin.
+@main
+struct LockSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock-sim",
+        abstract: "Simulate smart locks: status with Last Will, heartbeats, credentials, verified commands, a door.",
+        discussion: """
+            Each lock has its own MQTT connection, a retained status with a Last Will, and executes a
+            command only when its MAC verifies with the lock's derived key, it is fresh and its id is new,
+            reporting a command_result either way. Commands, one per line, from --script or stdin:
+              present LOCK token JWT | present LOCK pin DIGITS   (prints the decision)
+              force LOCK | close LOCK | jam LOCK | tamper LOCK | battery LOCK PERCENT
+              offline LOCK   (power cut: the broker publishes the Last Will)
+              sleep MS | quit
+            At the end of the input the locks keep running (heartbeats) until SIGINT or SIGTERM.
+            """)
+
+    @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
+    @Option(help: "Site id.") var site: String
+    @Option(help: "Topic prefix.") var prefix = "access"
+    @Option(name: .customLong("site-key-file"), help: "The site key (64 hex digits); each lock derives its own key.")
+    var siteKeyFile: String
+    @Option(help: "Locks as lockId@spaceId, comma-separated.") var locks: String
+    @Option(help: "Seconds between heartbeats.") var heartbeatS = 60
+    @Option(help: "Battery percent drained per heartbeat.") var drain = 1
+    @Option(help: "Read commands from this file instead of stdin.") var script: String?
+
+    func validate() throws {
+        guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
+        guard Identifier.isValid(site) else { throw ValidationError("--site breaks the identifier rule") }
+        guard SimulatorOptions.devices(locks, needsSpace: true) != nil else {
+            throw ValidationError("--locks must be lockId@spaceId[,lockId@spaceId...]")
+        }
+        guard heartbeatS >= 1 else { throw ValidationError("--heartbeat-s must be at least 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let endpoint = SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883)
+        let keys = DeviceKeys(siteKey: try SimulatorOptions.key(file: siteKeyFile), siteID: site)
+        var simulated: [String: SimulatedLock] = [:]
+        for lock in SimulatorOptions.devices(locks, needsSpace: true) ?? [] {
+            let device = try SimulatedLock(
+                broker: endpoint, siteID: site, prefix: prefix, lockID: lock.id, spaceID: lock.space,
+                lockKey: keys.lockKey(lockID: lock.id))
+            try await device.start()
+            simulated[lock.id] = device
+        }
+        print("lock-sim: \(simulated.count) locks online")
+        let all = Array(simulated.values)
+        let (interval, drain) = (heartbeatS, self.drain)
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                for lock in all { try? await lock.heartbeat(drain: drain) }
+            }
+        }
+        defer { heartbeat.cancel() }
+
+        let lines: [String]
+        if let script {
+            guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {
+                throw ValidationError("--script \(script): cannot read")
+            }
+            lines = text.split(separator: "\n").map(String.init)
+        } else {
+            var input: [String] = []
+            while let line = readLine() { input.append(line) }
+            lines = input
+        }
+        var number = 0
+        for line in lines {
+            number += 1
+            let words = line.split(separator: " ").map(String.init)
+            guard let verb = words.first, !verb.hasPrefix("#") else { continue }
+            if verb == "quit" { return }
+            if verb == "sleep", words.count == 2, let ms = Int(words[1]) {
+                try await Task.sleep(for: .milliseconds(ms))
+                continue
+            }
+            guard words.count >= 2, let lock = simulated[words[1]] else {
+                FileHandle.standardError.write(Data("lock-sim: line \(number): unknown command or lock: \(line)\n".utf8))
+                continue
+            }
+            switch (verb, words.count) {
+            case ("present", 4) where words[2] == "token" || words[2] == "pin":
+                let credential: Credential = words[2] == "token" ? .token(words[3]) : .pin(words[3])
+                let decision = try await lock.present(credential, requestID: "sim-\(number)")
+                let data = try JSONSerialization.data(withJSONObject: decision ?? ["timeout": true], options: [.sortedKeys])
+                print("\(lock.lockID) \(String(decoding: data, as: UTF8.self))")
+            case ("force", 2): lock.forceDoorOpen()
+            case ("close", 2): lock.closeDoor()
+            case ("jam", 2): lock.jam()
+            case ("tamper", 2): lock.tamper()
+            case ("battery", 3): try await lock.setBattery(Int(words[2]) ?? 100)
+            case ("offline", 2): await lock.powerCut()
+            default:
+                FileHandle.standardError.write(Data("lock-sim: line \(number): cannot parse: \(line)\n".utf8))
+            }
+        }
+        // Keep the locks alive until a signal ends the process (their wills then fire).
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}
