@@ -33,72 +33,52 @@ for _ in $(seq 50); do
 done
 echo "broker on 127.0.0.1:$port"
 
-# Secrets, made once: the site key and PIN key (0600), and a demo booking issuer's Ed25519 key.
+# Secrets, made once: the site key and PIN key (0600), and the demo booking backend's issuer key.
 umask 077
 [ -s "$state/site.key" ] || openssl rand -hex 32 > "$state/site.key"
 [ -s "$state/pin.key" ] || openssl rand -hex 32 > "$state/pin.key"
-py=.venv-interop/bin/python
-[ -s "$state/issuer.key" ] || "$py" -c "import os; print(os.urandom(32).hex())" > "$state/issuer.key"
 umask 022
-issuer_public=$("$py" - "$state/issuer.key" <<'PY'
-import base64, sys
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(open(sys.argv[1]).read().strip()))
-raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-print(base64.urlsafe_b64encode(raw).decode().rstrip("="))
-PY
-)
+backend=(--broker "127.0.0.1:$port" --site site-1 --pin-key-file "$state/pin.key"
+         --issuer-key-file "$state/issuer.key" --kid kid-1 --issuer https://booking.example)
+issuer_line=$("$bin/booking-sim" "${backend[@]}" --create-issuer-key --print-issuer)
 
 sed -e "s|/etc/access-gateway/site.key|$state/site.key|" \
     -e "s|/etc/access-gateway/pin.key|$state/pin.key|" \
     -e "s|/var/lib/access-gateway/access.sqlite|$state/access.sqlite|" \
-    -e "s|\"kid-1 https://booking.example .*\"|\"kid-1 https://booking.example $issuer_public\"|" \
+    -e "s|\"kid-1 https://booking.example .*\"|\"$issuer_line\"|" \
     -e "s|^  port: 1883|  port: $port|" \
     -e "s|127.0.0.1:9464|127.0.0.1:$http|" \
     config/access-gateway.yaml > "$state/gateway.yaml"
 
-"$bin/access-gateway" --config "$state/gateway.yaml" 2> >(tee "$state/gateway.log" >&2) &
+"$bin/access-gateway" --config "$state/gateway.yaml" 2> "$state/gateway.log" &
 pids+=($!)
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$http/healthz" > /dev/null && break
   sleep 0.1
 done
-echo "gateway healthy: $(curl -s "http://127.0.0.1:$http/healthz")"
+echo "gateway healthy: $(curl -s "http://127.0.0.1:$http/healthz"); log in $state/gateway.log"
 
-# A demo booking (now to two hours from now in room-1), a token for it minted as the booking
-# backend would (PyJWT), and the keypad PIN the backend would send.
-read -r booking token pin < <("$py" - "$state/issuer.key" "$state/pin.key" <<'PY'
-import datetime, hashlib, hmac, json, sys, time, jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(open(sys.argv[1]).read().strip()))
-pin_key = bytes.fromhex(open(sys.argv[2]).read().strip())
-start = int(time.time()) - 60; end = start + 7200
-iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
-booking = {"op": "upsert", "reservation": {"id": "demo-1", "spaceId": "room-1", "holder": "u-demo",
-           "start": iso(start), "end": iso(end), "status": "confirmed", "version": int(time.time())}}
-claims = {"iss": "https://booking.example", "sub": "u-demo", "rid": "demo-1", "spc": "room-1",
-          "iat": start, "nbf": start, "exp": end, "jti": "demo-%d" % time.time()}
-token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "kid-1"})
-digest = hmac.new(pin_key, ("pin\nsite-1\nroom-1\ndemo-1\n%d\n%d" % (start, end)).encode(), hashlib.sha256).digest()
-print(json.dumps(booking, separators=(",", ":")), token, str(int.from_bytes(digest[:8], "big") % 10**8).zfill(8))
-PY
-)
-mosquitto_pub -p "$port" -V mqttv5 -q 1 -t access/site-1/bookings -m "$booking"
-sleep 0.3
-echo "a lock asks with the token, then with the PIN $pin:"
-mosquitto_sub -p "$port" -V mqttv5 -t 'access/site-1/locks/lock-1/decision' -t 'access/site-1/locks/lock-1/command' -C 4 -v &
-sub=$!
-sleep 0.3
-mosquitto_pub -p "$port" -V mqttv5 -q 1 -t access/site-1/locks/lock-1/request \
-  -m "{\"requestId\":\"demo-token\",\"credential\":{\"type\":\"token\",\"value\":\"$token\"},\"ts\":0}"
-mosquitto_pub -p "$port" -V mqttv5 -q 1 -t access/site-1/locks/lock-1/request \
-  -m "{\"requestId\":\"demo-pin\",\"credential\":{\"type\":\"pin\",\"value\":\"$pin\"},\"ts\":0}"
-wait "$sub" || true
+# Light poles on a day that passes in two minutes.
+"$bin/pole-sim" --broker "127.0.0.1:$port" --site site-1 --site-key-file "$state/site.key" \
+  --poles pole-1,pole-2 --speed 720 --start-hour 17 --interval-s 5 > "$state/pole-sim.log" 2>&1 &
+pids+=($!)
+
+# The booking backend publishes reservations and hands out tokens and PINs; a holder arrives.
+"$bin/booking-sim" "${backend[@]}" --spaces room-1,room-2 --count 10 --period-h 3 --holders-out "$state/holders.ndjson"
+read -r space token pin < <(head -1 "$state/holders.ndjson" | python3 -c \
+  'import json,sys; h=json.load(sys.stdin); print(h["spaceId"], h["token"], h["pin"])')
+lock=$([ "$space" = room-1 ] && echo lock-1 || echo lock-2)
+echo "the holder of the first booking ($space) opens $lock with the token, then with the PIN $pin:"
+printf 'present %s token %s\npresent %s pin %s\nquit\n' "$lock" "$token" "$lock" "$pin" | \
+  "$bin/lock-sim" --broker "127.0.0.1:$port" --site site-1 --site-key-file "$state/site.key" \
+    --locks "lock-1@room-1,lock-2@room-2" | sed 's/^/  /'
 echo "audit chain: $(sqlite3 "$state/access.sqlite" 'SELECT count(*) || " records, head " || max(seq) FROM audit_log')"
 
-echo "the floor every decision is measured against (MQTT round trips through the same broker):"
-"$bin/mqtt-roundtrip" --port "$port" --count 2000
+echo "a small day at another site, every outcome checked (scenario, its own gateway on the same broker):"
+"$bin/scenario" --broker "127.0.0.1:$port" --spaces 10 --locks 16 --poles 6 --bookings 200 --seed 1 2> /dev/null | sed 's/^/  /'
 
-echo "gateway running: http://127.0.0.1:$http/metrics, log in $state/gateway.log; Ctrl-C stops everything"
+echo "the floor every decision is measured against (MQTT round trips through the same broker):"
+"$bin/mqtt-roundtrip" --port "$port" --count 2000 2> /dev/null
+
+echo "gateway running: http://127.0.0.1:$http/metrics; Ctrl-C stops everything"
 wait "${pids[1]}"

@@ -64,6 +64,19 @@ import Testing
         #expect(try harness.http("/healthz").body.contains("broker not connected"))
     }
 
+    @Test func sigtermWithTheBrokerGoneStillExitsPromptly() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        harness.broker.kill()
+        try await Task.sleep(for: .milliseconds(300))
+        let gateway = try #require(harness.gateway)
+        let sent = ContinuousClock.now
+        gateway.send(SIGTERM)
+        #expect(gateway.waitForExit(timeout: .seconds(15)), "still running: \(harness.log().suffix(1500))")
+        #expect(gateway.exitCode == 0)
+        #expect(ContinuousClock.now - sent < .seconds(10))
+    }
+
     @Test func sighupReloadsTheInventoryWithoutDroppingTheConnection() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()

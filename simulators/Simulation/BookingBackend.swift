@@ -12,7 +12,10 @@ public struct BookingBackend: @unchecked Sendable {
     public let privateKey: Curve25519.Signing.PrivateKey
     public let pins: KeypadPIN
 
-    public init(siteID: String, kid: String, issuer: String, privateKey: Curve25519.Signing.PrivateKey, pinKey: SymmetricKey, pinDigits: Int = 8) {
+    public init(
+        siteID: String, kid: String, issuer: String, privateKey: Curve25519.Signing.PrivateKey, pinKey: SymmetricKey,
+        pinDigits: Int = 8
+    ) {
         self.siteID = siteID
         self.kid = kid
         self.issuer = issuer
@@ -25,7 +28,9 @@ public struct BookingBackend: @unchecked Sendable {
         "\(kid) \(issuer) \(Base64URL.encode(Array(privateKey.publicKey.rawRepresentation)))"
     }
 
-    public func token(for reservation: Reservation, jti: String, notBeforeS: Int64? = nil, expiresS: Int64? = nil) -> String {
+    public func token(for reservation: Reservation, jti: String, notBeforeS: Int64? = nil, expiresS: Int64? = nil)
+        -> String
+    {
         sign(
             claims: [
                 ("iss", .string(issuer)), ("sub", .string(reservation.holder)), ("rid", .string(reservation.id)),
@@ -37,31 +42,40 @@ public struct BookingBackend: @unchecked Sendable {
 
     /// A token with the right shape signed by a key that is not this issuer's.
     public func forgedToken(for reservation: Reservation, jti: String) -> String {
-        let other = BookingBackend(siteID: siteID, kid: kid, issuer: issuer, privateKey: .init(), pinKey: SymmetricKey(size: .bits256))
+        let other = BookingBackend(
+            siteID: siteID, kid: kid, issuer: issuer, privateKey: .init(), pinKey: SymmetricKey(size: .bits256))
         return other.token(for: reservation, jti: jti)
     }
 
     func sign(claims: [(String, JSONValue)], key: Curve25519.Signing.PrivateKey) -> String {
-        let header = CanonicalJSON.serialize(.object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]))
-        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(CanonicalJSON.serialize(.object(claims)).utf8))
+        let header = CanonicalJSON.serialize(
+            .object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]))
+        let input =
+            Base64URL.encode(Array(header.utf8)) + "."
+            + Base64URL.encode(Array(CanonicalJSON.serialize(.object(claims)).utf8))
         let signature = (try? key.signature(for: Array(input.utf8))).map { Array($0) } ?? []
         return input + "." + Base64URL.encode(signature)
     }
 
     public func pin(for reservation: Reservation) -> String {
-        pins.pin(spaceID: reservation.spaceID, reservationID: reservation.id, startUnixS: reservation.startUnixS, endUnixS: reservation.endUnixS)
+        pins.pin(
+            spaceID: reservation.spaceID, reservationID: reservation.id, startUnixS: reservation.startUnixS,
+            endUnixS: reservation.endUnixS)
     }
 
     public static func upsertLine(_ r: Reservation) -> String {
         CanonicalJSON.object([
             ("op", .string("upsert")),
-            ("reservation", .object([
-                ("id", .string(r.id)), ("spaceId", .string(r.spaceID)), ("holder", .string(r.holder)),
-                ("start", .string(rfc3339(r.startMs))), ("end", .string(rfc3339(r.endMs))),
-                ("status", .string(r.status.rawValue)), ("version", .integer(r.version)),
-                ("graceBeforeMin", .integer(r.graceBeforeS / 60)), ("graceAfterMin", .integer(r.graceAfterS / 60)),
-                ("singleUse", .bool(r.singleUse)),
-            ])),
+            (
+                "reservation",
+                .object([
+                    ("id", .string(r.id)), ("spaceId", .string(r.spaceID)), ("holder", .string(r.holder)),
+                    ("start", .string(rfc3339(r.startMs))), ("end", .string(rfc3339(r.endMs))),
+                    ("status", .string(r.status.rawValue)), ("version", .integer(r.version)),
+                    ("graceBeforeMin", .integer(r.graceBeforeS / 60)), ("graceAfterMin", .integer(r.graceAfterS / 60)),
+                    ("singleUse", .bool(r.singleUse)),
+                ])
+            ),
         ])
     }
 

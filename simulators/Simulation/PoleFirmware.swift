@@ -27,8 +27,10 @@ public struct PoleFirmware: @unchecked Sendable {
         return max(0.5, 20_000 * sun * sun)
     }
 
-    public mutating func receive(_ payload: [UInt8], nowMs: Int64) -> (commandID: String?, result: LockFirmware.Result) {
-        guard let command = try? JSONDecoder().decode(Command.self, from: Data(payload)), command.action == "light" else {
+    public mutating func receive(_ payload: [UInt8], nowMs: Int64) -> (commandID: String?, result: LockFirmware.Result)
+    {
+        guard let command = try? JSONDecoder().decode(Command.self, from: Data(payload)), command.action == "light"
+        else {
             return (nil, .unsupported)
         }
         let canonical = CommandMAC.poleCanonical(

@@ -28,7 +28,8 @@ public struct ScenarioPlan: Sendable {
     public var darkSpaces: Set<String> = []
     public var guessLock: String
 
-    public init(spaces: Int, locks: Int, poles: Int, bookings: Int, seed: UInt64, backend: BookingBackend, nowMs: Int64) {
+    public init(spaces: Int, locks: Int, poles: Int, bookings: Int, seed: UInt64, backend: BookingBackend, nowMs: Int64)
+    {
         var random = SeededRandom(seed: seed)
         self.spaces = (1...spaces).map { "room-\($0)" }
         self.locks = (1...locks).map { ("lock-\($0)", "room-\(($0 - 1) % spaces + 1)") }
@@ -63,7 +64,8 @@ public struct ScenarioPlan: Sendable {
             let end = start + Int64(60 + random.next(below: 120)) * minute
             var reservation = Reservation(
                 id: "b-\(index)", spaceID: space, holder: "u-\(random.next(below: 500))", startMs: start, endMs: end,
-                version: 1, graceBeforeS: Int64(random.next(below: 10)) * 60, graceAfterS: Int64(random.next(below: 10)) * 60,
+                version: 1, graceBeforeS: Int64(random.next(below: 10)) * 60,
+                graceAfterS: Int64(random.next(below: 10)) * 60,
                 singleUse: kind == .singleUseAgain)
             bookingLines.append(BookingBackend.upsertLine(reservation))
             let useToken = random.next(below: 100) < 60
@@ -72,14 +74,26 @@ public struct ScenarioPlan: Sendable {
             }
             switch kind {
             case .onTime:
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .granted))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .granted))
             case .early:
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .notYetValid))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .notYetValid))
             case .late:
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .expired))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .expired))
             case .cancelled:
                 bookingLines.append(BookingBackend.cancelLine(id: reservation.id, version: 2))
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .cancelled))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .cancelled))
             case .rescheduled:
                 // The old token (for the future window) is not yet valid; the new booking opens.
                 let oldToken = Credential.token(backend.token(for: reservation, jti: "t-\(index)-old"))
@@ -87,11 +101,23 @@ public struct ScenarioPlan: Sendable {
                 reservation.endMs = reservation.startMs + 90 * minute
                 reservation.version = 2
                 bookingLines.append(BookingBackend.upsertLine(reservation))
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: oldToken, reservation: reservation, expected: .notYetValid))
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .granted))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: oldToken, reservation: reservation, expected: .notYetValid
+                    ))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .granted))
             case .singleUseAgain:
-                requests.append(PlannedRequest(kind: .onTime, lockID: lock, credential: credential(reservation, jti: "t-\(index)"), reservation: reservation, expected: .granted))
-                requests.append(PlannedRequest(kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)-again"), reservation: reservation, expected: .alreadyUsed))
+                requests.append(
+                    PlannedRequest(
+                        kind: .onTime, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        reservation: reservation, expected: .granted))
+                requests.append(
+                    PlannedRequest(
+                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)-again"),
+                        reservation: reservation, expected: .alreadyUsed))
             default:
                 break
             }
@@ -99,14 +125,27 @@ public struct ScenarioPlan: Sendable {
             if kind == .onTime, random.next(below: 100) < 12 {
                 switch random.next(below: 3) {
                 case 0:
-                    requests.append(PlannedRequest(kind: .forgedToken, lockID: lock, credential: .token(backend.forgedToken(for: reservation, jti: "f-\(index)")), reservation: reservation, expected: .invalidCredential))
+                    requests.append(
+                        PlannedRequest(
+                            kind: .forgedToken, lockID: lock,
+                            credential: .token(backend.forgedToken(for: reservation, jti: "f-\(index)")),
+                            reservation: reservation, expected: .invalidCredential))
                 case 1:
-                    let stale = backend.token(for: reservation, jti: "x-\(index)", notBeforeS: nowMs / 1000 - 7200, expiresS: nowMs / 1000 - 3600)
-                    requests.append(PlannedRequest(kind: .expiredToken, lockID: lock, credential: .token(stale), reservation: reservation, expected: .expired))
+                    let stale = backend.token(
+                        for: reservation, jti: "x-\(index)", notBeforeS: nowMs / 1000 - 7200,
+                        expiresS: nowMs / 1000 - 3600)
+                    requests.append(
+                        PlannedRequest(
+                            kind: .expiredToken, lockID: lock, credential: .token(stale), reservation: reservation,
+                            expected: .expired))
                 default:
                     let elsewhere = usable.first { $0.space != space }?.id ?? lock
                     let expected: DecisionReason = elsewhere == lock ? .granted : .wrongSpace
-                    requests.append(PlannedRequest(kind: .wrongSpace, lockID: elsewhere, credential: .token(backend.token(for: reservation, jti: "w-\(index)")), reservation: reservation, expected: expected))
+                    requests.append(
+                        PlannedRequest(
+                            kind: .wrongSpace, lockID: elsewhere,
+                            credential: .token(backend.token(for: reservation, jti: "w-\(index)")),
+                            reservation: reservation, expected: expected))
                 }
             }
         }
@@ -115,7 +154,10 @@ public struct ScenarioPlan: Sendable {
         // PIN guessing at the one lock no holder uses: four wrong, the fifth starts a lockout, then locked out.
         for attempt in 0..<6 {
             let guess = String(format: "%08d", random.next(below: 100_000_000))
-            requests.append(PlannedRequest(kind: .pinGuess, lockID: guessLock, credential: .pin(guess), reservation: nil, expected: attempt < 5 ? .invalidCredential : .lockedOut))
+            requests.append(
+                PlannedRequest(
+                    kind: .pinGuess, lockID: guessLock, credential: .pin(guess), reservation: nil,
+                    expected: attempt < 5 ? .invalidCredential : .lockedOut))
         }
     }
 

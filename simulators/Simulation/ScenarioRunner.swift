@@ -36,7 +36,8 @@ public struct ScenarioRunner: Sendable {
 
     public func run() async throws -> Report {
         let progress = options.progress ?? { _ in }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
@@ -93,7 +94,9 @@ public struct ScenarioRunner: Sendable {
             executable: options.gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
         defer { gateway.terminate(SIGTERM, grace: .seconds(10)) }
-        let online = await seen.first(timeout: .seconds(30)) { $0.topic.hasSuffix("/status") && $0.payloadString?.contains("\"online\":true") == true }
+        let online = await seen.first(timeout: .seconds(30)) {
+            $0.topic.hasSuffix("/status") && $0.payloadString?.contains("\"online\":true") == true
+        }
         guard online != nil else {
             let log = (try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? ""
             throw ScenarioError("the gateway did not come online:\n\(log.suffix(2000))")
@@ -112,7 +115,8 @@ public struct ScenarioRunner: Sendable {
         }
         var poles: [String: SimulatedPole] = [:]
         for pole in plan.poles {
-            let simulated = try SimulatedPole(broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id))
+            let simulated = try SimulatedPole(
+                broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id))
             try await simulated.start()
             try await simulated.report(secondOfDay: 0, lux: plan.darkSpaces.contains(pole.space) ? 2 : 500)
             poles[pole.id] = simulated
@@ -120,7 +124,8 @@ public struct ScenarioRunner: Sendable {
         progress("\(locks.count) locks and \(poles.count) poles online")
 
         // The backend publishes every booking before anyone arrives.
-        let backendClient = try MQTTClient(configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"))
+        let backendClient = try MQTTClient(
+            configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"))
         try await backendClient.connect()
         for line in plan.bookingLines {
             try await backendClient.publishAcknowledged(MQTTMessage(topic: "access/\(siteID)/bookings", payload: line))
@@ -130,7 +135,9 @@ public struct ScenarioRunner: Sendable {
 
         // Holders and attackers, one request at a time per lock, locks in parallel.
         var queues: [String: [(Int, PlannedRequest)]] = [:]
-        for (index, request) in plan.requests.enumerated() { queues[request.lockID, default: []].append((index, request)) }
+        for (index, request) in plan.requests.enumerated() {
+            queues[request.lockID, default: []].append((index, request))
+        }
         let tally = Tally()
         let total = plan.requests.count
         let interval = options.perLockInterval
@@ -142,10 +149,12 @@ public struct ScenarioRunner: Sendable {
                         let started = ContinuousClock.now
                         let decision = try await lock.present(request.credential, requestID: "r-\(index)")
                         let elapsed = ContinuousClock.now - started
-                        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                        let milliseconds =
+                            Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                         let reason = decision?["reason"] as? String
                         let commandID = decision?["commandId"] as? String
-                        let count = tally.record(index, Outcome(reason: reason, latencyMs: milliseconds, commandID: commandID))
+                        let count = tally.record(
+                            index, Outcome(reason: reason, latencyMs: milliseconds, commandID: commandID))
                         if count % 250 == 0 { progress("requests: \(count)/\(total)") }
                         try await Task.sleep(for: interval)
                     }
@@ -248,7 +257,9 @@ public struct ScenarioRunner: Sendable {
                     wrongReasons += 1
                 }
                 if report.mismatches.count < 20 {
-                    report.mismatches.append("request r-\(index) (\(request.kind.rawValue) at \(request.lockID)): expected \(request.expected.rawValue), got \(got)")
+                    report.mismatches.append(
+                        "request r-\(index) (\(request.kind.rawValue) at \(request.lockID)): expected \(request.expected.rawValue), got \(got)"
+                    )
                 }
             }
         }
@@ -259,15 +270,19 @@ public struct ScenarioRunner: Sendable {
         // Every grant's command reached its lock and was executed there.
         var unexecuted = 0
         for grant in grantedCommands {
-            let executed = locks[grant.lock]?.commandResults.contains { $0.commandID == grant.command && $0.result == .executed } ?? false
+            let executed =
+                locks[grant.lock]?.commandResults.contains { $0.commandID == grant.command && $0.result == .executed }
+                ?? false
             if !executed { unexecuted += 1 }
         }
         if unexecuted > 0 { report.mismatches.append("\(unexecuted) granted commands were not executed by their lock") }
-        let attackResults = captured == nil ? [] : locks[capturedLock]?.commandResults.map(\.result).filter { $0 != .executed } ?? []
+        let attackResults =
+            captured == nil ? [] : locks[capturedLock]?.commandResults.map(\.result).filter { $0 != .executed } ?? []
         if captured == nil {
             report.mismatches.append("no command could be captured for the replay attacks")
         } else if attackResults.sorted(by: { $0.rawValue < $1.rawValue }) != [.badMAC, .expired, .replayed] {
-            report.mismatches.append("replayed/forged/delayed commands: the lock reported \(attackResults.map(\.rawValue))")
+            report.mismatches.append(
+                "replayed/forged/delayed commands: the lock reported \(attackResults.map(\.rawValue))")
         }
 
         // Alarms: expected once each, by type and device.
@@ -280,12 +295,16 @@ public struct ScenarioRunner: Sendable {
         if captured != nil { expectedAlarms["command_failed \(capturedLock)"] = 3 }
         var raisedAlarms: [String: Int] = [:]
         for message in seen.recorded where message.topic.hasSuffix("/alarms") {
-            guard let alarm = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] else { continue }
+            guard let alarm = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] else {
+                continue
+            }
             let device = (alarm["lockId"] as? String) ?? (alarm["poleId"] as? String) ?? "-"
             raisedAlarms["\(alarm["type"] as? String ?? "?") \(device)", default: 0] += 1
         }
-        for key in Set(expectedAlarms.keys).union(raisedAlarms.keys).sorted() where expectedAlarms[key] != raisedAlarms[key] {
-            report.mismatches.append("alarm \(key): expected \(expectedAlarms[key] ?? 0), raised \(raisedAlarms[key] ?? 0)")
+        for key in Set(expectedAlarms.keys).union(raisedAlarms.keys).sorted()
+        where expectedAlarms[key] != raisedAlarms[key] {
+            report.mismatches.append(
+                "alarm \(key): expected \(expectedAlarms[key] ?? 0), raised \(raisedAlarms[key] ?? 0)")
         }
 
         // Welcome lighting: one command per grant per dark pole of the space, each executed.
@@ -298,7 +317,10 @@ public struct ScenarioRunner: Sendable {
             let executed = poles[pole.id]?.commandResults.filter { $0 == .executed }.count ?? 0
             if executed != (expectedLights[pole.id] ?? 0) { lightMismatches += 1 }
         }
-        if lightMismatches > 0 { report.mismatches.append("\(lightMismatches) poles were lit a different number of times than grants after dark") }
+        if lightMismatches > 0 {
+            report.mismatches.append(
+                "\(lightMismatches) poles were lit a different number of times than grants after dark")
+        }
 
         // Summary.
         let latencies = results.values.map(\.latencyMs).sorted()
@@ -306,16 +328,31 @@ public struct ScenarioRunner: Sendable {
             guard !latencies.isEmpty else { return "-" }
             return String(format: "%.2f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
-        report.lines.append("site: \(plan.spaces.count) spaces, \(plan.locks.count) locks, \(plan.poles.count) poles, \(plan.bookingLines.count) booking messages, seed \(options.seed)")
+        report.lines.append(
+            "site: \(plan.spaces.count) spaces, \(plan.locks.count) locks, \(plan.poles.count) poles, \(plan.bookingLines.count) booking messages, seed \(options.seed)"
+        )
         report.lines.append("requests by outcome:")
-        for (outcome, count) in byOutcome.sorted(by: { $0.key < $1.key }) { report.lines.append("  \(outcome.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)") }
+        for (outcome, count) in byOutcome.sorted(by: { $0.key < $1.key }) {
+            report.lines.append("  \(outcome.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)")
+        }
         report.lines.append("requests by kind (as expected / all):")
-        for (kind, counts) in byKind.sorted(by: { $0.key < $1.key }) { report.lines.append("  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(counts.ok)/\(counts.all)") }
-        report.lines.append("false grants \(falseGrants), false denials \(falseDenials), other wrong reasons \(wrongReasons)")
-        report.lines.append("commands: \(grantedCommands.count) granted, \(grantedCommands.count - unexecuted) executed; attacks refused: \(attackResults.map(\.rawValue).joined(separator: ", "))")
-        report.lines.append("alarms expected \(expectedAlarms.values.reduce(0, +)), raised \(raisedAlarms.values.reduce(0, +))")
-        report.lines.append("welcome lighting: \(expectedLights.values.reduce(0, +)) expected, \(poles.values.map { $0.commandResults.filter { $0 == .executed }.count }.reduce(0, +)) executed")
-        report.lines.append("decision latency (ms, lock publish -> decision): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0))")
+        for (kind, counts) in byKind.sorted(by: { $0.key < $1.key }) {
+            report.lines.append(
+                "  \(kind.padding(toLength: 22, withPad: " ", startingAt: 0)) \(counts.ok)/\(counts.all)")
+        }
+        report.lines.append(
+            "false grants \(falseGrants), false denials \(falseDenials), other wrong reasons \(wrongReasons)")
+        report.lines.append(
+            "commands: \(grantedCommands.count) granted, \(grantedCommands.count - unexecuted) executed; attacks refused: \(attackResults.map(\.rawValue).joined(separator: ", "))"
+        )
+        report.lines.append(
+            "alarms expected \(expectedAlarms.values.reduce(0, +)), raised \(raisedAlarms.values.reduce(0, +))")
+        report.lines.append(
+            "welcome lighting: \(expectedLights.values.reduce(0, +)) expected, \(poles.values.map { $0.commandResults.filter { $0 == .executed }.count }.reduce(0, +)) executed"
+        )
+        report.lines.append(
+            "decision latency (ms, lock publish -> decision): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0))"
+        )
 
         for lock in locks.values { await lock.stop() }
         for pole in poles.values { await pole.stop() }

@@ -145,6 +145,16 @@ public final class SimulatedLock: Sendable {
     }
 
     /// Every command this lock received, as received (an attacker's capture).
+    /// What the firmware did with the command `commandID`, once it arrives.
+    public func waitForCommandResult(commandID: String, timeout: Duration) async -> LockFirmware.Result? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let found = commandResults.first(where: { $0.commandID == commandID }) { return found.result }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return commandResults.first { $0.commandID == commandID }?.result
+    }
+
     public var receivedCommands: [[UInt8]] { state.withLock { $0.commands } }
     public var commandResults: [(commandID: String?, result: LockFirmware.Result)] { state.withLock { $0.results } }
 

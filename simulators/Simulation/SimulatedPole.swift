@@ -13,7 +13,10 @@ public final class SimulatedPole: Sendable {
     private let firmware: Mutex<PoleFirmware>
     private let results = Mutex<[LockFirmware.Result]>([])
 
-    public init(broker: (host: String, port: Int), siteID: String, prefix: String = "access", poleID: String, poleKey: SymmetricKey) throws {
+    public init(
+        broker: (host: String, port: Int), siteID: String, prefix: String = "access", poleID: String,
+        poleKey: SymmetricKey
+    ) throws {
         self.poleID = poleID
         self.root = "\(prefix)/\(siteID)/poles/\(poleID)"
         firmware = Mutex(PoleFirmware(siteID: siteID, poleID: poleID, poleKey: poleKey))
@@ -34,18 +37,23 @@ public final class SimulatedPole: Sendable {
         }
         try await client.subscribe("\(root)/command", qos: .atLeastOnce)
         try await client.publishAcknowledged(
-            MQTTMessage(topic: "\(root)/status", payload: #"{"online":true,"firmware":"sim-1.0","ts":\#(nowMs())}"#, retain: true))
+            MQTTMessage(
+                topic: "\(root)/status", payload: #"{"online":true,"firmware":"sim-1.0","ts":\#(nowMs())}"#,
+                retain: true))
     }
 
     /// One telemetry message; `lux` defaults to the curve at `secondOfDay`.
-    public func report(secondOfDay: Int64, lux: Double? = nil, motion: Bool = false, occupancy: Int = 0, status: String = "ok")
+    public func report(
+        secondOfDay: Int64, lux: Double? = nil, motion: Bool = false, occupancy: Int = 0, status: String = "ok"
+    )
         async throws
     {
         let ambient = lux ?? PoleFirmware.ambientLux(secondOfDay: secondOfDay)
         let level = firmware.withLock { $0.lightLevel }
         let payload = CanonicalJSON.object([
             ("ts", .integer(nowMs())), ("illuminance", .string("")), ("powerState", .string(level > 0 ? "on" : "off")),
-            ("lightLevel", .integer(Int64(level))), ("motion", .bool(motion)), ("occupancy", .integer(Int64(occupancy))),
+            ("lightLevel", .integer(Int64(level))), ("motion", .bool(motion)),
+            ("occupancy", .integer(Int64(occupancy))),
             ("status", .string(status)),
         ]).replacingOccurrences(of: #""illuminance":"""#, with: #""illuminance":\#(String(format: "%.1f", ambient))"#)
         try await client.publishAcknowledged(MQTTMessage(topic: "\(root)/telemetry", payload: payload))

@@ -5,7 +5,8 @@ import Foundation
 /// Parsing shared by the simulator commands.
 public enum SimulatorOptions {
     public static func broker(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port),
             colon > text.startIndex
         else { return nil }
         return (String(text[..<colon]), port)

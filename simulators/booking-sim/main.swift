@@ -11,7 +11,8 @@ import Simulation
 struct BookingSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "booking-sim",
-        abstract: "Act as the booking backend: publish reservations, cancel and reschedule some, issue tokens and PINs.",
+        abstract:
+            "Act as the booking backend: publish reservations, cancel and reschedule some, issue tokens and PINs.",
         discussion: """
             The issuer key file holds the backend's Ed25519 private key (64 hex digits); --create-issuer-key
             makes one (mode 0600). --print-issuer prints the line for the gateway's `issuers` setting.
@@ -21,7 +22,8 @@ struct BookingSim: AsyncParsableCommand {
     @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
     @Option(help: "Site id.") var site: String
     @Option(help: "Topic prefix.") var prefix = "access"
-    @Option(name: .customLong("pin-key-file"), help: "The pinKey shared with the gateway (64 hex digits).") var pinKeyFile: String
+    @Option(name: .customLong("pin-key-file"), help: "The pinKey shared with the gateway (64 hex digits).")
+    var pinKeyFile: String
     @Option(name: .customLong("issuer-key-file"), help: "This backend's Ed25519 private key (64 hex digits).")
     var issuerKeyFile: String
     @Flag(help: "Create the issuer key file if it does not exist.") var createIssuerKey = false
@@ -38,8 +40,12 @@ struct BookingSim: AsyncParsableCommand {
 
     func validate() throws {
         guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
-        guard Identifier.isValid(site), Identifier.isValid(kid) else { throw ValidationError("--site and --kid must follow the identifier rule") }
-        guard SimulatorOptions.devices(spaces, needsSpace: false) != nil else { throw ValidationError("--spaces must be spaceId[,spaceId...]") }
+        guard Identifier.isValid(site), Identifier.isValid(kid) else {
+            throw ValidationError("--site and --kid must follow the identifier rule")
+        }
+        guard SimulatorOptions.devices(spaces, needsSpace: false) != nil else {
+            throw ValidationError("--spaces must be spaceId[,spaceId...]")
+        }
         guard count >= 0, periodH > 0 else { throw ValidationError("--count must be >= 0 and --period-h > 0") }
         guard (0...100).contains(cancelPercent), (0...100).contains(reschedulePercent) else {
             throw ValidationError("--cancel-percent and --reschedule-percent must be 0 to 100")
@@ -54,18 +60,23 @@ struct BookingSim: AsyncParsableCommand {
         }
         if createIssuerKey, !FileManager.default.fileExists(atPath: issuerKeyFile) {
             let seed = Curve25519.Signing.PrivateKey().rawRepresentation.map { String(format: "%02x", $0) }.joined()
-            FileManager.default.createFile(atPath: issuerKeyFile, contents: Data((seed + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: issuerKeyFile, contents: Data((seed + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { throw ValidationError("--issuer-key-file \(issuerKeyFile): cannot create") }
         }
         let seedKey = try SimulatorOptions.key(file: issuerKeyFile)
         let privateKey = try seedKey.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: Array($0)) }
         let backend = BookingBackend(
-            siteID: site, kid: kid, issuer: issuer, privateKey: privateKey, pinKey: try SimulatorOptions.key(file: pinKeyFile))
+            siteID: site, kid: kid, issuer: issuer, privateKey: privateKey,
+            pinKey: try SimulatorOptions.key(file: pinKeyFile))
         if printIssuer {
             print(backend.issuerSetting)
             return
         }
         let endpoint = SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883)
-        let client = try MQTTClient(configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "booking-sim-\(site)-\(seed)"))
+        let client = try MQTTClient(
+            configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "booking-sim-\(site)-\(seed)"))
         try await client.connect()
         let topic = "\(prefix)/\(site)/bookings"
         var random = SeededRandom(seed: seed)
@@ -77,29 +88,36 @@ struct BookingSim: AsyncParsableCommand {
         for index in 0..<count {
             let offset = Int64(Double(index) / Double(max(1, count)) * periodH * 3_600_000) / 60_000 * 60_000
             var reservation = Reservation(
-                id: "bk-\(seed)-\(index)", spaceID: spaceIDs[random.next(below: spaceIDs.count)], holder: "u-\(random.next(below: 1000))",
+                id: "bk-\(seed)-\(index)", spaceID: spaceIDs[random.next(below: spaceIDs.count)],
+                holder: "u-\(random.next(below: 1000))",
                 startMs: now + offset, endMs: now + offset + Int64(30 + random.next(below: 150)) * 60_000, version: 1,
                 graceBeforeS: 600, graceAfterS: 300)
-            try await client.publishAcknowledged(MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
+            try await client.publishAcknowledged(
+                MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
             if random.next(below: 100) < reschedulePercent {
                 reservation.startMs += 3_600_000
                 reservation.endMs += 3_600_000
                 reservation.version = 2
-                try await client.publishAcknowledged(MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
+                try await client.publishAcknowledged(
+                    MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
                 rescheduled += 1
             }
             if random.next(below: 100) < cancelPercent {
                 reservation.status = .cancelled
                 reservation.version += 1
                 try await client.publishAcknowledged(
-                    MQTTMessage(topic: topic, payload: BookingBackend.cancelLine(id: reservation.id, version: reservation.version)))
+                    MQTTMessage(
+                        topic: topic,
+                        payload: BookingBackend.cancelLine(id: reservation.id, version: reservation.version)))
                 cancelled += 1
             }
             holders.append(
                 CanonicalJSON.object([
                     ("reservationId", .string(reservation.id)), ("holder", .string(reservation.holder)),
-                    ("spaceId", .string(reservation.spaceID)), ("start", .string(BookingBackend.rfc3339(reservation.startMs))),
-                    ("end", .string(BookingBackend.rfc3339(reservation.endMs))), ("status", .string(reservation.status.rawValue)),
+                    ("spaceId", .string(reservation.spaceID)),
+                    ("start", .string(BookingBackend.rfc3339(reservation.startMs))),
+                    ("end", .string(BookingBackend.rfc3339(reservation.endMs))),
+                    ("status", .string(reservation.status.rawValue)),
                     ("token", .string(backend.token(for: reservation, jti: "jt-\(seed)-\(index)"))),
                     ("pin", .string(backend.pin(for: reservation))),
                 ]))
@@ -107,7 +125,9 @@ struct BookingSim: AsyncParsableCommand {
         if let holdersOut {
             try (holders.joined(separator: "\n") + "\n").write(toFile: holdersOut, atomically: true, encoding: .utf8)
         }
-        print("booking-sim: \(count) reservations published on \(topic) (\(rescheduled) rescheduled, \(cancelled) cancelled)")
+        print(
+            "booking-sim: \(count) reservations published on \(topic) (\(rescheduled) rescheduled, \(cancelled) cancelled)"
+        )
         await client.shutdown()
     }
 }

@@ -89,15 +89,22 @@ struct LockSim: AsyncParsableCommand {
                 continue
             }
             guard words.count >= 2, let lock = simulated[words[1]] else {
-                FileHandle.standardError.write(Data("lock-sim: line \(number): unknown command or lock: \(line)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("lock-sim: line \(number): unknown command or lock: \(line)\n".utf8))
                 continue
             }
             switch (verb, words.count) {
             case ("present", 4) where words[2] == "token" || words[2] == "pin":
                 let credential: Credential = words[2] == "token" ? .token(words[3]) : .pin(words[3])
                 let decision = try await lock.present(credential, requestID: "sim-\(number)")
-                let data = try JSONSerialization.data(withJSONObject: decision ?? ["timeout": true], options: [.sortedKeys])
+                let data = try JSONSerialization.data(
+                    withJSONObject: decision ?? ["timeout": true], options: [.sortedKeys])
                 print("\(lock.lockID) \(String(decoding: data, as: UTF8.self))")
+                // A grant is followed by its command: report what the lock did with it.
+                if let commandID = decision?["commandId"] as? String {
+                    let result = await lock.waitForCommandResult(commandID: commandID, timeout: .seconds(3))
+                    print("\(lock.lockID) command \(commandID) \(result?.rawValue ?? "never arrived")")
+                }
             case ("force", 2): lock.forceDoorOpen()
             case ("close", 2): lock.closeDoor()
             case ("jam", 2): lock.jam()

@@ -9,7 +9,9 @@ import Simulation
 struct PoleSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pole-sim",
-        abstract: "Simulate light poles: FIWARE-style telemetry on a day/night curve, presence, faults, verified light commands.")
+        abstract:
+            "Simulate light poles: FIWARE-style telemetry on a day/night curve, presence, faults, verified light commands."
+    )
 
     @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
     @Option(help: "Site id.") var site: String
@@ -27,7 +29,9 @@ struct PoleSim: AsyncParsableCommand {
     func validate() throws {
         guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
         guard Identifier.isValid(site) else { throw ValidationError("--site breaks the identifier rule") }
-        guard SimulatorOptions.devices(poles, needsSpace: false) != nil else { throw ValidationError("--poles must be poleId[,poleId...]") }
+        guard SimulatorOptions.devices(poles, needsSpace: false) != nil else {
+            throw ValidationError("--poles must be poleId[,poleId...]")
+        }
         guard speed > 0, speed <= 86_400 else { throw ValidationError("--speed must be in 0...86400") }
         guard (0..<24).contains(startHour) else { throw ValidationError("--start-hour must be in 0..<24") }
         guard intervalS >= 0.05 else { throw ValidationError("--interval-s must be at least 0.05") }
@@ -45,7 +49,8 @@ struct PoleSim: AsyncParsableCommand {
         let faulty = Set((fault ?? "").split(separator: ",").map(String.init))
         var simulated: [SimulatedPole] = []
         for pole in SimulatorOptions.devices(poles, needsSpace: false) ?? [] {
-            let device = try SimulatedPole(broker: endpoint, siteID: site, prefix: prefix, poleID: pole.id, poleKey: keys.poleKey(poleID: pole.id))
+            let device = try SimulatedPole(
+                broker: endpoint, siteID: site, prefix: prefix, poleID: pole.id, poleKey: keys.poleKey(poleID: pole.id))
             try await device.start()
             simulated.append(device)
         }
@@ -63,7 +68,10 @@ struct PoleSim: AsyncParsableCommand {
                     status: faulty.contains(pole.poleID) ? "defectiveLamp" : "ok")
             }
             let executed = simulated.map { $0.commandResults.filter { $0 == .executed }.count }.reduce(0, +)
-            print(String(format: "pole-sim: %02d:%02d ambient %.1f lux, light commands executed %d", secondOfDay / 3600, secondOfDay % 3600 / 60, PoleFirmware.ambientLux(secondOfDay: secondOfDay), executed))
+            print(
+                String(
+                    format: "pole-sim: %02d:%02d ambient %.1f lux, light commands executed %d", secondOfDay / 3600,
+                    secondOfDay % 3600 / 60, PoleFirmware.ambientLux(secondOfDay: secondOfDay), executed))
             try await Task.sleep(for: .seconds(intervalS))
         }
         for pole in simulated { await pole.stop() }

@@ -33,7 +33,8 @@ struct ScenarioCommand: AsyncParsableCommand {
     }
 
     func parsedBroker(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
         else { return nil }
         return (String(text[..<colon]), port)
     }

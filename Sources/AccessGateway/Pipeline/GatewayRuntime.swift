@@ -413,17 +413,47 @@ final class GatewayRuntime: Sendable {
     /// Graceful stop: stop taking requests, finish those in flight (their decisions are
     /// audited and published), publish the final audit head and an offline status, disconnect.
     func shutdown() async {
-        do { try await client.unsubscribe(requestFilter) } catch {
-            logger.warning("could not unsubscribe from requests", metadata: ["error": "\(error)"])
+        // Each step is bounded: with the broker gone, nothing is waited for forever.
+        let client = self.client
+        let filter = requestFilter
+        if await !Self.bounded(.seconds(3), { try await client.unsubscribe(filter) }) {
+            logger.warning("could not unsubscribe from requests before stopping")
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
         publishAuditHeadIfDue(force: true)
-        do { try await publishStatus(online: false) } catch {
-            logger.warning("could not publish the offline status", metadata: ["error": "\(error)"])
+        if await !Self.bounded(.seconds(3), { try await self.publishStatus(online: false) }) {
+            logger.warning("could not publish the offline status before stopping (the Last Will covers it)")
         }
         await client.shutdown()
+    }
+
+    /// Runs `operation` for at most `limit`; false when it failed or ran out of time. The
+    /// operation is not awaited past the limit (the client's shutdown fails it afterwards).
+    static func bounded(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Void) async -> Bool {
+        let (outcomes, continuation) = AsyncStream<Bool>.makeStream()
+        let work = Task {
+            do {
+                try await operation()
+                continuation.yield(true)
+            } catch {
+                continuation.yield(false)
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            continuation.yield(false)
+        }
+        var result = false
+        for await outcome in outcomes {
+            result = outcome
+            break
+        }
+        continuation.finish()
+        timer.cancel()
+        if !result { work.cancel() }
+        return result
     }
 }
