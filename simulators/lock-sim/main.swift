@@ -15,7 +15,8 @@ struct LockSim: AsyncParsableCommand {
             command only when its MAC verifies with the lock's derived key, it is fresh and its id is new,
             reporting a command_result either way. Commands, one per line, from --script or stdin:
               present LOCK token JWT | present LOCK pin DIGITS   (prints the decision)
-              force LOCK | close LOCK | jam LOCK | tamper LOCK | battery LOCK PERCENT
+              force LOCK (door forced open, left ajar until) close LOCK | jam LOCK | tamper LOCK
+              battery LOCK PERCENT
               offline LOCK   (power cut: the broker publishes the Last Will)
               sleep MS | quit
             At the end of the input the locks keep running (heartbeats) until SIGINT or SIGTERM.
@@ -105,7 +106,7 @@ struct LockSim: AsyncParsableCommand {
                     let result = await lock.waitForCommandResult(commandID: commandID, timeout: .seconds(3))
                     print("\(lock.lockID) command \(commandID) \(result?.rawValue ?? "never arrived")")
                 }
-            case ("force", 2): lock.forceDoorOpen()
+            case ("force", 2), ("ajar", 2): lock.forceDoorOpen()  // open with no unlock; stays open until `close`
             case ("close", 2): lock.closeDoor()
             case ("jam", 2): lock.jam()
             case ("tamper", 2): lock.tamper()
