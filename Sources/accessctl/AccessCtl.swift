@@ -1,11 +1,15 @@
 import ArgumentParser
+import Foundation
 
-/// The operator CLI. Issue 3 brings `reservations import`; the other subcommands follow.
+/// The operator CLI: works directly on the gateway's store and key files.
+/// Exit status: 0 success, 1 a failure or a problem found (one line on stderr says which),
+/// 64 bad usage (the usage is printed).
 @main
-struct AccessCtl: AsyncParsableCommand {
+struct AccessCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accessctl",
         abstract: "Operate an access gateway's store: reservations, audit, keys.",
-        subcommands: [Reservations.self]
+        subcommands: [Keys.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self]
     )
+
 }

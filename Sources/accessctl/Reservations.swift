@@ -1,6 +1,7 @@
 import AccessCore
 import AccessStore
 import ArgumentParser
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -9,8 +10,95 @@ import ArgumentParser
 struct Reservations: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the reservations in the store.",
-        subcommands: [Import.self]
+        subcommands: [Import.self, List.self, Show.self, Cancel.self, Revoke.self]
     )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List reservations (by start time).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Only this space.") var space: String?
+        @Option(help: "Only this holder.") var holder: String?
+        @Option(help: "Only those whose window (with grace) contains this instant (RFC 3339 or now).") var activeAt:
+            String?
+        @Option(help: "Only confirmed or cancelled.") var status: String?
+        @Option(help: "At most this many.") var limit = 1000
+        @Flag(help: "One JSON object per line.") var json = false
+
+        func validate() throws {
+            if let status, ReservationStatus(rawValue: status) == nil {
+                throw ValidationError("--status must be confirmed or cancelled")
+            }
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() throws {
+            let store = try self.store.open()
+            let active = try activeAt.map { try parseInstant($0, option: "--active-at") }
+            let list = try store.reservations(
+                spaceID: space, holder: holder, activeAtMs: active, status: status.flatMap(ReservationStatus.init),
+                limit: limit)
+            if json {
+                for r in list { print(Output.reservationJSON(r)) }
+            } else {
+                Output.table(
+                    ["ID", "SPACE", "HOLDER", "START", "END", "STATUS", "VERSION", "SINGLE-USE"],
+                    list.map {
+                        [
+                            $0.id, $0.spaceID, $0.holder, Output.time($0.startMs), Output.time($0.endMs),
+                            $0.status.rawValue,
+                            String($0.version), $0.singleUse ? ($0.spent ? "spent" : "yes") : "no",
+                        ]
+                    })
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one reservation as JSON.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The reservation id.") var id: String
+
+        func run() throws {
+            guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
+            guard let reservation = try store.open().reservation(id: id) else {
+                throw Failure("no reservation \(id) in the store")
+            }
+            print(Output.reservationJSON(reservation))
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a reservation now (a cancel one version above the stored one).",
+            discussion: "The booking backend stays the source of truth: its next version of the reservation wins.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The reservation id.") var id: String
+
+        func run() throws {
+            guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
+            let store = try self.store.open()
+            guard let reservation = try store.reservation(id: id) else {
+                throw Failure("no reservation \(id) in the store")
+            }
+            guard reservation.status == .confirmed else { throw Failure("reservation \(id) is already cancelled") }
+            _ = try store.apply(
+                .cancel(reservationID: id, version: reservation.version + 1),
+                nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            print("cancelled \(id) at version \(reservation.version + 1)")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its jti.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The token's jti.") var jti: String
+
+        func run() throws {
+            guard Identifier.isValid(jti) else { throw ValidationError("\"\(jti)\" is not a jti (identifier rule)") }
+            let outcome = try store.open().apply(.revoke(jti: jti), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            print(outcome == .applied ? "revoked \(jti)" : "\(jti) was already revoked")
+        }
+    }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(

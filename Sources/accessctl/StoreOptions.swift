@@ -1,6 +1,7 @@
 import AccessCore
 import AccessStore
 import ArgumentParser
+import Foundation
 
 /// Where the store is and the settings that its PIN index depends on.
 struct StoreOptions: ParsableArguments {
@@ -30,6 +31,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     func open() throws -> AccessStore {
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            throw Failure(
+                "no database at \(databasePath): check --database (the gateway creates it on its first start)")
+        }
         let pinKey = try SecretKeyFile.load(path: pinKeyFile)
         let pins = KeypadPIN(pinKey: pinKey, siteID: siteID, digits: pinDigits)
         let level = StoreConfiguration.Synchronous(rawValue: synchronous.uppercased()) ?? .full

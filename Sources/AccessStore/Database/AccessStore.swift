@@ -10,7 +10,7 @@ import GRDB
 public final class AccessStore: Sendable {
     public let pool: DatabasePool
     public let configuration: StoreConfiguration
-    let pinIndex: PINIndex
+    public let pinIndex: PINIndex
 
     /// Opens (creating if needed) and migrates the store. When the PIN settings changed since the
     /// digests were made, they are rebuilt before the store is used.
