@@ -91,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "accessctl",
             dependencies: [
-                "AccessCore", "AccessStore",
+                "AccessCore", "AccessStore", "AccessGateway", "MQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -5,11 +5,13 @@ import Foundation
 /// Exit status: 0 success, 1 a failure or a problem found (one line on stderr says which),
 /// 64 bad usage (the usage is printed).
 @main
-struct AccessCtl: ParsableCommand {
+struct AccessCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accessctl",
         abstract: "Operate an access gateway's store: reservations, audit, keys.",
-        subcommands: [Keys.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self]
+        subcommands: [
+            Keys.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self, Unlock.self,
+        ]
     )
 
 }

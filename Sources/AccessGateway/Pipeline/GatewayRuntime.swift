@@ -25,6 +25,9 @@ final class GatewayRuntime: Sendable {
         var configuration: GatewayConfiguration
         var keys: AccessGatewayService.Keys
         var poleKeys: [String: SymmetricKey]
+        var operatorKey: SymmetricKey
+        /// Operator request ids seen in the last minute (replay protection).
+        var operatorRequests: [String: Int64] = [:]
         var lastHeadPublished: AuditLog.AuditHead?
         var lastHeadPublishMs: Int64 = 0
     }
@@ -41,7 +44,9 @@ final class GatewayRuntime: Sendable {
         self.logger = logger
         self.gatewayID = configuration.gatewayID
         self.state = Mutex(
-            State(configuration: configuration, keys: keys, poleKeys: Self.poleKeys(configuration, keys)))
+            State(
+                configuration: configuration, keys: keys, poleKeys: Self.poleKeys(configuration, keys),
+                operatorKey: OperatorUnlock.operatorKey(siteKey: keys.siteKey, siteID: configuration.site.id)))
         self.monitor = Mutex(
             DeviceMonitor(
                 site: configuration.site, policy: configuration.alarms, unlockForS: configuration.policy.unlockForS,
@@ -69,7 +74,7 @@ final class GatewayRuntime: Sendable {
     func subscribe() async throws {
         for filter in [
             topics.bookings, requestFilter, topics.lockEvents, topics.lockStatus, topics.poleTelemetry,
-            topics.poleStatus,
+            topics.poleStatus, topics.operatorUnlock(gatewayID: gatewayID),
         ] {
             try await client.subscribe(filter, qos: .atLeastOnce)
         }
@@ -104,6 +109,8 @@ final class GatewayRuntime: Sendable {
                     }
                 case .bookings:
                     handleBooking(message)
+                case .operatorUnlock:
+                    group.addTask { await self.handleOperatorUnlock(message) }
                 case .lockEvent(let lockID):
                     handleLockReport(
                         lockID: lockID, report: DeviceReport.parseLockEvent(message.payload), kind: "event")
@@ -186,6 +193,63 @@ final class GatewayRuntime: Sendable {
         } catch {
             logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }
+    }
+
+    // MARK: Operator unlocks
+
+    func handleOperatorUnlock(_ message: MQTTMessage) async {
+        let nowMs = Clock.nowMs()
+        let (siteID, operatorKey) = state.withLock { ($0.configuration.site.id, $0.operatorKey) }
+        let reply: String
+        switch OperatorUnlock.verify(message.payload, siteID: siteID, operatorKey: operatorKey, nowMs: nowMs) {
+        case .failure(let problem):
+            logger.warning("operator unlock refused", metadata: ["reason": "\(problem.problem)"])
+            reply = CanonicalJSON.object([
+                ("requestId", problem.requestID.map(JSONValue.string)), ("granted", .bool(false)),
+                ("reason", .string("refused")), ("detail", .string(problem.problem)),
+            ])
+        case .success(let unlock):
+            let fresh = state.withLock { state -> Bool in
+                state.operatorRequests = state.operatorRequests.filter {
+                    nowMs - $0.value < 2 * OperatorUnlock.freshnessMs
+                }
+                return state.operatorRequests.updateValue(nowMs, forKey: unlock.requestID) == nil
+            }
+            guard fresh else {
+                logger.warning("operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])
+                return
+            }
+            let decided = await engine.operatorUnlock(unlock, nowMs: nowMs)
+            logger.notice(
+                "operator unlock",
+                metadata: [
+                    "lock": "\(unlock.lockID)", "operator": "\(unlock.operatorName)",
+                    "reason": "\(decided.decision.reason.rawValue)", "auditSeq": "\(decided.audit?.seq ?? 0)",
+                ])
+            if let command = decided.command, let expiry = command.messageExpiryS(nowMs: Clock.nowMs()) {
+                var properties = MQTTPublishProperties()
+                properties.messageExpiryInterval = expiry
+                publish(
+                    MQTTMessage(
+                        topic: topics.command(lockID: unlock.lockID), payload: command.payload, properties: properties))
+                metrics.commandsPublished.increment()
+                perform(monitor.withLock { $0.granted(lockID: unlock.lockID, nowMs: nowMs) })
+            }
+            reply = CanonicalJSON.object([
+                ("requestId", .string(unlock.requestID)), ("granted", .bool(decided.decision.granted)),
+                ("reason", .string(decided.decision.reason.rawValue)),
+                ("commandId", decided.command.map { JSONValue.string($0.commandID) }),
+                ("auditSeq", decided.audit.map { JSONValue.integer($0.seq) }),
+            ])
+        }
+        var properties = MQTTPublishProperties()
+        properties.correlationData = message.properties.correlationData
+        let operatorBranch = "\(topics.root)/gateway/\(gatewayID)/operator/"
+        let target =
+            message.properties.responseTopic.flatMap {
+                $0.hasPrefix(operatorBranch) && !$0.contains(where: { "+#".contains($0) }) ? $0 : nil
+            } ?? topics.operatorResult(gatewayID: gatewayID)
+        publish(MQTTMessage(topic: target, payload: reply, properties: properties))
     }
 
     // MARK: Bookings
@@ -407,6 +471,7 @@ final class GatewayRuntime: Sendable {
             $0.configuration = fresh
             $0.keys = keys
             $0.poleKeys = Self.poleKeys(fresh, keys)
+            $0.operatorKey = OperatorUnlock.operatorKey(siteKey: keys.siteKey, siteID: fresh.site.id)
         }
     }
 

@@ -167,7 +167,8 @@ public final class AccessGatewayService: Service, Sendable {
             issuers: configuration.issuers, siteKey: keys.siteKey, pinKey: keys.pinKey)
     }
 
-    static func clientConfiguration(_ configuration: GatewayConfiguration, topics: SiteTopics) throws
+    /// The broker settings of a configuration (also used by `accessctl unlock`).
+    public static func clientConfiguration(_ configuration: GatewayConfiguration, topics: SiteTopics) throws
         -> MQTTClient.Configuration
     {
         let broker = configuration.broker

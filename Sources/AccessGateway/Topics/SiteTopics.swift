@@ -22,6 +22,9 @@ public struct SiteTopics: Sendable, Hashable {
     public func poleCommand(poleID: String) -> String { "\(root)/poles/\(poleID)/command" }
     public func gatewayStatus(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/status" }
     public func auditHead(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/audit" }
+    /// Operator remote unlocks for this gateway (a project extension; see docs/gateway.md).
+    public func operatorUnlock(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/unlock" }
+    public func operatorResult(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/result" }
 
     /// What an inbound topic is; the device id is returned as received (checked by the caller).
     public enum Inbound: Sendable, Hashable {
@@ -31,12 +34,16 @@ public struct SiteTopics: Sendable, Hashable {
         case poleTelemetry(poleID: String)
         case poleStatus(poleID: String)
         case bookings
+        case operatorUnlock(gatewayID: String)
     }
 
     public func classify(_ topic: String) -> Inbound? {
         guard topic.hasPrefix(root + "/") else { return nil }
         let rest = topic.dropFirst(root.count + 1).split(separator: "/", omittingEmptySubsequences: false)
         if rest.count == 1, rest[0] == "bookings" { return .bookings }
+        if rest.count == 4, rest[0] == "gateway", rest[2] == "operator", rest[3] == "unlock" {
+            return .operatorUnlock(gatewayID: String(rest[1]))
+        }
         guard rest.count == 3 else { return nil }
         let id = String(rest[1])
         switch (rest[0], rest[2]) {

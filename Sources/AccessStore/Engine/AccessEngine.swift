@@ -107,6 +107,45 @@ public final class AccessEngine: Sendable {
             retryAfterS: evaluation.retryAfterS, lockoutStartedS: evaluation.lockoutStartedS)
     }
 
+    /// An operator's remote unlock: audited with the operator and their note like any decision,
+    /// then signed. `unknown_lock` for a lock that is not configured.
+    public func operatorUnlock(_ unlock: OperatorUnlock, nowMs: Int64) async -> AccessDecided {
+        let configuration = self.configuration.withLock { $0 }
+        var audit = AuditRecord(
+            timestampMs: nowMs, gatewayID: configuration.gatewayID, lockID: unlock.lockID, requestID: unlock.requestID,
+            credentialType: "operator", granted: false, reason: .unknownLock, operatorName: unlock.operatorName,
+            note: unlock.note)
+        let lockKey = configuration.lockKeys[unlock.lockID]
+        if configuration.site.locks[unlock.lockID] != nil, lockKey != nil {
+            audit.granted = true
+            audit.reason = .granted
+            audit.commandID = makeCommandID()
+        }
+        let spaceID = configuration.site.locks[unlock.lockID]?.spaceID
+        let committed: CommittedAuditRecord
+        do {
+            committed = try await auditLog.append(audit)
+        } catch {
+            return AccessDecided(
+                decision: Decision(requestID: unlock.requestID, reason: .internalError, timestampMs: nowMs),
+                command: nil,
+                audit: nil, lockoutStartedS: nil, detail: "audit: \(error)", spaceID: spaceID)
+        }
+        var command: LockCommand?
+        if committed.record.granted, let lockKey, let commandID = committed.record.commandID {
+            command = LockCommand(
+                siteID: configuration.site.id, lockID: unlock.lockID, commandID: commandID, requestID: unlock.requestID,
+                unlockForS: configuration.policy.unlockForS, issuedAtMs: nowMs,
+                ttlMs: configuration.policy.commandTTLMs,
+                lockKey: lockKey)
+        }
+        let decision = Decision(
+            requestID: unlock.requestID, reason: committed.record.reason, commandID: command?.commandID,
+            timestampMs: nowMs)
+        return AccessDecided(
+            decision: decision, command: command, audit: committed, lockoutStartedS: nil, detail: nil, spaceID: spaceID)
+    }
+
     struct Evaluation {
         var outcome: AccessRules.Outcome
         var detail: String?

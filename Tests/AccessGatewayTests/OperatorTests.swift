@@ -1,0 +1,102 @@
+import AccessCore
+import AccessGateway
+import AccessTesting
+import Foundation
+import MQTT
+import MQTTTesting
+import Testing
+
+/// `accessctl` against a running gateway: a remote unlock audited with the operator's reason, and
+/// `audit tail --follow` seeing decisions as they are made.
+@Suite(.serialized) struct OperatorTests {
+    static func accessctl() throws -> String {
+        try #require(PackagePaths.executable("accessctl"), "build the package first")
+    }
+
+    @Test func anOperatorUnlockIsAuditedWithTheReasonAndSignedForTheLock() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let result = try ExternalTool.capture(
+            try Self.accessctl(),
+            [
+                "unlock", "lock-1", "--reason", "guest locked out, \"urgent\"", "--operator", "alice", "--config",
+                harness.configPath,
+            ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("\"granted\":true"))
+        let command = try #require(await harness.inbox.first(on: harness.topics.command(lockID: "lock-1")))
+        let json = try #require(GatewayHarness.json(command.payload))
+        let canonical = CommandMAC.lockCanonical(
+            siteID: "site-1", lockID: "lock-1", commandID: json["commandId"] as? String ?? "", action: "unlock",
+            unlockForS: 5, issuedAt: json["issuedAt"] as? Int64 ?? 0, notAfter: json["notAfter"] as? Int64 ?? 0)
+        #expect(
+            CommandMAC.verify(
+                mac: json["mac"] as? String ?? "", canonical: canonical,
+                key: harness.site.deviceKeys.lockKey(lockID: "lock-1")))
+
+        let store = [
+            "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file", harness.directory + "/pin.key",
+        ]
+        let audit = try ExternalTool.capture(try Self.accessctl(), ["audit", "query", "--json"] + store)
+        #expect(audit.standardOutput.contains(#""operator":"alice""#))
+        #expect(audit.standardOutput.contains(#""note":"guest locked out, \"urgent\"""#))
+        #expect(try ExternalTool.capture(try Self.accessctl(), ["audit", "verify"] + store).status == 0)
+
+        // A lock that is not configured, and a gateway that is not there.
+        let unknown = try ExternalTool.capture(
+            try Self.accessctl(), ["unlock", "lock-9", "--reason", "x", "--config", harness.configPath])
+        #expect(unknown.status == 1 && unknown.standardError.contains("not in the site's inventory"))
+        harness.stop()
+        let gone = try ExternalTool.capture(
+            try Self.accessctl(),
+            ["unlock", "lock-1", "--reason", "x", "--timeout", "2", "--config", harness.configPath])
+        #expect(gone.status == 1 && gone.standardError.contains("did not answer"))
+    }
+
+    @Test func aReplayedOrForgedOperatorRequestIsRefused() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let operatorKey = OperatorUnlock.operatorKey(siteKey: harness.site.siteKey, siteID: "site-1")
+        let unlock = OperatorUnlock(
+            siteID: "site-1", requestID: "op-1", lockID: "lock-2", operatorName: "bob", note: "test",
+            issuedAtMs: GatewayHarness.nowMs(), operatorKey: operatorKey)
+        let topic = harness.topics.operatorUnlock(gatewayID: "gw-1")
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: unlock.payload))
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: unlock.payload))
+        let forged = OperatorUnlock(
+            siteID: "site-1", requestID: "op-2", lockID: "lock-2", operatorName: "mallory", note: "test",
+            issuedAtMs: GatewayHarness.nowMs(),
+            operatorKey: OperatorUnlock.operatorKey(siteKey: .init(size: .bits256), siteID: "site-1"))
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: forged.payload))
+        let stale = OperatorUnlock(
+            siteID: "site-1", requestID: "op-3", lockID: "lock-2", operatorName: "bob", note: "test",
+            issuedAtMs: GatewayHarness.nowMs() - 60_000, operatorKey: operatorKey)
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: stale.payload))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(harness.messages(on: harness.topics.command(lockID: "lock-2")).count == 1)
+        let results = harness.messages(on: harness.topics.operatorResult(gatewayID: "gw-1")).compactMap(\.payloadString)
+        #expect(results.filter { $0.contains("\"granted\":true") }.count == 1)
+        #expect(results.filter { $0.contains("bad operator MAC") }.count == 1)
+        #expect(results.filter { $0.contains("not fresh") }.count == 1)
+    }
+
+    @Test func auditTailFollowsTheRunningGateway() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let output = harness.directory + "/tail.out"
+        let tail = try ChildProcess(
+            executable: try Self.accessctl(),
+            arguments: [
+                "audit", "tail", "--follow", "--database", harness.databasePath, "--site-id", "site-1",
+                "--pin-key-file",
+                harness.directory + "/pin.key",
+            ], outputFile: URL(fileURLWithPath: output))
+        defer { tail.terminate(SIGTERM, grace: .seconds(2)) }
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await harness.request(requestID: "followed-1", credential: .pin("12345678"))
+        let seen = await eventually(timeout: .seconds(5)) {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("followed-1")
+        }
+        #expect(seen, "tail --follow did not print the new record")
+    }
+}
