@@ -12,7 +12,7 @@ import PackageDescription
 //   AccessGateway the daemon's services: configuration, MQTT pipeline, devices and alarms, HTTP, systemd
 //   access-gateway the daemon (one ServiceGroup)
 //   AccessTesting test support: temporary stores, a test site with keys, token minting
-//   accessctl    operator CLI (issue 6; `reservations import` so far)
+//   accessctl    operator CLI: keys, reservations, tokens, PINs, audit, devices, db, remote unlock
 //   store-bench  (Benchmarks/) store lookup cost at 10k/1M reservations and bulk import throughput
 //   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
 // Later issues add the simulators, each as its own target.
