@@ -80,6 +80,44 @@ import Testing
         #expect(results.filter { $0.contains("not fresh") }.count == 1)
     }
 
+    @Test func aBackupTakenDuringLoadOpensAndVerifies() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let load = Task {
+            var sent = 0
+            while !Task.isCancelled {
+                try? harness.device.publish(
+                    MQTTMessage(
+                        topic: "access/site-1/locks/lock-\(sent % 3 + 1)/request",
+                        payload:
+                            #"{"requestId":"B-\#(sent)","credential":{"type":"pin","value":"\#(20_000_000 + sent)"}}"#))
+                sent += 1
+                if sent % 20 == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        defer { load.cancel() }
+        _ = await eventually(timeout: .seconds(10)) {
+            harness.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.count >= 200
+        }
+        let copy = harness.directory + "/backup.sqlite"
+        let result = try ExternalTool.capture(
+            try Self.accessctl(),
+            [
+                "db", "backup", copy, "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file",
+                harness.directory + "/pin.key",
+            ])
+        load.cancel()
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("chain intact"))
+        let check = try ExternalTool.capture(
+            try Self.accessctl(),
+            [
+                "db", "check", "--database", copy, "--site-id", "site-1", "--pin-key-file",
+                harness.directory + "/pin.key",
+            ])
+        #expect(check.status == 0, "\(check.standardError)")
+    }
+
     @Test func auditTailFollowsTheRunningGateway() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()
