@@ -54,10 +54,12 @@ import Testing
     @Test func retainedMessageWithExpiryIsGoneAfterItExpires() async throws {
         try await withMosquittoBroker { broker in
             let publisher = try await broker.connectedClient("pub")
+            // Long enough that a subscriber on a loaded CI machine still arrives before it expires.
+            let published = ContinuousClock.now
             try await publisher.publishAcknowledged(
                 MQTTMessage(
                     topic: "status/short", payload: "expiring", retain: true,
-                    properties: MQTTPublishProperties(messageExpiryInterval: 2)))
+                    properties: MQTTPublishProperties(messageExpiryInterval: 6)))
             try await publisher.publishAcknowledged(
                 MQTTMessage(topic: "status/long", payload: "staying", retain: true))
 
@@ -68,7 +70,7 @@ import Testing
             #expect(await earlyInbox.waitFor(count: 2).count == 2)
             await early.shutdown()
 
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(until: published + .seconds(7))
             let late = try await broker.connectedClient("late")
             let lateInbox = MessageCollector(late)
             try await late.subscribe("status/#")
