@@ -101,6 +101,26 @@ public final class ChildProcess: @unchecked Sendable {
         return true
     }
 
+    /// `waitForExit` for async code: polls with `Task.sleep`, so no thread of the cooperative
+    /// pool is held while the child takes its time.
+    public func exited(within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    /// `terminate` for async code (see `exited(within:)`).
+    public func terminated(_ signal: Int32 = SIGTERM, grace: Duration = .seconds(5)) async {
+        send(signal)
+        if await !exited(within: grace) {
+            send(SIGKILL)
+            _ = await exited(within: .seconds(30))
+        }
+    }
+
     /// Sends `signal`, waits up to `grace`, then SIGKILLs and waits for good.
     public func terminate(_ signal: Int32 = SIGTERM, grace: Duration = .seconds(5)) {
         send(signal)

@@ -32,3 +32,19 @@ extension ExternalTool {
             standardError: String(decoding: try Data(contentsOf: files[2]), as: UTF8.self))
     }
 }
+
+extension ExternalTool {
+    /// `capture` on a thread of its own, so a long-running command does not hold one of the
+    /// few threads of Swift's cooperative pool (on 2 cores, two such waits would stall every
+    /// other test's tasks).
+    public static func captureDetached(_ executable: String, _ arguments: [String], input: String = "") async throws
+        -> Captured
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try capture(executable, arguments, input: input) })
+            }
+            thread.start()
+        }
+    }
+}

@@ -123,8 +123,8 @@ final class GatewayHarness: @unchecked Sendable {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
-    func stop() {
-        gateway?.terminate(SIGTERM, grace: .seconds(10))
+    func stop() async {
+        await gateway?.terminated(SIGTERM, grace: .seconds(10))
     }
 
     deinit {

@@ -72,7 +72,7 @@ import Testing
         let gateway = try #require(harness.gateway)
         let sent = ContinuousClock.now
         gateway.send(SIGTERM)
-        #expect(gateway.waitForExit(timeout: .seconds(15)), "still running: \(harness.log().suffix(1500))")
+        #expect(await gateway.exited(within: .seconds(15)), "still running: \(harness.log().suffix(1500))")
         #expect(gateway.exitCode == 0)
         #expect(ContinuousClock.now - sent < .seconds(10))
     }
@@ -123,7 +123,7 @@ import Testing
         func notes() -> String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
         #expect(await eventually { notes().contains("READY=1") })
         #expect(await eventually { notes().components(separatedBy: "WATCHDOG=1").count > 2 })
-        harness.stop()
+        await harness.stop()
         #expect(await eventually { notes().contains("STOPPING=1") })
         #expect(harness.gateway?.exitCode == 0)
     }
@@ -205,7 +205,7 @@ import Testing
         }
         let gateway = try #require(harness.gateway)
         gateway.send(SIGTERM)
-        #expect(gateway.waitForExit(timeout: .seconds(20)))
+        #expect(await gateway.exited(within: .seconds(20)))
         load.cancel()
         #expect(gateway.exitCode == 0, "\(harness.log().suffix(2000))")
 

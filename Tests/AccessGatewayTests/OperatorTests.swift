@@ -16,7 +16,7 @@ import Testing
     @Test func anOperatorUnlockIsAuditedWithTheReasonAndSignedForTheLock() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()
-        let result = try ExternalTool.capture(
+        let result = try await ExternalTool.captureDetached(
             try Self.accessctl(),
             [
                 "unlock", "lock-1", "--reason", "guest locked out, \"urgent\"", "--operator", "alice", "--config",
@@ -37,17 +37,18 @@ import Testing
         let store = [
             "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file", harness.directory + "/pin.key",
         ]
-        let audit = try ExternalTool.capture(try Self.accessctl(), ["audit", "query", "--json"] + store)
+        let audit = try await ExternalTool.captureDetached(try Self.accessctl(), ["audit", "query", "--json"] + store)
         #expect(audit.standardOutput.contains(#""operator":"alice""#))
         #expect(audit.standardOutput.contains(#""note":"guest locked out, \"urgent\"""#))
-        #expect(try ExternalTool.capture(try Self.accessctl(), ["audit", "verify"] + store).status == 0)
+        let verified = try await ExternalTool.captureDetached(try Self.accessctl(), ["audit", "verify"] + store)
+        #expect(verified.status == 0)
 
         // A lock that is not configured, and a gateway that is not there.
-        let unknown = try ExternalTool.capture(
+        let unknown = try await ExternalTool.captureDetached(
             try Self.accessctl(), ["unlock", "lock-9", "--reason", "x", "--config", harness.configPath])
         #expect(unknown.status == 1 && unknown.standardError.contains("not in the site's inventory"))
-        harness.stop()
-        let gone = try ExternalTool.capture(
+        await harness.stop()
+        let gone = try await ExternalTool.captureDetached(
             try Self.accessctl(),
             ["unlock", "lock-1", "--reason", "x", "--timeout", "2", "--config", harness.configPath])
         #expect(gone.status == 1 && gone.standardError.contains("did not answer"))
@@ -100,7 +101,7 @@ import Testing
             harness.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.count >= 200
         }
         let copy = harness.directory + "/backup.sqlite"
-        let result = try ExternalTool.capture(
+        let result = try await ExternalTool.captureDetached(
             try Self.accessctl(),
             [
                 "db", "backup", copy, "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file",
@@ -109,7 +110,7 @@ import Testing
         load.cancel()
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("chain intact"))
-        let check = try ExternalTool.capture(
+        let check = try await ExternalTool.captureDetached(
             try Self.accessctl(),
             [
                 "db", "check", "--database", copy, "--site-id", "site-1", "--pin-key-file",

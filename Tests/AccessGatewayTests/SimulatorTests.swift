@@ -92,7 +92,7 @@ import Testing
         let issuerKey = harness.directory + "/issuer.key"
         try GatewayHarness.writeSecret(Array(harness.site.minter.privateKey.rawRepresentation), to: issuerKey)
         let holders = harness.directory + "/holders.ndjson"
-        let booking = try ExternalTool.capture(
+        let booking = try await ExternalTool.captureDetached(
             try Self.executable("booking-sim"),
             [
                 "--broker", "127.0.0.1:\(harness.broker.port)", "--site", "site-1", "--pin-key-file",
@@ -108,7 +108,7 @@ import Testing
         let script = harness.directory + "/script.txt"
         try "present lock-1 token \(token)\npresent lock-1 pin \(pin)\nquit\n".write(
             toFile: script, atomically: true, encoding: .utf8)
-        let run = try ExternalTool.capture(
+        let run = try await ExternalTool.captureDetached(
             try Self.executable("lock-sim"),
             [
                 "--broker", "127.0.0.1:\(harness.broker.port)", "--site", "site-1", "--site-key-file",
@@ -136,8 +136,8 @@ import Testing
     }
 
     @Test(arguments: [11 as UInt64])
-    func theScenarioPassesAtASmallSize(seed: UInt64) throws {
-        let result = try ExternalTool.capture(
+    func theScenarioPassesAtASmallSize(seed: UInt64) async throws {
+        let result = try await ExternalTool.captureDetached(
             try Self.executable("scenario"),
             ["--spaces", "4", "--locks", "8", "--poles", "3", "--bookings", "40", "--seed", String(seed)])
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError.suffix(2000))")

@@ -117,7 +117,7 @@ import Testing
         #expect(count % batch == 0, "a batch was half-applied: \(count) rows")
         #expect(try store.store.integrityProblems().isEmpty)
 
-        let finish = try ExternalTool.capture(accessctl, arguments)
+        let finish = try await ExternalTool.captureDetached(accessctl, arguments)
         #expect(finish.status == 0, "\(finish.standardError)")
         #expect(try store.store.reservationCount() == lines)
         #expect(finish.standardOutput.contains("ignored as older \(count)"))
