@@ -10,7 +10,8 @@ struct AccessCtl: AsyncParsableCommand {
         commandName: "accessctl",
         abstract: "Operate an access gateway's store: reservations, audit, keys.",
         subcommands: [
-            Keys.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self, Unlock.self,
+            Keys.self, SiteCommand.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self,
+            Unlock.self,
         ]
     )
 

@@ -30,8 +30,8 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    func open() throws -> AccessStore {
-        guard FileManager.default.fileExists(atPath: databasePath) else {
+    func open(create: Bool = false) throws -> AccessStore {
+        guard create || FileManager.default.fileExists(atPath: databasePath) else {
             throw Failure(
                 "no database at \(databasePath): check --database (the gateway creates it on its first start)")
         }

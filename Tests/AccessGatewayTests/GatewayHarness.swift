@@ -21,7 +21,7 @@ final class GatewayHarness: @unchecked Sendable {
     var logFile: String { directory + "/gateway.log" }
 
     /// Starts everything; `extraYAML` is appended to the generated configuration.
-    init(extraYAML: String = "", maxRequestsPerS: Double = 1000) async throws {
+    init(extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true) async throws {
         broker = try MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -34,9 +34,7 @@ final class GatewayHarness: @unchecked Sendable {
               id: gw-1
             site:
               id: site-1
-              spaces: [room-1, room-2, room-3]
-              locks: [lock-1@room-1, lock-2@room-2, lock-3@room-3]
-              poles: [pole-1@room-1, pole-2@room-2, pole-3@room-3]
+            \(inventoryInConfig ? Self.inventoryYAML : "")
             issuers:
               - "kid-1 https://booking.example \(publicKey)"
             keys:
@@ -59,6 +57,12 @@ final class GatewayHarness: @unchecked Sendable {
         inbox = MessageCollector(device)
         try await device.subscribe("access/site-1/#", qos: .atLeastOnce)
     }
+
+    static let inventoryYAML = """
+          spaces: [room-1, room-2, room-3]
+          locks: [lock-1@room-1, lock-2@room-2, lock-3@room-3]
+          poles: [pole-1@room-1, pole-2@room-2, pole-3@room-3]
+        """
 
     static func writeSecret(_ bytes: [UInt8], to path: String) throws {
         try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(

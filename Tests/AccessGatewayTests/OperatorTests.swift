@@ -139,3 +139,49 @@ import Testing
         #expect(seen, "tail --follow did not print the new record")
     }
 }
+
+/// The inventory from a file, through `accessctl site import`, used by a gateway whose
+/// configuration lists none.
+@Suite(.serialized) struct SiteInventoryTests {
+    @Test func anImportedInventoryServesAGatewayWithoutOne() async throws {
+        let harness = try await GatewayHarness(inventoryInConfig: false)
+        let accessctl = try OperatorTests.accessctl()
+        let store = [
+            "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file", harness.directory + "/pin.key",
+        ]
+        let bad = harness.directory + "/bad.yaml"
+        try "spaces: [{id: room-1}]\nlocks: [{id: lock-1, space: room-9}]\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try await ExternalTool.captureDetached(accessctl, ["site", "import", bad] + store)
+        #expect(refused.status == 1 && refused.standardError.contains("space room-9"), "\(refused.standardError)")
+
+        let inventory = harness.directory + "/site.yaml"
+        try """
+        spaces:
+          - {id: room-1, poles: [pole-1]}
+          - id: room-2
+        locks:
+          - {id: lock-1, space: room-1}
+          - {id: lock-2, space: room-2}
+        poles: [pole-1]
+        """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let imported = try await ExternalTool.captureDetached(accessctl, ["site", "import", inventory] + store)
+        #expect(imported.status == 0, "\(imported.standardError)")
+        let shown = try await ExternalTool.captureDetached(accessctl, ["site", "show", "--json"] + store)
+        #expect(shown.standardOutput.contains(#""lock-2":"room-2""#), "\(shown.standardOutput)")
+
+        try await harness.startGateway()
+        let decision = try await harness.request(lockID: "lock-2", requestID: "inv-1", credential: .pin("12345678"))
+        #expect(decision?["reason"] as? String == "invalid_credential")
+        _ = try await harness.request(lockID: "lock-3", requestID: "inv-2", credential: .pin("12345678"))
+        let unknown = harness.messages(on: harness.topics.decision(lockID: "lock-3")).first
+        #expect(unknown.flatMap { GatewayHarness.json($0.payload)?["reason"] as? String } == "unknown_lock")
+    }
+
+    @Test func aGatewayWithNoInventoryAnywhereRefusesToStart() async throws {
+        let harness = try await GatewayHarness(inventoryInConfig: false)
+        let result = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", harness.configPath])
+        #expect(result.status == 78 && result.standardError.contains("site.spaces"), "\(result.standardError)")
+    }
+}

@@ -82,7 +82,9 @@ extension GatewayConfiguration {
 
         // Inventory: `site.spaces` ids, `site.locks` as lock@space, `site.poles` as pole@space+space.
         let spaceIDs = values.list("site.spaces")
-        guard !spaceIDs.isEmpty else { throw ConfigurationError("site.spaces", "missing: list the site's spaces") }
+        // No inventory here: it comes from the store (`accessctl site import`).
+        let inventoryFromStore =
+            spaceIDs.isEmpty && values.list("site.locks").isEmpty && values.list("site.poles").isEmpty
         var polesOfSpace: [String: [String]] = [:]
         var poles: [Pole] = []
         for entry in values.list("site.poles") {
@@ -196,7 +198,8 @@ extension GatewayConfiguration {
             gatewayID: gatewayID, site: site, topicPrefix: prefix, issuers: issuers,
             siteKeyFile: try values.required("keys.siteKeyFile"), pinKeyFile: try values.required("keys.pinKeyFile"),
             broker: broker, databasePath: try values.required("database.path"), synchronous: synchronous,
-            policy: policy, bookingDefaults: bookingDefaults, alarms: alarms, httpListen: httpListen, logLevel: logLevel
+            inventoryFromStore: inventoryFromStore, policy: policy, bookingDefaults: bookingDefaults, alarms: alarms,
+            httpListen: httpListen, logLevel: logLevel
         )
     }
 }

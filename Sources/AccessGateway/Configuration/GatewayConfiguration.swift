@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     public var broker: Broker
     public var databasePath: String
     public var synchronous: StoreConfiguration.Synchronous
+    /// The config lists no inventory: the store's (from `accessctl site import`) is used.
+    public var inventoryFromStore: Bool
     public var policy: AccessPolicy
     /// Grace minutes for booking messages that leave them out.
     public var bookingDefaults: BookingDefaults
@@ -34,4 +36,21 @@ public struct GatewayConfiguration: Sendable {
     /// `host:port` of the health and metrics endpoint; nil turns it off.
     public var httpListen: (host: String, port: Int)?
     public var logLevel: String
+}
+
+extension GatewayConfiguration {
+    /// Takes the inventory from the store when the configuration lists none; otherwise saves the
+    /// configuration's inventory to the store. Refuses a store without one.
+    public mutating func settleInventory(with store: AccessStore) throws {
+        if inventoryFromStore {
+            guard let stored = try store.loadSite(), stored.id == site.id, !stored.spaces.isEmpty else {
+                throw ConfigurationError(
+                    "site.spaces",
+                    "missing: list the inventory in the configuration or load it with `accessctl site import`")
+            }
+            site = stored
+        } else {
+            try store.saveSite(site)
+        }
+    }
 }

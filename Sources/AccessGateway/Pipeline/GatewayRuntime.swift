@@ -453,13 +453,14 @@ final class GatewayRuntime: Sendable {
     }
 
     /// SIGHUP: new policy, issuers, inventory and keys; the broker and the database stay.
-    func reload(_ fresh: GatewayConfiguration) throws {
+    func reload(_ loaded: GatewayConfiguration) throws {
+        var fresh = loaded
         let current = configuration
         guard fresh.site.id == current.site.id, fresh.topicPrefix == current.topicPrefix,
             fresh.gatewayID == current.gatewayID
         else { throw ConfigurationError("site.id", "site, topic prefix and gateway id change only with a restart") }
         let keys = try AccessGatewayService.loadKeys(fresh)
-        try store.saveSite(fresh.site)
+        try fresh.settleInventory(with: store)
         engine.reload(AccessGatewayService.engineConfiguration(fresh, keys: keys))
         let nowMs = Clock.nowMs()
         monitor.withLock {

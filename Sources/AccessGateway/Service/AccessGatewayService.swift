@@ -30,13 +30,14 @@ public final class AccessGatewayService: Service, Sendable {
     }
 
     public func run() async throws {
-        let configuration = initial
+        var configuration = initial
         let keys = try Self.loadKeys(configuration)
         let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
         let store = try AccessStore(
             configuration: StoreConfiguration(path: configuration.databasePath, synchronous: configuration.synchronous),
             pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey))
-        try store.saveSite(configuration.site)
+        try store.bindSite(configuration.site.id)
+        try configuration.settleInventory(with: store)
         let auditLog = try AuditLog(store: store)
         let engine = AccessEngine(
             store: store, auditLog: auditLog,
