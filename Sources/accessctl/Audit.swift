@@ -3,7 +3,7 @@ import AccessStore
 import ArgumentParser
 import Foundation
 
-struct Audit: ParsableCommand {
+struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read and verify the audit log.", subcommands: [Verify.self, Query.self, Tail.self, Export.self])
 
@@ -49,14 +49,14 @@ struct Audit: ParsableCommand {
             })
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-walk the hash chain; exit 1 and name the first bad record.",
             discussion: "With --head SEQ:HASH (the gateway's published audit head) a chain cut short is caught too.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The published head, seq:hash.") var head: String?
 
-        func run() throws {
+        func run() async throws {
             var expected: AuditLog.AuditHead?
             if let head {
                 let parts = head.split(separator: ":")
@@ -65,7 +65,7 @@ struct Audit: ParsableCommand {
                 }
                 expected = AuditLog.AuditHead(seq: seq, hash: String(parts[1]), timestampMs: 0)
             }
-            let verification = try AuditLog.verify(store.open().pool, expectedHead: expected)
+            let verification = try await AuditLog.verify(store.open().pool, expectedHead: expected)
             if let broken = verification.firstBreak {
                 printError("audit chain broken: \(broken) (\(verification.verifiedRecords) records verified before it)")
                 throw ExitCode(1)
@@ -76,19 +76,19 @@ struct Audit: ParsableCommand {
         }
     }
 
-    struct Query: ParsableCommand {
+    struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Audit records matching filters, oldest first.")
         @OptionGroup var store: StoreOptions
         @OptionGroup var filters: Filters
         @Option(help: "At most this many.") var limit = 1000
         @Flag(help: "One JSON object per line.") var json = false
 
-        func run() throws {
-            Audit.printRecords(try filters.query(store.open(), limit: max(1, limit)), json: json)
+        func run() async throws {
+            Audit.printRecords(try await filters.query(store.open(), limit: max(1, limit)), json: json)
         }
     }
 
-    struct Tail: ParsableCommand {
+    struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The newest audit records; --follow keeps printing new ones.")
         @OptionGroup var store: StoreOptions
@@ -97,8 +97,8 @@ struct Audit: ParsableCommand {
         @Flag(help: "Keep printing new records as the gateway writes them (Ctrl-C stops).") var follow = false
         @Flag(help: "One JSON object per line.") var json = false
 
-        func run() throws {
-            let store = try self.store.open()
+        func run() async throws {
+            let store = try await self.store.open()
             var records = try store.auditRecords(limit: max(1, count), newest: true)
             Audit.printRecords(records, json: json || follow)
             guard follow else { return }
@@ -113,7 +113,7 @@ struct Audit: ParsableCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export audit records as CSV or NDJSON.")
         @OptionGroup var store: StoreOptions
         @OptionGroup var filters: Filters
@@ -123,8 +123,8 @@ struct Audit: ParsableCommand {
             guard format == "csv" || format == "ndjson" else { throw ValidationError("--format must be csv or ndjson") }
         }
 
-        func run() throws {
-            let store = try self.store.open()
+        func run() async throws {
+            let store = try await self.store.open()
             var after: Int64 = 0
             if format == "csv" {
                 print(

@@ -3,18 +3,18 @@ import AccessStore
 import ArgumentParser
 import Foundation
 
-struct DB: ParsableCommand {
+struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Check, back up and describe the store.",
         subcommands: [Check.self, Backup.self, Stats.self])
 
-    struct Check: ParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "SQLite integrity check and audit chain check; exit 1 on a problem.")
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            let store = try self.store.open()
+        func run() async throws {
+            let store = try await self.store.open()
             let problems = try store.integrityProblems()
             for problem in problems { printError("integrity: \(problem)") }
             let chain = try AuditLog.verify(store.pool)
@@ -24,17 +24,17 @@ struct DB: ParsableCommand {
         }
     }
 
-    struct Backup: ParsableCommand {
+    struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Online backup to a new file, consistent while the gateway runs.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "Where to write the backup (must not exist).") var path: String
 
-        func run() throws {
+        func run() async throws {
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("\(path) exists; choose a new file")
             }
-            let store = try self.store.open()
+            let store = try await self.store.open()
             try store.backup(to: path)
             let copy = try AccessStore(configuration: StoreConfiguration(path: path), pinIndex: store.pinIndex)
             let chain = try AuditLog.verify(copy.pool)
@@ -45,13 +45,13 @@ struct DB: ParsableCommand {
         }
     }
 
-    struct Stats: ParsableCommand {
+    struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Row counts and file size.")
         @OptionGroup var store: StoreOptions
         @Flag(help: "One JSON object.") var json = false
 
-        func run() throws {
-            let rows = try store.open().statistics()
+        func run() async throws {
+            let rows = try await store.open().statistics()
             if json {
                 print(Output.json(rows.map { ($0.0, Int64($0.1).map(JSONValue.integer) ?? .string($0.1)) }))
             } else {
@@ -61,14 +61,14 @@ struct DB: ParsableCommand {
     }
 }
 
-struct Devices: ParsableCommand {
+struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Locks and poles: online, battery, last seen, door and lock state.")
     @OptionGroup var store: StoreOptions
     @Flag(help: "One JSON object per line.") var json = false
 
-    func run() throws {
-        let states = try store.open().deviceStates()
+    func run() async throws {
+        let states = try await store.open().deviceStates()
         if json {
             for s in states {
                 print(
@@ -83,7 +83,7 @@ struct Devices: ParsableCommand {
             }
         } else {
             Output.table(
-                ["KIND", "ID", "ONLINE", "BATTERY", "DOOR", "LOCK", "LAST SEEN"],
+                ["KIND", "ID", "ONLINE", "BATTERY", "DOOR", "LOCK", "LAST SEEN", "OPEN ALARMS"],
                 states.map {
                     [
                         $0.kind, $0.id, $0.online.map { $0 ? "yes" : "no" } ?? "?", $0.battery.map { "\($0) %" } ?? "-",
@@ -94,19 +94,19 @@ struct Devices: ParsableCommand {
     }
 }
 
-struct Pins: ParsableCommand {
+struct Pins: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Keypad PINs, for support calls.", subcommands: [Show.self])
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Derive a reservation's PIN (as the booking backend does).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The reservation id.") var id: String
 
-        func run() throws {
+        func run() async throws {
             guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
-            let store = try self.store.open()
+            let store = try await self.store.open()
             guard let reservation = try store.reservation(id: id) else {
                 throw Failure("no reservation \(id) in the store")
             }

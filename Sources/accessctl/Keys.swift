@@ -4,7 +4,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 
-struct Keys: ParsableCommand {
+struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make and use the site's keys.", subcommands: [Generate.self, Issuer.self, Device.self])
 
@@ -22,7 +22,7 @@ struct Keys: ParsableCommand {
         else { throw Failure("cannot write \(path)") }
     }
 
-    struct Generate: ParsableCommand {
+    struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate the siteKey and pinKey files (32 random bytes each, mode 0600).")
         @Option(name: .customLong("site-key"), help: "Where to write the siteKey.") var siteKey: String
@@ -31,7 +31,7 @@ struct Keys: ParsableCommand {
         var pinKey: String
         @Flag(help: "Replace existing files.") var force = false
 
-        func run() throws {
+        func run() async throws {
             for path in [siteKey, pinKey] where FileManager.default.fileExists(atPath: path) && !force {
                 throw Failure(
                     "\(path) exists; pass --force to replace it (devices provisioned with the old key stop working)")
@@ -42,7 +42,7 @@ struct Keys: ParsableCommand {
         }
     }
 
-    struct Issuer: ParsableCommand {
+    struct Issuer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate (or read) an Ed25519 issuer key pair and print the gateway's issuers line.",
             discussion:
@@ -60,7 +60,7 @@ struct Keys: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             if create, !FileManager.default.fileExists(atPath: privateKey) {
                 try Keys.writeSecret(
                     Array(Curve25519.Signing.PrivateKey().rawRepresentation), to: privateKey, force: false)
@@ -70,7 +70,7 @@ struct Keys: ParsableCommand {
         }
     }
 
-    struct Device: ParsableCommand {
+    struct Device: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a lock's or pole's derived key, to provision the device.")
         @Option(name: .customLong("site-key"), help: "The siteKey file.") var siteKey: String
@@ -87,7 +87,7 @@ struct Keys: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let keys = DeviceKeys(siteKey: try SecretKeyFile.load(path: siteKey), siteID: siteID)
             let key = kind == "lock" ? keys.lockKey(lockID: id) : keys.poleKey(poleID: id)
             print(key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() })
@@ -100,11 +100,11 @@ func loadIssuerKey(_ path: String) throws -> Curve25519.Signing.PrivateKey {
     return try seed.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: Array($0)) }
 }
 
-struct Tokens: ParsableCommand {
+struct Tokens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Booking tokens, for tests and support.", subcommands: [Issue.self])
 
-    struct Issue: ParsableCommand {
+    struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mint a token for a stored reservation with an issuer private key.")
         @OptionGroup var store: StoreOptions
@@ -114,12 +114,12 @@ struct Tokens: ParsableCommand {
         @Option(help: "Issuer (iss).") var issuer = "https://booking.example"
         @Option(help: "Token id (default: random).") var jti: String?
 
-        func run() throws {
+        func run() async throws {
             guard Identifier.isValid(reservation) else {
                 throw ValidationError("\"\(reservation)\" is not a reservation id")
             }
             let key = try loadIssuerKey(privateKey)
-            guard let r = try store.open().reservation(id: reservation) else {
+            guard let r = try await store.open().reservation(id: reservation) else {
                 throw Failure("no reservation \(reservation) in the store")
             }
             let id = jti ?? "t-" + AccessEngine.randomCommandID().dropFirst(2)

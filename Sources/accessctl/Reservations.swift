@@ -7,13 +7,13 @@ import Foundation
     import Glibc
 #endif
 
-struct Reservations: ParsableCommand {
+struct Reservations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the reservations in the store.",
         subcommands: [Import.self, List.self, Show.self, Cancel.self, Revoke.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List reservations (by start time).")
         @OptionGroup var store: StoreOptions
         @Option(help: "Only this space.") var space: String?
@@ -31,8 +31,8 @@ struct Reservations: ParsableCommand {
             guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
         }
 
-        func run() throws {
-            let store = try self.store.open()
+        func run() async throws {
+            let store = try await self.store.open()
             let active = try activeAt.map { try parseInstant($0, option: "--active-at") }
             let list = try store.reservations(
                 spaceID: space, holder: holder, activeAtMs: active, status: status.flatMap(ReservationStatus.init),
@@ -53,30 +53,30 @@ struct Reservations: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one reservation as JSON.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The reservation id.") var id: String
 
-        func run() throws {
+        func run() async throws {
             guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
-            guard let reservation = try store.open().reservation(id: id) else {
+            guard let reservation = try await store.open().reservation(id: id) else {
                 throw Failure("no reservation \(id) in the store")
             }
             print(Output.reservationJSON(reservation))
         }
     }
 
-    struct Cancel: ParsableCommand {
+    struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a reservation now (a cancel one version above the stored one).",
             discussion: "The booking backend stays the source of truth: its next version of the reservation wins.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The reservation id.") var id: String
 
-        func run() throws {
+        func run() async throws {
             guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
-            let store = try self.store.open()
+            let store = try await self.store.open()
             guard let reservation = try store.reservation(id: id) else {
                 throw Failure("no reservation \(id) in the store")
             }
@@ -88,19 +88,20 @@ struct Reservations: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token by its jti.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The token's jti.") var jti: String
 
-        func run() throws {
+        func run() async throws {
             guard Identifier.isValid(jti) else { throw ValidationError("\"\(jti)\" is not a jti (identifier rule)") }
-            let outcome = try store.open().apply(.revoke(jti: jti), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            let outcome = try await store.open().apply(
+                .revoke(jti: jti), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
             print(outcome == .applied ? "revoked \(jti)" : "\(jti) was already revoked")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply booking messages (upsert/cancel/revoke) from an NDJSON file.",
             discussion: """
@@ -126,14 +127,14 @@ struct Reservations: ParsableCommand {
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         }
 
-        func run() throws {
+        func run() async throws {
             let bytes: [UInt8]
             do {
                 bytes = try readFile(file)
             } catch {
                 throw ValidationError("\(file): \(error)")
             }
-            let store = try self.store.open()
+            let store = try await self.store.open()
             let showProgress = progress
             let importer = BookingImport(batchSize: batchSize) { summary in
                 if showProgress {

@@ -4,12 +4,12 @@ import ArgumentParser
 import Foundation
 import Yams
 
-struct SiteCommand: ParsableCommand {
+struct SiteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site", abstract: "The site inventory: spaces, locks, poles and their links.",
         subcommands: [Import.self, Show.self])
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import or update the inventory from a YAML or JSON file.",
             discussion: """
@@ -24,18 +24,18 @@ struct SiteCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The inventory file (YAML or JSON).") var file: String
 
-        func run() throws {
+        func run() async throws {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ValidationError("\(file): cannot read")
             }
             let site: Site
             do {
-                site = try parseInventory(text, siteID: store.siteID)
+                site = try parseInventory(text, siteID: try await store.resolve().siteID)
             } catch {
                 throw Failure("\(file): \(error)")
             }
             // The first step on a new site: the store may not exist yet.
-            let store = try self.store.open(create: true)
+            let store = try await self.store.open(create: true)
             try store.saveSite(site)
             print(
                 "site \(site.id): \(site.spaces.count) spaces, \(site.locks.count) locks, \(site.poles.count) poles imported"
@@ -43,13 +43,13 @@ struct SiteCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the stored inventory.")
         @OptionGroup var store: StoreOptions
         @Flag(help: "One JSON object.") var json = false
 
-        func run() throws {
-            guard let site = try store.open().loadSite() else { throw Failure("the store has no inventory yet") }
+        func run() async throws {
+            guard let site = try await store.open().loadSite() else { throw Failure("the store has no inventory yet") }
             let spaces = site.spaces.values.sorted { $0.id < $1.id }
             let locks = site.locks.values.sorted { $0.id < $1.id }
             if json {

@@ -284,6 +284,7 @@ final class GatewayRuntime: Sendable {
         }
         let nowMs = Clock.nowMs()
         perform(monitor.withLock { $0.lockReport(report, lockID: lockID, nowMs: nowMs) })
+        recordOpenAlarms(lockID: lockID)
         var state = AccessStore.DeviceState(kind: "lock", id: lockID, lastSeenMs: nowMs)
         switch report {
         case .status(let online, let battery, let firmware, let rssi):
@@ -316,6 +317,7 @@ final class GatewayRuntime: Sendable {
         }
         let nowMs = Clock.nowMs()
         perform(monitor.withLock { $0.poleReport(report, poleID: poleID, nowMs: nowMs) })
+        recordOpenAlarms(poleID: poleID)
         if case .telemetry(let telemetry) = report, telemetry.someoneThere {
             for space in site.spaces.values where space.poleIDs.contains(poleID) {
                 do {
@@ -339,12 +341,29 @@ final class GatewayRuntime: Sendable {
     }
 
     /// Publishes alarms and signs welcome-lighting commands.
+    /// Stores the device's open alarms, for `accessctl devices`.
+    func recordOpenAlarms(lockID: String? = nil, poleID: String? = nil) {
+        let (kind, id) = lockID.map { ("lock", $0) } ?? poleID.map { ("pole", $0) } ?? ("", "")
+        guard !id.isEmpty else { return }
+        let open = monitor.withLock {
+            kind == "lock" ? $0.activeAlarms(lockID: id) : $0.activeAlarms(poleID: id)
+        }.map(\.rawValue)
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do { try await store.recordOpenAlarms(kind: kind, id: id, alarms: open) } catch {
+                logger.error("open alarms not stored", metadata: ["device": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
     func perform(_ actions: [DeviceMonitor.Action]) {
         guard !actions.isEmpty else { return }
         let nowMs = Clock.nowMs()
         for action in actions {
             switch action {
             case .raise(let alarm):
+                recordOpenAlarms(lockID: alarm.lockID, poleID: alarm.lockID == nil ? alarm.poleID : nil)
                 metrics.alarms[alarm.kind]?.increment()
                 let alarmID = "a-" + AccessEngine.randomCommandID().dropFirst(2)
                 logger.notice(

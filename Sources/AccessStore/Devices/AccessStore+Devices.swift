@@ -13,6 +13,8 @@ extension AccessStore {
         public var doorState: String?
         public var lockState: String?
         public var lastSeenMs: Int64
+        /// The device's alarms whose episode is still open (kept by the gateway).
+        public var openAlarms: [String] = []
 
         public init(
             kind: String, id: String, online: Bool? = nil, battery: Int? = nil, firmware: String? = nil,
@@ -55,14 +57,29 @@ extension AccessStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms
+                    SELECT kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms, detail
                     FROM device_state ORDER BY kind, id
                     """
             ).map {
-                DeviceState(
+                var state = DeviceState(
                     kind: $0[0], id: $0[1], online: $0[2], battery: $0[3], firmware: $0[4], rssi: $0[5],
                     doorState: $0[6], lockState: $0[7], lastSeenMs: $0[8])
+                let detail: String? = $0[9]
+                state.openAlarms = (detail ?? "").split(separator: ",").map(String.init)
+                return state
             }
+        }
+    }
+
+    /// Replaces the device's list of open alarms (comma-separated in `detail`).
+    public func recordOpenAlarms(kind: String, id: String, alarms: [String]) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO device_state (kind, id, last_seen_ms, detail) VALUES (?, ?, 0, ?)
+                    ON CONFLICT(kind, id) DO UPDATE SET detail = excluded.detail
+                    """
+            ).execute(arguments: [kind, id, alarms.sorted().joined(separator: ",")])
         }
     }
 
