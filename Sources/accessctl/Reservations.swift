@@ -107,8 +107,9 @@ struct Reservations: AsyncParsableCommand {
             discussion: """
                 Each line is one booking message of the wire contract. Lines are applied in batched
                 transactions, idempotently by version: importing the same file again changes nothing.
-                A bad line is reported with its number and skipped; the rest still applies.
-                Exit status: 0 when every line applied or was older, 1 when some lines were rejected.
+                The whole file is checked first: a bad line is reported with its number and, by default,
+                nothing is imported; with --skip-bad-lines the bad lines are skipped and the rest applies.
+                Exit status: 0 when every line applied or was older, 1 when any line was bad.
                 """
         )
 
@@ -119,6 +120,9 @@ struct Reservations: AsyncParsableCommand {
 
         @Flag(help: "Print progress after each batch to stderr.")
         var progress = false
+
+        @Flag(help: "Apply the good lines even when some are bad (by default a file with a bad line changes nothing).")
+        var skipBadLines = false
 
         @Argument(help: "The NDJSON file.")
         var file: String
@@ -135,6 +139,14 @@ struct Reservations: AsyncParsableCommand {
                 throw ValidationError("\(file): \(error)")
             }
             let store = try await self.store.open()
+            if !skipBadLines {
+                let bad = BookingImport().validate(ndjson: bytes)
+                if !bad.isEmpty {
+                    for rejected in bad { printError("\(file):\(rejected.line): \(rejected.problem)") }
+                    throw Failure(
+                        "nothing imported: \(bad.count) bad lines in \(file); fix them or pass --skip-bad-lines")
+                }
+            }
             let showProgress = progress
             let importer = BookingImport(batchSize: batchSize) { summary in
                 if showProgress {

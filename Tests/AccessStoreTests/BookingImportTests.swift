@@ -65,7 +65,12 @@ import Testing
         let arguments = [
             "reservations", "import", "--database", store.path, "--site-id", "site-1", "--pin-key-file", key,
         ]
-        let result = try ExternalTool.capture(accessctl, arguments + [file])
+        // By default a file with a bad line changes nothing.
+        let refused = try ExternalTool.capture(accessctl, arguments + [file])
+        #expect(refused.status == 1 && refused.standardError.contains("nothing imported: 3 bad lines"))
+        #expect(refused.standardError.contains("bookings.ndjson:3: upsert: holder missing"))
+        #expect(try store.store.reservationCount() == 0)
+        let result = try ExternalTool.capture(accessctl, arguments + ["--skip-bad-lines", file])
         #expect(result.status == 1)
         #expect(result.standardError.contains("bookings.ndjson:3: upsert: holder missing"))
         #expect(result.standardError.contains("bookings.ndjson:6: not a JSON object"))

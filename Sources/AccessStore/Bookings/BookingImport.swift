@@ -37,6 +37,25 @@ public struct BookingImport: Sendable {
         self.progress = progress
     }
 
+    /// Checks every line without writing anything: the lines that would be rejected.
+    public func validate(ndjson bytes: [UInt8]) -> [RejectedLine] {
+        var rejected: [RejectedLine] = []
+        var lineStart = 0
+        var lineNumber = 0
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            lineNumber += 1
+            var line = bytes[lineStart..<lineEnd]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            lineStart = lineEnd + 1
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            if case .failure(let error) = BookingMessage.parse(line, defaults: defaults) {
+                rejected.append(RejectedLine(line: lineNumber, problem: error.problem))
+            }
+        }
+        return rejected
+    }
+
     /// Imports NDJSON bytes; blank lines are skipped, `\r\n` endings are accepted.
     public func run(ndjson bytes: [UInt8], into store: AccessStore, nowMs: Int64) throws -> Summary {
         var summary = Summary()
