@@ -84,7 +84,11 @@ struct LockSim: AsyncParsableCommand {
             number += 1
             let words = line.split(separator: " ").map(String.init)
             guard let verb = words.first, !verb.hasPrefix("#") else { continue }
-            if verb == "quit" { return }
+            if verb == "quit" {
+                // A clean goodbye: what the locks already handed over (command results) is sent first.
+                for lock in simulated.values { await lock.stop() }
+                return
+            }
             if verb == "sleep", words.count == 2, let ms = Int(words[1]) {
                 try await Task.sleep(for: .milliseconds(ms))
                 continue
