@@ -14,6 +14,7 @@ packages=(
   python3            # independent reference implementations in the interop tests
   python3-venv       # the interop tests' own Python environment (below)
   curl               # /healthz and /metrics in the tests and in scripts/run.sh
+  systemd            # systemd-analyze verify/security on the unit (scripts/check-systemd.sh)
 )
 
 missing=()

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift format lint --strict -r Sources Tests simulators Benchmarks Package.swift
 swift build --build-tests
+scripts/check-systemd.sh "$(swift build --show-bin-path)/access-gateway"
 swift test --skip-build "$@"
 
 # Every test broker runs from a folder named mosquitto-test-*, every test gateway from a

@@ -19,7 +19,15 @@ extension GatewayConfiguration {
             $0.prepending(["access", "gateway"])
         }
         let reader = ConfigReader(providers: [env, file])
-        return try parse(Values(reader: reader))
+        var configuration = try parse(Values(reader: reader))
+        // Relative key files are systemd credentials (LoadCredential=) when the service manager
+        // provides them, else files next to the configuration.
+        let base =
+            environment["CREDENTIALS_DIRECTORY"]
+            ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !configuration.siteKeyFile.hasPrefix("/") { configuration.siteKeyFile = base + "/" + configuration.siteKeyFile }
+        if !configuration.pinKeyFile.hasPrefix("/") { configuration.pinKeyFile = base + "/" + configuration.pinKeyFile }
+        return configuration
     }
 
     /// Typed access with errors that name the key.
