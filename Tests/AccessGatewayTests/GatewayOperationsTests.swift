@@ -77,6 +77,54 @@ import Testing
         #expect(ContinuousClock.now - sent < .seconds(10))
     }
 
+    /// Started as systemd/access-gateway.service starts it: key files as credentials (relative
+    /// names in $CREDENTIALS_DIRECTORY, mode 0400), the database in the state directory through
+    /// the environment, a notify socket and a watchdog. WATCHDOG=1 stops once the broker is gone.
+    @Test func startedAsTheUnitStartsItItNotifiesAndStopsPettingTheWatchdogWhenUnhealthy() async throws {
+        let harness = try await GatewayHarness()
+        let credentials = harness.directory + "/credentials"
+        let state = harness.directory + "/state"
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        for name in ["site.key", "pin.key"] {
+            try FileManager.default.copyItem(atPath: harness.directory + "/" + name, toPath: credentials + "/" + name)
+            chmod(credentials + "/" + name, 0o400)
+            try FileManager.default.removeItem(atPath: harness.directory + "/" + name)
+        }
+        let socketPath = harness.directory + "/notify.sock"
+        let received = harness.directory + "/notify.log"
+        let listener = try ChildProcess(
+            executable: try #require(ExternalTool.locate("python3")),
+            arguments: [
+                "-c",
+                """
+                import socket, sys, time
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+                while True:
+                    data = s.recv(4096)
+                    with open(sys.argv[2], "ab") as f: f.write(b"%.3f " % time.time() + data + b"\\n")
+                """,
+                socketPath, received,
+            ])
+        defer { listener.terminate(SIGKILL, grace: .seconds(1)) }
+        _ = await eventually { FileManager.default.fileExists(atPath: socketPath) }
+        try await harness.startGateway(environment: [
+            "NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000", "CREDENTIALS_DIRECTORY": credentials,
+            "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE": "site.key", "ACCESS_GATEWAY_KEYS_PIN_KEY_FILE": "pin.key",
+            "ACCESS_GATEWAY_DATABASE_PATH": state + "/access.sqlite",
+        ])
+        func notes() -> String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
+        #expect(await eventually { notes().contains("READY=1") })
+        #expect(FileManager.default.fileExists(atPath: state + "/access.sqlite"))
+        #expect(await eventually { notes().components(separatedBy: "WATCHDOG=1").count > 3 })
+        harness.broker.kill()
+        // Within one watchdog interval of noticing, the pings stop.
+        try await Task.sleep(for: .seconds(1.5))
+        let before = notes().components(separatedBy: "WATCHDOG=1").count
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(notes().components(separatedBy: "WATCHDOG=1").count == before, "\(notes())")
+    }
+
     @Test func sighupReloadsTheInventoryWithoutDroppingTheConnection() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()

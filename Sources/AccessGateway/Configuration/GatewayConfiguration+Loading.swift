@@ -6,7 +6,8 @@ import SystemPackage
 
 extension GatewayConfiguration {
     /// Reads the YAML file, with environment variables overriding it: `ACCESS_GATEWAY_` and the
-    /// key in upper case with `_` for `.` (`broker.port` → `ACCESS_GATEWAY_BROKER_PORT`).
+    /// key in upper case with `_` for `.` and between camelCase words (`broker.port` →
+    /// `ACCESS_GATEWAY_BROKER_PORT`, `keys.siteKeyFile` → `ACCESS_GATEWAY_KEYS_SITE_KEY_FILE`).
     /// Every value is checked; the first bad or missing one is reported with its key.
     public static func load(path: String, environment: [String: String]) async throws -> GatewayConfiguration {
         let file: FileProvider<YAMLSnapshot>
@@ -25,7 +26,9 @@ extension GatewayConfiguration {
         let base =
             environment["CREDENTIALS_DIRECTORY"]
             ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !configuration.siteKeyFile.hasPrefix("/") { configuration.siteKeyFile = base + "/" + configuration.siteKeyFile }
+        if !configuration.siteKeyFile.hasPrefix("/") {
+            configuration.siteKeyFile = base + "/" + configuration.siteKeyFile
+        }
         if !configuration.pinKeyFile.hasPrefix("/") { configuration.pinKeyFile = base + "/" + configuration.pinKeyFile }
         return configuration
     }
