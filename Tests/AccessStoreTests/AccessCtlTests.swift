@@ -138,6 +138,15 @@ import Testing
         #expect(device.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
     }
 
+    @Test func theExampleInventoryImports() async throws {
+        let (store, options) = try await fixture()
+        let example = PackagePaths.root + "/config/site-inventory.example.yaml"
+        let result = try ExternalTool.capture(try tool(), ["site", "import", example] + options)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("3 spaces, 4 locks, 2 poles"))
+        #expect(try store.store.loadSite()?.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
+    }
+
     @Test func badInvocationsSayWhatToFixAndChangeNothing() async throws {
         let (store, options) = try await fixture()
         let before = (
