@@ -123,18 +123,13 @@ struct Tokens: AsyncParsableCommand {
                 throw Failure("no reservation \(reservation) in the store")
             }
             let id = jti ?? "t-" + AccessEngine.randomCommandID().dropFirst(2)
-            let claims = JSONValue.object([
-                ("iss", .string(issuer)), ("sub", .string(r.holder)), ("rid", .string(r.id)),
-                ("spc", .string(r.spaceID)),
-                ("iat", .integer(Int64(Date().timeIntervalSince1970))), ("nbf", .integer(r.windowStartMs / 1000)),
-                ("exp", .integer((r.windowEndMs + 999) / 1000)), ("jti", .string(id)),
-            ])
-            let header = JSONValue.object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))])
-            let input =
-                Base64URL.encode(Array(CanonicalJSON.serialize(header).utf8)) + "."
-                + Base64URL.encode(Array(CanonicalJSON.serialize(claims).utf8))
-            let signature = try key.signature(for: Array(input.utf8))
-            print(input + "." + Base64URL.encode(Array(signature)))
+            let claims = BookingTokenSigner.claims(
+                issuer: issuer, holder: r.holder, reservationID: r.id, spaceID: r.spaceID,
+                issuedAtS: Int64(Date().timeIntervalSince1970), notBeforeS: r.windowStartMs / 1000,
+                expiresS: (r.windowEndMs + 999) / 1000, jti: id)
+            print(
+                try BookingTokenSigner.sign(
+                    header: BookingTokenSigner.header(kid: kid), claims: claims, privateKey: key))
         }
     }
 }

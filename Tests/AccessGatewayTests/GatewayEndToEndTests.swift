@@ -4,6 +4,7 @@ import AccessTesting
 import Foundation
 import MQTT
 import MQTTTesting
+import Simulation
 import Testing
 
 /// The real `access-gateway` executable against a real mosquitto: what a lock, a pole, the
@@ -21,7 +22,7 @@ import Testing
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         let booking = Self.activeBooking()
-        try await harness.publishBooking(GatewayHarness.upsert(booking))
+        try await harness.publishBooking(BookingBackend.upsertLine(booking))
         let token = harness.site.token(for: booking, jti: "t-1")
 
         var properties = MQTTPublishProperties()
@@ -77,7 +78,7 @@ import Testing
         var earlier = Self.activeBooking(id: "b-earlier")
         earlier.startMs -= 86_400_000
         earlier.endMs -= 86_400_000
-        for line in [booking, once, later, earlier].map(GatewayHarness.upsert) + [
+        for line in [booking, once, later, earlier].map(BookingBackend.upsertLine) + [
             #"{"op":"revoke","jti":"t-revoked"}"#, #"{"op":"cancel","id":"b-gone","version":1}"#,
         ] {
             try await harness.publishBooking(line)
@@ -170,7 +171,7 @@ import Testing
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         let booking = Self.activeBooking()
-        try await harness.publishBooking(GatewayHarness.upsert(booking))
+        try await harness.publishBooking(BookingBackend.upsertLine(booking))
         let token = harness.site.token(for: booking, jti: "t-1")
         #expect(
             try await harness.request(requestID: "r-1", credential: .token(token))?["reason"] as? String == "granted")
@@ -225,7 +226,7 @@ import Testing
 
         // Welcome lighting: bright → no pole command; dark → a signed pole command.
         let booking = Self.activeBooking()
-        try await harness.publishBooking(GatewayHarness.upsert(booking))
+        try await harness.publishBooking(BookingBackend.upsertLine(booking))
         let pin = harness.site.pin(of: booking)
         try await harness.device.publishAcknowledged(
             MQTTMessage(topic: "access/site-1/poles/pole-1/telemetry", payload: #"{"ts":1,"illuminance":250.0}"#))

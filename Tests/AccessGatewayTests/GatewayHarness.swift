@@ -137,16 +137,6 @@ final class GatewayHarness: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// An upsert line for a reservation.
-    static func upsert(_ r: Reservation) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let start = formatter.string(from: Date(timeIntervalSince1970: Double(r.startMs) / 1000))
-        let end = formatter.string(from: Date(timeIntervalSince1970: Double(r.endMs) / 1000))
-        return
-            #"{"op":"upsert","reservation":{"id":"\#(r.id)","spaceId":"\#(r.spaceID)","holder":"\#(r.holder)","start":"\#(start)","end":"\#(end)","status":"\#(r.status.rawValue)","version":\#(r.version),"graceBeforeMin":\#(r.graceBeforeS / 60),"graceAfterMin":\#(r.graceAfterS / 60),"singleUse":\#(r.singleUse)}}"#
-    }
-
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 

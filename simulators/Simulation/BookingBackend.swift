@@ -29,32 +29,21 @@ public struct BookingBackend: @unchecked Sendable {
     }
 
     public func token(for reservation: Reservation, jti: String, notBeforeS: Int64? = nil, expiresS: Int64? = nil)
-        -> String
+        throws -> String
     {
-        sign(
-            claims: [
-                ("iss", .string(issuer)), ("sub", .string(reservation.holder)), ("rid", .string(reservation.id)),
-                ("spc", .string(reservation.spaceID)), ("iat", .integer(reservation.windowStartMs / 1000)),
-                ("nbf", .integer(notBeforeS ?? reservation.windowStartMs / 1000)),
-                ("exp", .integer(expiresS ?? (reservation.windowEndMs + 999) / 1000)), ("jti", .string(jti)),
-            ], key: privateKey)
+        let claims = BookingTokenSigner.claims(
+            issuer: issuer, holder: reservation.holder, reservationID: reservation.id, spaceID: reservation.spaceID,
+            issuedAtS: reservation.windowStartMs / 1000, notBeforeS: notBeforeS ?? reservation.windowStartMs / 1000,
+            expiresS: expiresS ?? (reservation.windowEndMs + 999) / 1000, jti: jti)
+        return try BookingTokenSigner.sign(
+            header: BookingTokenSigner.header(kid: kid), claims: claims, privateKey: privateKey)
     }
 
     /// A token with the right shape signed by a key that is not this issuer's.
-    public func forgedToken(for reservation: Reservation, jti: String) -> String {
+    public func forgedToken(for reservation: Reservation, jti: String) throws -> String {
         let other = BookingBackend(
             siteID: siteID, kid: kid, issuer: issuer, privateKey: .init(), pinKey: SymmetricKey(size: .bits256))
-        return other.token(for: reservation, jti: jti)
-    }
-
-    func sign(claims: [(String, JSONValue)], key: Curve25519.Signing.PrivateKey) -> String {
-        let header = CanonicalJSON.serialize(
-            .object([("alg", .string("EdDSA")), ("typ", .string("JWT")), ("kid", .string(kid))]))
-        let input =
-            Base64URL.encode(Array(header.utf8)) + "."
-            + Base64URL.encode(Array(CanonicalJSON.serialize(.object(claims)).utf8))
-        let signature = (try? key.signature(for: Array(input.utf8))).map { Array($0) } ?? []
-        return input + "." + Base64URL.encode(signature)
+        return try other.token(for: reservation, jti: jti)
     }
 
     public func pin(for reservation: Reservation) -> String {

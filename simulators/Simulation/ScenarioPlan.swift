@@ -28,8 +28,9 @@ public struct ScenarioPlan: Sendable {
     public var darkSpaces: Set<String> = []
     public var guessLock: String
 
-    public init(spaces: Int, locks: Int, poles: Int, bookings: Int, seed: UInt64, backend: BookingBackend, nowMs: Int64)
-    {
+    public init(
+        spaces: Int, locks: Int, poles: Int, bookings: Int, seed: UInt64, backend: BookingBackend, nowMs: Int64
+    ) throws {
         var random = SeededRandom(seed: seed)
         self.spaces = (1...spaces).map { "room-\($0)" }
         self.locks = (1...locks).map { ("lock-\($0)", "room-\(($0 - 1) % spaces + 1)") }
@@ -69,34 +70,34 @@ public struct ScenarioPlan: Sendable {
                 singleUse: kind == .singleUseAgain)
             bookingLines.append(BookingBackend.upsertLine(reservation))
             let useToken = random.next(below: 100) < 60
-            func credential(_ r: Reservation, jti: String) -> Credential {
-                useToken ? .token(backend.token(for: r, jti: jti)) : .pin(backend.pin(for: r))
+            func credential(_ r: Reservation, jti: String) throws -> Credential {
+                useToken ? .token(try backend.token(for: r, jti: jti)) : .pin(backend.pin(for: r))
             }
             switch kind {
             case .onTime:
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .granted))
             case .early:
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .notYetValid))
             case .late:
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .expired))
             case .cancelled:
                 bookingLines.append(BookingBackend.cancelLine(id: reservation.id, version: 2))
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .cancelled))
             case .rescheduled:
                 // The old token (for the future window) is not yet valid; the new booking opens.
-                let oldToken = Credential.token(backend.token(for: reservation, jti: "t-\(index)-old"))
+                let oldToken = Credential.token(try backend.token(for: reservation, jti: "t-\(index)-old"))
                 reservation.startMs = nowMs - 5 * minute
                 reservation.endMs = reservation.startMs + 90 * minute
                 reservation.version = 2
@@ -107,16 +108,16 @@ public struct ScenarioPlan: Sendable {
                     ))
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .granted))
             case .singleUseAgain:
                 requests.append(
                     PlannedRequest(
-                        kind: .onTime, lockID: lock, credential: credential(reservation, jti: "t-\(index)"),
+                        kind: .onTime, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .granted))
                 requests.append(
                     PlannedRequest(
-                        kind: kind, lockID: lock, credential: credential(reservation, jti: "t-\(index)-again"),
+                        kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)-again"),
                         reservation: reservation, expected: .alreadyUsed))
             default:
                 break
@@ -128,10 +129,10 @@ public struct ScenarioPlan: Sendable {
                     requests.append(
                         PlannedRequest(
                             kind: .forgedToken, lockID: lock,
-                            credential: .token(backend.forgedToken(for: reservation, jti: "f-\(index)")),
+                            credential: .token(try backend.forgedToken(for: reservation, jti: "f-\(index)")),
                             reservation: reservation, expected: .invalidCredential))
                 case 1:
-                    let stale = backend.token(
+                    let stale = try backend.token(
                         for: reservation, jti: "x-\(index)", notBeforeS: nowMs / 1000 - 7200,
                         expiresS: nowMs / 1000 - 3600)
                     requests.append(
@@ -144,7 +145,7 @@ public struct ScenarioPlan: Sendable {
                     requests.append(
                         PlannedRequest(
                             kind: .wrongSpace, lockID: elsewhere,
-                            credential: .token(backend.token(for: reservation, jti: "w-\(index)")),
+                            credential: .token(try backend.token(for: reservation, jti: "w-\(index)")),
                             reservation: reservation, expected: expected))
                 }
             }

@@ -60,7 +60,7 @@ public struct ScenarioRunner: Sendable {
         let siteID = "site-sim"
         let backend = BookingBackend(
             siteID: siteID, kid: "sim-1", issuer: "https://booking.sim", privateKey: .init(), pinKey: pinKey)
-        let plan = ScenarioPlan(
+        let plan = try ScenarioPlan(
             spaces: options.spaces, locks: options.locks, poles: options.poles, bookings: options.bookings,
             seed: options.seed, backend: backend, nowMs: nowMs())
         progress("plan: \(plan.bookingLines.count) booking messages, \(plan.requests.count) requests")

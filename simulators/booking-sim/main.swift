@@ -118,7 +118,7 @@ struct BookingSim: AsyncParsableCommand {
                     ("start", .string(BookingBackend.rfc3339(reservation.startMs))),
                     ("end", .string(BookingBackend.rfc3339(reservation.endMs))),
                     ("status", .string(reservation.status.rawValue)),
-                    ("token", .string(backend.token(for: reservation, jti: "jt-\(seed)-\(index)"))),
+                    ("token", .string(try backend.token(for: reservation, jti: "jt-\(seed)-\(index)"))),
                     ("pin", .string(backend.pin(for: reservation))),
                 ]))
         }

@@ -40,6 +40,16 @@ public struct BookingImport: Sendable {
     /// Checks every line without writing anything: the lines that would be rejected.
     public func validate(ndjson bytes: [UInt8]) -> [RejectedLine] {
         var rejected: [RejectedLine] = []
+        Self.forEachLine(of: bytes) { number, line in
+            if case .failure(let error) = BookingMessage.parse(line, defaults: defaults) {
+                rejected.append(RejectedLine(line: number, problem: error.problem))
+            }
+        }
+        return rejected
+    }
+
+    /// Calls `body` with each non-blank line and its 1-based number; `\r\n` endings are accepted.
+    static func forEachLine(of bytes: [UInt8], _ body: (Int, ArraySlice<UInt8>) throws -> Void) rethrows {
         var lineStart = 0
         var lineNumber = 0
         while lineStart < bytes.count {
@@ -49,11 +59,8 @@ public struct BookingImport: Sendable {
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             lineStart = lineEnd + 1
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-            if case .failure(let error) = BookingMessage.parse(line, defaults: defaults) {
-                rejected.append(RejectedLine(line: lineNumber, problem: error.problem))
-            }
+            try body(lineNumber, line)
         }
-        return rejected
     }
 
     /// Imports NDJSON bytes; blank lines are skipped, `\r\n` endings are accepted.
@@ -61,19 +68,11 @@ public struct BookingImport: Sendable {
         var summary = Summary()
         var batch: [BookingMessage] = []
         batch.reserveCapacity(batchSize)
-        var lineStart = 0
-        var lineNumber = 0
-        while lineStart < bytes.count {
-            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            lineNumber += 1
-            var line = bytes[lineStart..<lineEnd]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            lineStart = lineEnd + 1
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+        try Self.forEachLine(of: bytes) { number, line in
             summary.lines += 1
             switch BookingMessage.parse(line, defaults: defaults) {
             case .success(let message): batch.append(message)
-            case .failure(let error): summary.rejected.append(RejectedLine(line: lineNumber, problem: error.problem))
+            case .failure(let error): summary.rejected.append(RejectedLine(line: number, problem: error.problem))
             }
             if batch.count >= batchSize {
                 try commit(batch, into: store, nowMs: nowMs, summary: &summary)
