@@ -23,7 +23,7 @@ chmod 0644 "$DESTDIR/etc/systemd/system/access-gateway.service"
 if [ -e "$DESTDIR/etc/access-gateway/gateway.yaml" ]; then
   echo "kept the existing /etc/access-gateway/gateway.yaml"
 else
-  install -m 0644 config/access-gateway.yaml "$DESTDIR/etc/access-gateway/gateway.yaml"
+  install -m 0644 config/gateway.example.yaml "$DESTDIR/etc/access-gateway/gateway.yaml"
 fi
 install -d -m 0700 "$DESTDIR/etc/access-gateway/credentials"
 install -m 0644 README.md docs/*.md "$DESTDIR$PREFIX/share/doc/access-gateway/"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs the system on this machine with an embedded default:
 # a mosquitto broker on loopback (config/mosquitto-local.conf, port ${PORT:-1883}), the access
-# gateway (config/access-gateway.yaml with keys, store and log under ./run/), a demo booking and
+# gateway (config/gateway.example.yaml with keys, store and log under ./run/), a demo booking and
 # a door opened with a token and with a PIN, then the gateway keeps running until Ctrl-C.
 # Everything started here is stopped with it.
 set -euo pipefail
@@ -48,7 +48,7 @@ sed -e "s|/etc/access-gateway/site.key|$state/site.key|" \
     -e "s|\"kid-1 https://booking.example .*\"|\"$issuer_line\"|" \
     -e "s|^  port: 1883|  port: $port|" \
     -e "s|127.0.0.1:9464|127.0.0.1:$http|" \
-    config/access-gateway.yaml > "$state/gateway.yaml"
+    config/gateway.example.yaml > "$state/gateway.yaml"
 
 "$bin/access-gateway" --config "$state/gateway.yaml" 2> "$state/gateway.log" &
 pids+=($!)

@@ -76,6 +76,31 @@ public final class MosquittoBroker: Sendable {
         return broker
     }
 
+    /// Starts mosquitto with a whole configuration of the caller's, such as a shipped example
+    /// file with its paths and port rewritten. `makeConfiguration` gets the free port its single
+    /// listener must use (on 127.0.0.1) and the broker's folder; logging to `logFile` is added,
+    /// and `port` and `tlsPort` both name that listener.
+    public static func start(
+        configuration makeConfiguration: (_ port: Int, _ directory: URL) throws -> String
+    ) throws -> MosquittoBroker {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = try LoopbackPort.free()
+        let broker = MosquittoBroker(port: port, tlsPort: port, directory: directory)
+        var text = try makeConfiguration(port, directory)
+        text += "\n# Added by MosquittoBroker for the test run.\nlog_dest file \(broker.logFile.path)\n"
+        if geteuid() == 0 { text += "user root\n" }
+        try text.write(to: broker.configurationFile, atomically: true, encoding: .utf8)
+        do {
+            try broker.launch()
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+        return broker
+    }
+
     private func writeConfiguration(_ options: Options) throws {
         var lines = [
             "# Written by MosquittoBroker for one test run.",

@@ -70,6 +70,16 @@ public struct TestCertificates: Sendable {
         try issue("expired-client", subject: "/CN=lock-2", extensions: "client", window: expired)
     }
 
+    /// Issues another client certificate from the test CA with the given Common Name; `name`
+    /// names its files (`name.crt`, `name.key`) in the PKI folder.
+    public func issueClientCertificate(name: String, commonName: String) throws -> (certificate: String, key: String) {
+        let now = Date()
+        try issue(
+            name, subject: "/CN=\(commonName)", extensions: "client",
+            window: (now.addingTimeInterval(-3600), now.addingTimeInterval(30 * 86400)))
+        return (path("\(name).crt"), path("\(name).key"))
+    }
+
     private func issue(_ name: String, subject: String, extensions: String, window: (Date, Date)) throws {
         try openssl([
             "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject,

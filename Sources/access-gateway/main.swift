@@ -13,7 +13,7 @@ struct AccessGatewayCommand: AsyncParsableCommand {
         commandName: "access-gateway",
         abstract: "Decide door access for a site's locks over MQTT, audit every decision, watch locks and poles.",
         discussion: """
-            Configuration is a YAML file (see config/access-gateway.yaml for every key and its default);
+            Configuration is a YAML file (see config/gateway.example.yaml for every key and its default);
             environment variables override it: ACCESS_GATEWAY_ and the key in upper case with _ for . and between camelCase words
             (broker.port -> ACCESS_GATEWAY_BROKER_PORT). SIGTERM/SIGINT stop gracefully; SIGHUP reloads
             policy, issuers, inventory and keys. Exit status 78 means the configuration was refused.

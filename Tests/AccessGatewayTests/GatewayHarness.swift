@@ -20,9 +20,15 @@ final class GatewayHarness: @unchecked Sendable {
     var databasePath: String { directory + "/access.sqlite" }
     var logFile: String { directory + "/gateway.log" }
 
-    /// Starts everything; `extraYAML` is appended to the generated configuration.
-    init(extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true) async throws {
-        broker = try MosquittoBroker.start()
+    /// Starts everything; `extraYAML` is appended to the generated configuration. A broker of the
+    /// caller's (taken over: the harness stops it) needs the gateway's `brokerYAML` and the
+    /// observing device's client configuration.
+    init(
+        extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true,
+        broker givenBroker: MosquittoBroker? = nil, brokerYAML: String? = nil,
+        device deviceConfiguration: MQTTClient.Configuration? = nil
+    ) async throws {
+        broker = try givenBroker ?? MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         httpPort = try LoopbackPort.free()
@@ -40,8 +46,7 @@ final class GatewayHarness: @unchecked Sendable {
             keys:
               siteKeyFile: \(directory)/site.key
               pinKeyFile: \(directory)/pin.key
-            broker:
-              port: \(broker.port)
+            \(brokerYAML ?? "broker:\n  port: \(broker.port)")
             database:
               path: \(directory)/access.sqlite
             policy:
@@ -53,7 +58,12 @@ final class GatewayHarness: @unchecked Sendable {
             \(extraYAML)
             """
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
-        device = try await broker.connectedClient("device-\(UUID().uuidString.prefix(8))")
+        if let deviceConfiguration {
+            device = try MQTTClient(configuration: deviceConfiguration)
+            try await device.connect()
+        } else {
+            device = try await broker.connectedClient("device-\(UUID().uuidString.prefix(8))")
+        }
         inbox = MessageCollector(device)
         try await device.subscribe("access/site-1/#", qos: .atLeastOnce)
     }

@@ -222,6 +222,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/db.sqlite"), "nothing was created")
     }
 
+    /// `config/gateway.example.yaml`, as installed, with the unit's environment: key names in
+    /// $CREDENTIALS_DIRECTORY and the database in the state directory.
+    @Test func theShippedExampleConfigurationPassesCheckConfigUnderTheUnitsEnvironment() throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: credentials) }
+        try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: credentials + "/site.key")
+        try GatewayHarness.writeSecret(TestSite.pinKeyBytes, to: credentials + "/pin.key")
+        let example = PackagePaths.root + "/config/gateway.example.yaml"
+        let result = try ExternalTool.capture(
+            "/usr/bin/env",
+            [
+                "CREDENTIALS_DIRECTORY=\(credentials)", "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE=site.key",
+                "ACCESS_GATEWAY_KEYS_PIN_KEY_FILE=pin.key",
+                "ACCESS_GATEWAY_DATABASE_PATH=\(credentials)/access.sqlite",
+                try GatewayHarness.executable, "--config", example, "--check-config",
+            ])
+        #expect(result.status == 0, "\(result.standardError)")
+        // Without the credentials the same file is refused, naming the key.
+        let bare = try ExternalTool.capture(try GatewayHarness.executable, ["--config", example, "--check-config"])
+        #expect(bare.status == 78 && bare.standardError.contains("keys.siteKeyFile"), "\(bare.standardError)")
+    }
+
     @Test func aGroupOrWorldReadableKeyFileIsRefused() async throws {
         let harness = try await GatewayHarness()
         chmod(harness.directory + "/pin.key", 0o644)

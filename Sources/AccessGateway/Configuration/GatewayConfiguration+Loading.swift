@@ -21,15 +21,18 @@ extension GatewayConfiguration {
         }
         let reader = ConfigReader(providers: [env, file])
         var configuration = try parse(Values(reader: reader))
-        // Relative key files are systemd credentials (LoadCredential=) when the service manager
-        // provides them, else files next to the configuration.
+        // Relative key, password and certificate files are systemd credentials (LoadCredential=)
+        // when the service manager provides them, else files next to the configuration.
         let base =
             environment["CREDENTIALS_DIRECTORY"]
             ?? URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !configuration.siteKeyFile.hasPrefix("/") {
-            configuration.siteKeyFile = base + "/" + configuration.siteKeyFile
-        }
-        if !configuration.pinKeyFile.hasPrefix("/") { configuration.pinKeyFile = base + "/" + configuration.pinKeyFile }
+        func resolved(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
+        configuration.siteKeyFile = resolved(configuration.siteKeyFile)
+        configuration.pinKeyFile = resolved(configuration.pinKeyFile)
+        configuration.broker.passwordFile = configuration.broker.passwordFile.map(resolved)
+        configuration.broker.caFile = configuration.broker.caFile.map(resolved)
+        configuration.broker.certificateFile = configuration.broker.certificateFile.map(resolved)
+        configuration.broker.privateKeyFile = configuration.broker.privateKeyFile.map(resolved)
         return configuration
     }
 

@@ -1,7 +1,7 @@
 import AccessCore
 import AccessStore
 
-/// Everything the daemon is configured with (see `config/access-gateway.yaml` for every key and
+/// Everything the daemon is configured with (see `config/gateway.example.yaml` for every key and
 /// its default). Secrets are never inline: the key files are read separately.
 public struct GatewayConfiguration: Sendable {
     public struct Broker: Sendable, Hashable {

@@ -1,0 +1,157 @@
+import AccessCore
+import AccessTesting
+import Foundation
+import MQTT
+import MQTTTesting
+import Simulation
+import Testing
+
+/// `config/mosquitto-site.conf` and `config/mosquitto-site.acl`, loaded by a real mosquitto with
+/// only their paths and port rewritten: the gateway works through them, and each device is
+/// confined to its own topics.
+@Suite(.serialized) struct SiteBrokerTests {
+    /// Starts mosquitto on the shipped site configuration: `/etc/mosquitto/` becomes a folder
+    /// holding the test PKI under the shipped file names, and the listener a free loopback port.
+    static func startSiteBroker(_ pki: TestCertificates) throws -> MosquittoBroker {
+        let configuration = try String(
+            contentsOfFile: PackagePaths.root + "/config/mosquitto-site.conf", encoding: .utf8)
+        let acl = try String(contentsOfFile: PackagePaths.root + "/config/mosquitto-site.acl", encoding: .utf8)
+        return try MosquittoBroker.start { port, directory in
+            let etc = directory.appendingPathComponent("etc").path
+            try FileManager.default.createDirectory(atPath: etc + "/certs", withIntermediateDirectories: true)
+            for (from, to) in [
+                (pki.caCertificate, "site-ca.crt"), (pki.serverCertificate, "broker.crt"),
+                (pki.serverKey, "broker.key"),
+            ] {
+                try FileManager.default.copyItem(atPath: from, toPath: etc + "/certs/" + to)
+            }
+            try acl.write(toFile: etc + "/access-gateway.acl", atomically: true, encoding: .utf8)
+            var lines = configuration.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let listener = try #require(lines.firstIndex(of: "listener 8883"), "the example's listener line moved")
+            lines[listener] = "listener \(port) 127.0.0.1"
+            return lines.joined(separator: "\n").replacingOccurrences(of: "/etc/mosquitto/", with: etc + "/")
+        }
+    }
+
+    /// A client with its own certificate (Common Name `commonName`), over TLS to the site broker.
+    static func client(
+        _ broker: MosquittoBroker, _ pki: TestCertificates, commonName: String, fileName: String? = nil
+    ) throws -> MQTTClient.Configuration {
+        let (certificate, key) = try pki.issueClientCertificate(name: fileName ?? commonName, commonName: commonName)
+        // The client id sent is deliberately someone else's: the broker replaces it with the name.
+        var configuration = broker.clientConfiguration(clientID: "lock-2")
+        configuration.host = "localhost"
+        configuration.tls = MQTTClient.TLS(
+            caFile: pki.caCertificate, certificateFile: certificate, privateKeyFile: key)
+        return configuration
+    }
+
+    /// The booking reaches the gateway a moment after the backend's PUBACK: asks until granted.
+    static func askUntilGranted(
+        _ lock: MQTTClient, lockID: String, inbox: MessageCollector, token: String
+    ) async throws -> Bool {
+        for attempt in 1...10 {
+            let requestID = "r-\(lockID)-\(attempt)"
+            try await lock.publishAcknowledged(
+                MQTTMessage(
+                    topic: "access/site-1/locks/\(lockID)/request",
+                    payload: TestSite.requestPayload(requestID: requestID, credential: .token(token))))
+            let decision = await inbox.first(timeout: .seconds(2)) {
+                $0.topic.hasSuffix("/decision") && $0.payloadString?.contains(requestID) == true
+            }
+            if decision?.payloadString?.contains("\"granted\":true") == true { return true }
+        }
+        return false
+    }
+
+    @Test func theGatewayServesALockThroughTheSiteBrokerAndEachLockIsConfinedToItsOwnTopics() async throws {
+        let pki = try TestCertificates.make()
+        defer { pki.remove() }
+        let broker = try Self.startSiteBroker(pki)
+        _ = try pki.issueClientCertificate(name: "gateway", commonName: "access-gateway-gw-1")
+        let brokerYAML = """
+            broker:
+              host: localhost
+              port: \(broker.port)
+              sharedGroup: access-gateways
+              tls:
+                caFile: \(pki.caCertificate)
+                certFile: gateway.crt
+                keyFile: gateway.key
+            """
+        let harness = try await GatewayHarness(
+            broker: broker, brokerYAML: brokerYAML,
+            device: try Self.client(broker, pki, commonName: "operator"))
+        // As the unit gives them (LoadCredential=): relative names in $CREDENTIALS_DIRECTORY.
+        try await harness.startGateway(environment: ["CREDENTIALS_DIRECTORY": pki.directory.path])
+
+        // The booking backend may publish bookings; the gateway takes them.
+        let backend = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "booking-backend"))
+        try await backend.connect()
+        let booking = GatewayEndToEndTests.activeBooking(space: "room-1")
+        try await backend.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/bookings", payload: BookingBackend.upsertLine(booking)))
+
+        // lock-1, with its own certificate, asks for its door and gets the decision and the command.
+        let lock1 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-1"))
+        try await lock1.connect()
+        let lock1Inbox = MessageCollector(lock1)
+        try await lock1.subscribe("access/site-1/locks/lock-1/#")
+        let token = harness.site.token(for: booking, jti: "t-site")
+        let granted = try await Self.askUntilGranted(lock1, lockID: "lock-1", inbox: lock1Inbox, token: token)
+        #expect(granted, "lock-1 got no grant; gateway log:\n\(harness.log())\nbroker log:\n\(broker.log())")
+        #expect(await lock1Inbox.first(on: "access/site-1/locks/lock-1/command") != nil)
+
+        // lock-1 may not speak for lock-2, read lock-2's commands, send commands or bookings.
+        for topic in [
+            "access/site-1/locks/lock-2/request", "access/site-1/locks/lock-2/status",
+            "access/site-1/locks/lock-1/command", "access/site-1/locks/lock-2/command",
+            "access/site-1/locks/lock-1/decision", "access/site-1/bookings", "access/site-1/alarms",
+        ] {
+            let error = await #expect(throws: MQTTError.self, "lock-1 published to \(topic)") {
+                try await lock1.publishAcknowledged(MQTTMessage(topic: topic, payload: "{}"))
+            }
+            if case .publishRefused(_, let code, _)? = error { #expect(code == 0x87) }
+        }
+        // Subscribing is not refused by mosquitto 2.0, but nothing outside a client's grants is
+        // delivered: lock-1 and a certificate named "+" (which would match every lock's pattern)
+        // listen on every command while lock-2 is granted, and only lock-2 gets its command.
+        for filter in ["access/site-1/locks/lock-2/#", "access/site-1/locks/+/command", "access/site-1/#"] {
+            try await lock1.subscribe(filter)
+        }
+        let wildcard = try MQTTClient(
+            configuration: try Self.client(broker, pki, commonName: "\\+", fileName: "plus"))
+        try await wildcard.connect()
+        let wildcardInbox = MessageCollector(wildcard)
+        try await wildcard.subscribe("access/site-1/locks/+/command")
+        await #expect(throws: MQTTError.self, "a client named + spoke for lock-2") {
+            try await wildcard.publishAcknowledged(
+                MQTTMessage(topic: "access/site-1/locks/lock-2/request", payload: "{}"))
+        }
+
+        let lock2 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-2"))
+        try await lock2.connect()
+        let lock2Inbox = MessageCollector(lock2)
+        try await lock2.subscribe("access/site-1/locks/lock-2/#")
+        let booking2 = GatewayEndToEndTests.activeBooking(id: "b-2", space: "room-2")
+        try await backend.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/bookings", payload: BookingBackend.upsertLine(booking2)))
+        let token2 = harness.site.token(for: booking2, jti: "t-2")
+        #expect(try await Self.askUntilGranted(lock2, lockID: "lock-2", inbox: lock2Inbox, token: token2))
+        let lock2Command = await lock2Inbox.first(on: "access/site-1/locks/lock-2/command")
+        #expect(lock2Command != nil, "lock-2 got no command; gateway log:\n\(harness.log())")
+        // The operator (read-only everywhere) saw it too, so it has been delivered by now.
+        #expect(await harness.inbox.first(on: "access/site-1/locks/lock-2/command") != nil)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(lock1Inbox.messages.map(\.topic).filter { $0.contains("/lock-2/") } == [])
+        #expect(wildcardInbox.messages.map(\.topic) == [])
+        #expect(broker.log().contains("dangerous"), "\(broker.log())")
+
+        // The client id each device sent ("lock-2") was replaced by its certificate's name, so
+        // none of them took over another's session: all are still connected.
+        #expect(lock1.isConnected && lock2.isConnected && backend.isConnected && harness.device.isConnected)
+
+        for client in [lock1, lock2, backend, wildcard] { await client.shutdown() }
+        await harness.stop()
+    }
+}
