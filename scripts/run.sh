@@ -42,8 +42,8 @@ backend=(--broker "127.0.0.1:$port" --site site-1 --pin-key-file "$state/pin.key
          --issuer-key-file "$state/issuer.key" --kid kid-1 --issuer https://booking.example)
 issuer_line=$("$bin/booking-sim" "${backend[@]}" --create-issuer-key --print-issuer)
 
-sed -e "s|/etc/access-gateway/site.key|$state/site.key|" \
-    -e "s|/etc/access-gateway/pin.key|$state/pin.key|" \
+sed -e "s|/etc/access-gateway/credentials/site.key|$state/site.key|" \
+    -e "s|/etc/access-gateway/credentials/pin.key|$state/pin.key|" \
     -e "s|/var/lib/access-gateway/access.sqlite|$state/access.sqlite|" \
     -e "s|\"kid-1 https://booking.example .*\"|\"$issuer_line\"|" \
     -e "s|^  port: 1883|  port: $port|" \

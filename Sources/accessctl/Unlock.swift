@@ -20,6 +20,15 @@ struct Unlock: AsyncParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason: String
     @Option(name: .customLong("operator"), help: "Who (default: $USER).") var operatorName: String?
     @Option(help: "Seconds to wait for the gateway.") var timeout = 10.0
+    @Option(
+        help: ArgumentHelp(
+            "Your own client certificate for the broker, instead of the gateway's.",
+            discussion: """
+                A site broker that names each client by its certificate (config/mosquitto-site.conf) would \
+                take the gateway's session over if accessctl used the gateway's certificate.
+                """))
+    var tlsCert: String?
+    @Option(help: "The key of --tls-cert.") var tlsKey: String?
     @Argument(help: "The lock.") var lock: String
 
     func validate() throws {
@@ -32,6 +41,7 @@ struct Unlock: AsyncParsableCommand {
             throw ValidationError("--operator must follow the identifier rule")
         }
         guard timeout > 0, timeout <= 300 else { throw ValidationError("--timeout must be in 0...300 seconds") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() async throws {
@@ -62,6 +72,14 @@ struct Unlock: AsyncParsableCommand {
         var clientConfiguration = try AccessGatewayService.clientConfiguration(configuration, topics: topics)
         clientConfiguration.clientID = "accessctl-\(requestID)"
         clientConfiguration.will = nil
+        if let tlsCert, let tlsKey {
+            guard var tls = clientConfiguration.tls else {
+                throw Failure("--tls-cert needs TLS: \(config) has no broker.tls.caFile")
+            }
+            tls.certificateFile = tlsCert
+            tls.privateKeyFile = tlsKey
+            clientConfiguration.tls = tls
+        }
         let client = try MQTTClient(configuration: clientConfiguration)
         do {
             try await client.connect()

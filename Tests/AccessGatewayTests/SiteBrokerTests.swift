@@ -151,6 +151,22 @@ import Testing
         // none of them took over another's session: all are still connected.
         #expect(lock1.isConnected && lock2.isConnected && backend.isConnected && harness.device.isConnected)
 
+        // An operator's remote unlock through the site broker, with the operator's own certificate.
+        let (operatorCertificate, operatorKey) = try pki.issueClientCertificate(
+            name: "operator-cli", commonName: "operator")
+        let unlock = try await ExternalTool.captureDetached(
+            try OperatorTests.accessctl(),
+            [
+                "unlock", "lock-1", "--reason", "site broker test", "--config", harness.configPath,
+                "--tls-cert", operatorCertificate, "--tls-key", operatorKey,
+            ])
+        #expect(unlock.status == 0, "\(unlock.standardError)\n\(harness.log().suffix(2000))")
+        // lock-1 gets a second command, the operator's unlock (each once per matching subscription).
+        let commands = {
+            Set(lock1Inbox.messages.filter { $0.topic == "access/site-1/locks/lock-1/command" }.map(\.payload))
+        }
+        #expect(await eventually { commands().count == 2 }, "\(commands().count)")
+
         for client in [lock1, lock2, backend, wildcard] { await client.shutdown() }
         await harness.stop()
     }
