@@ -15,6 +15,7 @@ import PackageDescription
 //   accessctl    operator CLI: keys, reservations, tokens, PINs, audit, devices, db, remote unlock
 //   store-bench  (Benchmarks/) store lookup cost at 10k/1M reservations and bulk import throughput
 //   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
+//   gateway-bench (Benchmarks/) the gateway against that floor: closed loop, open loop, saturation, RSS
 // Later issues add the simulators, each as its own target.
 let package = Package(
     name: "access-gateway",
@@ -107,6 +108,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/store-bench"
+        ),
+        .executableTarget(
+            name: "gateway-bench",
+            dependencies: [
+                "AccessCore", "AccessStore", "MQTT", "MQTTTesting", "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/gateway-bench"
         ),
         .target(
             name: "MQTTTesting",

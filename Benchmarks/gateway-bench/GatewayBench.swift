@@ -1,0 +1,279 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MQTT
+import MQTTTesting
+
+/// Decision latency and throughput through a real broker, side by side with the floor: an echo
+/// client on the same broker answering the same request/response pattern at the same QoS 1.
+/// Build in release: `swift build -c release && .build/release/gateway-bench`.
+@main
+struct GatewayBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-bench",
+        abstract: "Measure the gateway (request -> decision -> command at the lock) against the MQTT floor.",
+        discussion: """
+            Starts mosquitto (or uses --broker), a store of --reservations reservations and --locks locks, the \
+            release access-gateway next to this binary, then measures, for the floor and for unique EdDSA \
+            tokens, repeated tokens and PINs: closed loop (1 in flight), open loop at --rates, and saturation. \
+            Prints a table with the gateway/floor ratio of every figure and writes --json.
+            """)
+
+    @Option(help: "Reservations in the store.") var reservations = 10_000
+    @Option(help: "Locks in the inventory (two doors per space).") var locks = 1_000
+    @Option(help: "Closed-loop requests per workload.") var closed = 2_000
+    @Option(help: "Comma-separated open-loop rates (requests/s).") var rates = "1000,5000,10000"
+    @Option(help: "Seconds per open-loop rate.") var openSeconds = 5.0
+    @Option(help: "Seconds of saturation per workload.") var saturationSeconds = 5.0
+    @Option(help: "Requests in flight at saturation.") var inFlight = 256
+    @Option(help: "Workloads: floor, unique-token, repeated-token, pin.")
+    var workloads = "floor,unique-token,repeated-token,pin"
+    @Option(help: "An existing broker host:port (default: start mosquitto on loopback).") var broker: String?
+    @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+    @Flag(help: "Only build the store, start the gateway, and report its memory (for the RSS figure).")
+    var memoryOnly = false
+
+    var parsedRates: [Int] { rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var parsedWorkloads: [String] { workloads.split(separator: ",").map { String($0) } }
+
+    func validate() throws {
+        guard reservations >= 1, locks >= 2 else { throw ValidationError("--reservations ≥ 1 and --locks ≥ 2") }
+        guard reservations >= (locks + 1) / 2 else {
+            throw ValidationError("--reservations must be at least the number of spaces (--locks / 2)")
+        }
+        guard closed >= 1, openSeconds > 0, saturationSeconds > 0, (1...10_000).contains(inFlight) else {
+            throw ValidationError(
+                "--closed, --open-seconds, --saturation-seconds must be positive; --in-flight 1...10000")
+        }
+        guard parsedRates.count == rates.split(separator: ",").count, parsedRates.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--rates must be positive integers, e.g. 1000,5000,10000")
+        }
+        let known: Set = ["floor", "unique-token", "repeated-token", "pin"]
+        for name in parsedWorkloads where !known.contains(name) {
+            throw ValidationError("unknown workload \"\(name)\"; known: \(known.sorted().joined(separator: ", "))")
+        }
+        if let broker, Self.hostPort(broker) == nil { throw ValidationError("--broker must be host:port") }
+    }
+
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        if _isDebugAssertConfiguration() {
+            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
+        }
+        let gatewayExecutable = try gateway ?? Self.sibling("access-gateway")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-bench-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var privateBroker: MosquittoBroker?
+        let endpoint: (host: String, port: Int)
+        if let broker, let given = Self.hostPort(broker) {
+            endpoint = given
+        } else {
+            let started = try MosquittoBroker.start()
+            privateBroker = started
+            endpoint = ("127.0.0.1", started.port)
+        }
+        defer { privateBroker?.tearDown() }
+
+        let spaces = (locks + 1) / 2
+        let site = BenchSite(directory: directory, locks: locks, spaces: spaces, reservations: reservations)
+        print("store: \(reservations) reservations, \(locks) locks, \(spaces) spaces (synchronous=FULL)")
+        let importStarted = ContinuousClock.now
+        try site.createStore { print($0) }
+        print(String(format: "  built in %.1f s", (ContinuousClock.now - importStarted).seconds))
+        let httpPort = try LoopbackPort.free()
+        try site.writeKeysAndConfiguration(broker: endpoint, httpPort: httpPort)
+
+        let gatewayProcess = try ChildProcess(
+            executable: gatewayExecutable, arguments: ["--config", site.configurationPath],
+            outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
+        defer { gatewayProcess.terminate(SIGTERM, grace: .seconds(10)) }
+        // If the bench is killed (Ctrl-C, a timeout), the gateway follows within a second.
+        let watchdog = try ChildProcess(
+            executable: "/bin/sh",
+            arguments: [
+                "-c",
+                "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(gatewayProcess.processIdentifier) 2>/dev/null; "
+                    + "do sleep 1; done; kill \(gatewayProcess.processIdentifier) 2>/dev/null",
+            ])
+        defer { watchdog.terminate(SIGKILL, grace: .seconds(1)) }
+        try await Self.waitOnline(endpoint, site: site, gateway: gatewayProcess, log: directory + "/gateway.log")
+        let gatewayPID = gatewayProcess.processIdentifier
+        print("gateway online (pid \(gatewayPID)): \(ProcessFigures.memory(gatewayPID).summary)")
+
+        var report: [String: Any] = [
+            "reservations": reservations, "locks": locks, "spaces": spaces, "qos": 1, "synchronous": "FULL",
+            "cores": ProcessInfo.processInfo.activeProcessorCount,
+        ]
+        var phases: [Phase] = []
+        if !memoryOnly {
+            phases = try await measureAll(site: site, endpoint: endpoint, gatewayPID: gatewayPID)
+            Self.printTable(phases)
+        }
+        let memory = ProcessFigures.memory(gatewayPID)
+        print("gateway memory after the run: \(memory.summary)")
+        report["gatewayPeakRSSMiB"] = memory.peakMiB
+        report["gatewayRSSMiB"] = memory.currentMiB
+        report["phases"] = phases.map(\.json)
+
+        await gatewayProcess.terminated(SIGTERM, grace: .seconds(10))
+        if gatewayProcess.exitCode != 0 {
+            print("warning: the gateway exited with \(gatewayProcess.terminationStatus ?? -1); see its log")
+        }
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+            print("figures written to \(json)")
+        }
+    }
+
+    func measureAll(site: BenchSite, endpoint: (host: String, port: Int), gatewayPID: pid_t) async throws -> [Phase] {
+        var phases: [Phase] = []
+        let openTotal = parsedRates.reduce(0) { $0 + Int(Double($1) * openSeconds) }
+        // Enough sequence numbers for every phase of a workload (saturation at up to 50k/s).
+        let saturationCapacity = Int(saturationSeconds * 50_000)
+        for name in parsedWorkloads {
+            let workload: Workload
+            var echo: FloorEcho?
+            switch name {
+            case "floor":
+                let started = try await FloorEcho.start(endpoint)
+                echo = started
+                workload = started.workload
+            case "unique-token":
+                let count = closed + openTotal + saturationCapacity
+                print("minting \(count) tokens")
+                workload = site.uniqueTokenWorkload(try await site.uniqueTokens(count: count))
+            case "repeated-token":
+                workload = try site.repeatedTokenWorkload()
+            default:
+                workload = site.pinWorkload()
+            }
+            let generator = try LoadGenerator(host: endpoint.host, port: endpoint.port, name: name)
+            try await generator.connect(responseFilter: workload.responseFilter)
+            var next = 0
+            // A short warm-up: connections, caches and the first WAL pages.
+            _ = try await generator.closedLoop(workload, count: min(200, closed), first: next)
+            next += min(200, closed)
+
+            var phase = try await measured(gatewayPID) {
+                try await generator.closedLoop(workload, count: closed, first: next)
+            }
+            next += closed
+            phases.append(phase)
+            Self.printProgress(phase)
+            for rate in parsedRates {
+                phase = try await measured(gatewayPID) {
+                    try await generator.openLoop(workload, rate: rate, seconds: openSeconds, first: next)
+                }
+                next += phase.sent
+                phases.append(phase)
+                Self.printProgress(phase)
+            }
+            phase = try await measured(gatewayPID) {
+                try await generator.saturation(
+                    workload, seconds: saturationSeconds, inFlight: inFlight, first: next, capacity: saturationCapacity)
+            }
+            phases.append(phase)
+            Self.printProgress(phase)
+            await generator.shutdown()
+            await echo?.stop()
+        }
+        return phases
+    }
+
+    /// Runs a phase and adds the gateway's CPU time per completed request.
+    func measured(_ pid: pid_t, _ body: () async throws -> Phase) async throws -> Phase {
+        let before = ProcessFigures.cpuSeconds(pid)
+        var phase = try await body()
+        let used = ProcessFigures.cpuSeconds(pid) - before
+        if phase.workload != "floor", phase.completed > 0 {
+            phase.gatewayCPUUsPerRequest = used * 1e6 / Double(phase.completed)
+        }
+        return phase
+    }
+
+    static func printProgress(_ phase: Phase) {
+        let p = phase.latencyUs
+        print(
+            "  \(phase.workload) \(phase.label): \(phase.completed)/\(phase.sent) in \(String(format: "%.1f", phase.seconds)) s, "
+                + "p50 \(Int(p["p50"] ?? 0)) µs, p99 \(Int(p["p99"] ?? 0)) µs, \(Int(phase.throughput))/s")
+    }
+
+    static func printTable(_ phases: [Phase]) {
+        print("")
+        print("latency µs (request published -> command received by the lock; floor: request -> echo reply), QoS 1")
+        let header = [
+            "workload", "phase", "p50", "p90", "p99", "p99.9", "max", "done/s", "lost", "CPU µs/req",
+            "× floor p50/p90/p99/p99.9/max, done/s",
+        ]
+        let widths = [15, 21, 7, 7, 7, 7, 8, 8, 6, 11, 0]
+        func row(_ cells: [String]) -> String {
+            zip(cells, widths).map { cell, width in
+                width == 0 ? cell : cell.padding(toLength: max(width, cell.count + 1), withPad: " ", startingAt: 0)
+            }.joined()
+        }
+        print(row(header))
+        let floor = Dictionary(phases.filter { $0.workload == "floor" }.map { ($0.label, $0) }) { first, _ in first }
+        for phase in phases {
+            let p = phase.latencyUs
+            var ratio = ""
+            if phase.workload != "floor", let base = floor[phase.label] {
+                let parts = Phase.percentileNames.map { name, _ -> String in
+                    guard let value = p[name], let reference = base.latencyUs[name], reference > 0 else { return "-" }
+                    return String(format: "%.1f", value / reference)
+                }
+                ratio =
+                    parts.joined(separator: "/") + String(format: ", %.2f", phase.throughput / max(1, base.throughput))
+            }
+            print(
+                row([
+                    phase.workload, phase.label, "\(Int(p["p50"] ?? 0))", "\(Int(p["p90"] ?? 0))",
+                    "\(Int(p["p99"] ?? 0))",
+                    "\(Int(p["p99.9"] ?? 0))", "\(Int(p["max"] ?? 0))", "\(Int(phase.throughput))", "\(phase.lost)",
+                    phase.gatewayCPUUsPerRequest.map { String(format: "%.0f", $0) } ?? "-", ratio,
+                ]))
+        }
+    }
+
+    static func waitOnline(
+        _ endpoint: (host: String, port: Int), site: BenchSite, gateway: ChildProcess, log: String
+    ) async throws {
+        let observer = try MQTTClient(
+            configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "bench-observer"))
+        try await observer.connect()
+        let seen = StreamRecorder(observer.messages)
+        try await observer.subscribe("\(site.topics.root)/gateway/gw-bench/status")
+        let online = await seen.first(timeout: .seconds(120)) {
+            $0.payloadString?.contains("\"online\":true") == true
+        }
+        await observer.shutdown()
+        guard online != nil, gateway.isRunning else {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw BenchError("the gateway did not come online:\n\(text.suffix(2000))")
+        }
+    }
+
+    static func sibling(_ name: String) throws -> String {
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let path = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw BenchError("\(path) not found: build it (swift build -c release) or pass --gateway")
+        }
+        return path
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// A process's memory and CPU time from /proc.
+enum ProcessFigures {
+    struct Memory {
+        var peakMiB: Double
+        var currentMiB: Double
+        var summary: String { String(format: "peak RSS %.1f MiB, RSS %.1f MiB", peakMiB, currentMiB) }
+    }
+
+    static func memory(_ pid: pid_t) -> Memory {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        func kib(_ field: String) -> Double {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
+            return Double(line.split(separator: " ").dropFirst().first { Double($0) != nil } ?? "0") ?? 0
+        }
+        return Memory(peakMiB: kib("VmHWM") / 1024, currentMiB: kib("VmRSS") / 1024)
+    }
+
+    /// User + system CPU seconds so far (fields 14 and 15 of /proc/<pid>/stat, in clock ticks).
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
