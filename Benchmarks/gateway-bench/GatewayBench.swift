@@ -169,21 +169,21 @@ struct GatewayBench: AsyncParsableCommand {
             _ = try await generator.closedLoop(workload, count: min(200, closed), first: next)
             next += min(200, closed)
 
-            var phase = try await measured(gatewayPID) {
+            var phase = try await measured(gatewayPID, generator) {
                 try await generator.closedLoop(workload, count: closed, first: next)
             }
             next += closed
             phases.append(phase)
             Self.printProgress(phase)
             for rate in parsedRates {
-                phase = try await measured(gatewayPID) {
+                phase = try await measured(gatewayPID, generator) {
                     try await generator.openLoop(workload, rate: rate, seconds: openSeconds, first: next)
                 }
                 next += phase.sent
                 phases.append(phase)
                 Self.printProgress(phase)
             }
-            phase = try await measured(gatewayPID) {
+            phase = try await measured(gatewayPID, generator) {
                 try await generator.saturation(
                     workload, seconds: saturationSeconds, inFlight: inFlight, first: next, capacity: saturationCapacity)
             }
@@ -196,7 +196,8 @@ struct GatewayBench: AsyncParsableCommand {
     }
 
     /// Runs a phase and adds the gateway's CPU time per completed request.
-    func measured(_ pid: pid_t, _ body: () async throws -> Phase) async throws -> Phase {
+    func measured(_ pid: pid_t, _ generator: LoadGenerator, _ body: () async throws -> Phase) async throws -> Phase {
+        await generator.settle()
         let before = ProcessFigures.cpuSeconds(pid)
         var phase = try await body()
         let used = ProcessFigures.cpuSeconds(pid) - before

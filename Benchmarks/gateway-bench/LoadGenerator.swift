@@ -18,6 +18,8 @@ final class LoadGenerator: Sendable {
     /// The phase being measured; the one receiving task feeds it (a stream is iterated once).
     let current = Mutex<Ledger?>(nil)
     let receiving = Mutex<Task<Void, Never>?>(nil)
+    /// When the last response (of any phase) arrived, to wait for a backlog to clear.
+    let lastResponseNs = Mutex<UInt64>(0)
 
     init(host: String, port: Int, name: String) throws {
         func configuration(_ role: String) -> MQTTClient.Configuration {
@@ -36,6 +38,7 @@ final class LoadGenerator: Sendable {
         let messages = receiver.messages
         let task = Task { [self] in
             for await message in messages {
+                lastResponseNs.withLock { $0 = Ledger.now() }
                 guard let sequence = Self.sequence(in: message.payload) else { continue }
                 current.withLock { $0 }?.complete(sequence)
             }
@@ -154,6 +157,18 @@ final class LoadGenerator: Sendable {
             mode: "saturation", workload: workload.name, targetRate: nil, ledger: ledger, seconds: window)
         phase.throughput = Double(completedInWindow) / window
         return phase
+    }
+
+    /// Waits until no response has arrived for `quiet` (at most `limit`): a phase that overloaded
+    /// the gateway leaves a backlog that must not be counted against the next one.
+    func settle(quiet: Duration = .seconds(1), limit: Duration = .seconds(60)) async {
+        let deadline = ContinuousClock.now + limit
+        let quietNs = UInt64(quiet.seconds * 1e9)
+        while ContinuousClock.now < deadline {
+            let last = lastResponseNs.withLock { $0 }
+            if Ledger.now() &- last > quietNs { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Waits until `expected` responses arrived or `timeout` passed; returns whether all did.

@@ -16,12 +16,18 @@ import Crypto
 /// `jti` is revoked, which would reverse the contract's order of reasons.
 public struct TokenVerifier: Sendable {
     private let keys: [String: IssuerKey]
+    private let cache: VerifiedTokenCache?
 
-    public init(issuers: [IssuerKey]) {
+    /// `cachedTokens` bounds the tokens remembered as verified (0: verify every time).
+    public init(issuers: [IssuerKey], cachedTokens: Int = 8192) {
         var keys: [String: IssuerKey] = [:]
         for issuer in issuers { keys[issuer.kid] = issuer }
         self.keys = keys
+        cache = cachedTokens > 0 ? VerifiedTokenCache(generationSize: (cachedTokens + 1) / 2) : nil
     }
+
+    /// Tokens currently remembered as verified.
+    public var cachedTokenCount: Int { cache?.count ?? 0 }
 
     public var kids: [String] { keys.keys.sorted() }
 
@@ -38,6 +44,13 @@ public struct TokenVerifier: Sendable {
     }
 
     public func verify(_ token: String) -> Result<BookingTokenClaims, Rejection> {
+        if let claims = cache?.claims(for: token) { return .success(claims) }
+        let result = verifyUncached(token)
+        if case .success(let claims) = result { cache?.remember(token, claims) }
+        return result
+    }
+
+    private func verifyUncached(_ token: String) -> Result<BookingTokenClaims, Rejection> {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty,
             let headerBytes = Base64URL.decode(Substring(parts[0])),

@@ -19,6 +19,8 @@ final class GatewayRuntime: Sendable {
     private let state: Mutex<State>
     private let monitor: Mutex<DeviceMonitor>
     private let inFlight = Atomic<Int>(0)
+    /// Requests decided at once; enough for the audit log's group commit to fill its batches.
+    private let slots = RequestSlots(limit: 128)
 
     struct State: @unchecked Sendable {
         // Holds SymmetricKeys (immutable; swift-crypto 3 does not declare them Sendable).
@@ -102,10 +104,12 @@ final class GatewayRuntime: Sendable {
                 }
                 switch inbound {
                 case .request(let lockID):
+                    await slots.acquire()
                     inFlight.add(1, ordering: .acquiringAndReleasing)
                     group.addTask {
                         await self.handleRequest(message, lockID: lockID)
                         self.inFlight.subtract(1, ordering: .acquiringAndReleasing)
+                        self.slots.release()
                     }
                 case .bookings:
                     handleBooking(message)

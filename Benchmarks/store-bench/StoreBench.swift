@@ -28,11 +28,17 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
+    @Option(help: "Runs of each micro-benchmark (the pure pieces of a decision and the audit append); 0 skips them.")
+    var microRuns: Int = 20000
+
     func validate() throws {
         guard parsedSizes.count > 0, parsedSizes.allSatisfy({ $0 >= 100 }) else {
             throw ValidationError("--sizes must list store sizes of at least 100, e.g. 10000,1000000")
         }
         guard samples >= 100 else { throw ValidationError("--samples must be at least 100") }
+        guard microRuns == 0 || microRuns >= 100 else {
+            throw ValidationError("--micro-runs must be 0 or at least 100")
+        }
         guard StoreConfiguration.Synchronous(rawValue: synchronous.uppercased()) != nil else {
             throw ValidationError("--synchronous must be full or normal")
         }
@@ -41,6 +47,18 @@ struct StoreBench: AsyncParsableCommand {
     var parsedSizes: [Int] { sizes.split(separator: ",").compactMap { Int($0) } }
 
     func run() async throws {
+        var micro: [[String: Any]] = []
+        if microRuns > 0 {
+            print(
+                "micro-benchmark                                              p50 µs    p99 µs    per second (1 core)")
+            for figure in try await MicroBench.run(runs: microRuns) {
+                print(
+                    figure.name.padding(toLength: 60, withPad: " ", startingAt: 0),
+                    String(format: "%8.2f  %8.2f  %10.0f", figure.p50, figure.p99, figure.perSecond))
+                micro.append(["name": figure.name, "p50Us": figure.p50, "p99Us": figure.p99])
+            }
+            print("")
+        }
         var results: [[String: Double]] = []
         print(
             "size        import/s   tokenFacts p50/p99 µs   pinLookup p50/p99 µs   token decide p50/p99 µs   pin decide p50/p99 µs   decisions/s (\(concurrency) in flight)"
@@ -59,7 +77,8 @@ struct StoreBench: AsyncParsableCommand {
                 String(format: "%.0f", figures["decisionsPerS"] ?? 0))
         }
         if let json {
-            let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+            let document: [String: Any] = ["micro": micro, "sizes": results]
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))
         }
     }
