@@ -117,6 +117,8 @@ struct BenchSite: @unchecked Sendable {
         }
         // Per-lock budgets stay at the contract's 10/s in production; the bench sends from few
         // locks at rates no single door sees, so the budget is lifted to measure the decision.
+        // The bench's locks send no status heartbeats: without a long offline delay, every one
+        // of them would raise lock_offline three minutes in, in the middle of the measurement.
         let yaml = """
             gateway: {id: gw-bench}
             site: {id: \(Self.siteID)}
@@ -125,6 +127,7 @@ struct BenchSite: @unchecked Sendable {
             broker: {host: \(broker.host), port: \(broker.port)}
             database: {path: \(databasePath), synchronous: full}
             policy: {maxRequestsPerS: 100000}
+            alarms: {offlineAfterS: 86400}
             http: {listen: "127.0.0.1:\(httpPort)"}
             log: {level: notice}
             """

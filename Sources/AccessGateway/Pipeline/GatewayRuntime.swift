@@ -1,6 +1,7 @@
 import AccessCore
 import AccessStore
 import Crypto
+import Dispatch
 import Logging
 import MQTT
 import Synchronization
@@ -412,6 +413,29 @@ final class GatewayRuntime: Sendable {
         while !Task.isCancelled {
             publishAuditHeadIfDue(force: false)
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Checkpoints the WAL every second on a thread of its own: commits never do it (the store
+    /// is opened with background checkpoints), so no grant waits for the database file's sync.
+    func checkpointLoop() async {
+        let queue = DispatchQueue(label: "access-gateway.checkpoint", qos: .utility)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let store = self.store
+            let failure = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+                queue.async {
+                    do {
+                        try store.checkpointPassively()
+                        continuation.resume(returning: nil)
+                    } catch {
+                        continuation.resume(returning: "\(error)")
+                    }
+                }
+            }
+            if let failure {
+                logger.warning("WAL checkpoint failed (retried in 1 s)", metadata: ["error": "\(failure)"])
+            }
         }
     }
 

@@ -34,7 +34,8 @@ public final class AccessGatewayService: Service, Sendable {
         let keys = try Self.loadKeys(configuration)
         let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
         let store = try AccessStore(
-            configuration: StoreConfiguration(path: configuration.databasePath, synchronous: configuration.synchronous),
+            configuration: StoreConfiguration(
+                path: configuration.databasePath, synchronous: configuration.synchronous, backgroundCheckpoints: true),
             pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey))
         try store.bindSite(configuration.site.id)
         try configuration.settleInventory(with: store)
@@ -101,6 +102,7 @@ public final class AccessGatewayService: Service, Sendable {
             group.addTask { await runtime.dispatchMessages() }
             group.addTask { await runtime.tickLoop() }
             group.addTask { await runtime.auditHeadLoop() }
+            group.addTask { await runtime.checkpointLoop() }
             group.addTask { await runtime.connectionStateLoop() }
             if let interval = notifier.watchdogInterval {
                 group.addTask {

@@ -40,9 +40,10 @@ extension AccessStore {
             let spaces = try String.fetchAll(db, sql: "SELECT id FROM spaces ORDER BY id").map {
                 Space(id: $0, poleIDs: links[$0] ?? [])
             }
-            let locks = try Row.fetchAll(db, sql: "SELECT id, space_id FROM locks ORDER BY id").map {
-                Lock(id: $0[0], spaceID: $0[1])
-            }
+            // A cursor, not fetchAll: 100k rows held at once would raise the daemon's peak memory.
+            var locks: [Lock] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, space_id FROM locks ORDER BY id")
+            while let row = try rows.next() { locks.append(Lock(id: row[0], spaceID: row[1])) }
             return try Site(id: siteID, spaces: spaces, locks: locks, poles: poles)
         }
     }

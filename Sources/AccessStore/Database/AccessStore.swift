@@ -22,12 +22,34 @@ public final class AccessStore: Sendable {
         database.maximumReaderCount = max(1, configuration.maximumReaders)
         database.label = "access-store"
         let synchronous = configuration.synchronous.rawValue
+        let autocheckpoint = configuration.backgroundCheckpoints ? 0 : 1000
         database.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autocheckpoint)")
         }
         pool = try DatabasePool(path: configuration.path, configuration: database)
         try StoreMigrations.migrator.migrate(pool)
+        if configuration.backgroundCheckpoints {
+            var checkpointing = Configuration()
+            checkpointing.label = "access-store-checkpoint"
+            checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointing)
+        } else {
+            checkpointer = nil
+        }
         try rebuildPINIndexIfNeeded()
+    }
+
+    /// Its own connection, so that a checkpoint never waits in the writer's queue.
+    private let checkpointer: DatabaseQueue?
+
+    /// Copies committed WAL pages into the database file without blocking readers or the writer
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`); returns the WAL's pages and those now copied.
+    /// Blocking I/O (it syncs the database file): call it from a thread of its own.
+    @discardableResult
+    public func checkpointPassively() throws -> (walPages: Int, checkpointed: Int) {
+        let connection = try checkpointer ?? DatabaseQueue(path: configuration.path)
+        let row = try connection.inDatabase { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        return (row?[1] ?? 0, row?[2] ?? 0)
     }
 
     /// The site id the store was first used for; a store is never shared between sites.

@@ -14,10 +14,19 @@ public struct StoreConfiguration: Sendable, Hashable {
     /// Concurrent read connections for per-request lookups.
     public var maximumReaders: Int
 
-    public init(path: String, synchronous: Synchronous = .full, busyTimeoutS: Double = 5, maximumReaders: Int = 4) {
+    /// When true, no commit runs a WAL checkpoint (SQLite's automatic one makes the commit that
+    /// crosses 1000 WAL pages copy them into the database file and sync it, tens of
+    /// milliseconds); the owner calls `checkpointPassively()` off the request path instead.
+    public var backgroundCheckpoints: Bool
+
+    public init(
+        path: String, synchronous: Synchronous = .full, busyTimeoutS: Double = 5, maximumReaders: Int = 4,
+        backgroundCheckpoints: Bool = false
+    ) {
         self.path = path
         self.synchronous = synchronous
         self.busyTimeoutS = busyTimeoutS
         self.maximumReaders = maximumReaders
+        self.backgroundCheckpoints = backgroundCheckpoints
     }
 }

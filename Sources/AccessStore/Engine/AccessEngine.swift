@@ -115,7 +115,7 @@ public final class AccessEngine: Sendable {
             timestampMs: nowMs, gatewayID: configuration.gatewayID, lockID: unlock.lockID, requestID: unlock.requestID,
             credentialType: "operator", granted: false, reason: .unknownLock, operatorName: unlock.operatorName,
             note: unlock.note)
-        let lockKey = configuration.lockKeys[unlock.lockID]
+        let lockKey = configuration.lockKey(unlock.lockID)
         if configuration.site.locks[unlock.lockID] != nil, lockKey != nil {
             audit.granted = true
             audit.reason = .granted
@@ -212,7 +212,7 @@ public final class AccessEngine: Sendable {
         // `unknown_lock` and `rate_limited` are decided before parsing: no requestId.
         let requestID = reason == .unknownLock || reason == .rateLimited ? nil : audit.requestID
         audit.requestID = requestID
-        let lockKey = reason == .granted ? configuration.lockKeys[audit.lockID] : nil
+        let lockKey = reason == .granted ? configuration.lockKey(audit.lockID) : nil
         if reason == .granted {
             if lockKey != nil {
                 audit.commandID = makeCommandID()
