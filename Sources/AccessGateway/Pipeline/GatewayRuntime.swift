@@ -497,6 +497,7 @@ final class GatewayRuntime: Sendable {
         metrics.polesOnline.record(poles)
         metrics.brokerConnected.record(client.isConnected ? 1 : 0)
         metrics.auditHeadSeq.record(auditLog.head.seq)
+        metrics.inboundDropped.record(client.statistics.inboundDropped)
     }
 
     /// SIGHUP: new policy, issuers, inventory and keys; the broker and the database stay.

@@ -35,7 +35,11 @@ public final class AccessGatewayService: Service, Sendable {
         let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
         let store = try AccessStore(
             configuration: StoreConfiguration(
-                path: configuration.databasePath, synchronous: configuration.synchronous, backgroundCheckpoints: true),
+                path: configuration.databasePath, synchronous: configuration.synchronous,
+                // Lookups run on Swift's cooperative threads, one per core: more readers would
+                // only hold more page cache.
+                maximumReaders: max(2, ProcessInfo.processInfo.activeProcessorCount),
+                backgroundCheckpoints: true),
             pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey))
         try store.bindSite(configuration.site.id)
         try configuration.settleInventory(with: store)
@@ -195,7 +199,12 @@ public final class AccessGatewayService: Service, Sendable {
                 MQTTClient.TLS(
                     caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
             },
-            will: will)
+            will: will,
+            // Past 128 requests being decided, the rest wait here. 25,000 is five seconds at this
+            // machine's saturation rate: a request older than that would get a command already
+            // past its notAfter, so buffering more only costs memory. Beyond it, messages are
+            // dropped and counted (access_inbound_dropped_messages); the lock asks again.
+            inboundBufferCapacity: 25_000)
     }
 }
 

@@ -17,6 +17,8 @@ struct GatewayMetrics: Sendable {
     let ignoredResponseTopics = Counter(label: "access_response_topics_ignored_total")
     let bookings: [String: Counter]
     let auditHeadSeq = Gauge(label: "access_audit_head_seq")
+    /// Messages dropped since start because the inbound buffer was full (sustained overload).
+    let inboundDropped = Gauge(label: "access_inbound_dropped_messages")
 
     static let dropKinds = [
         "invalid_lock_id", "malformed_event", "malformed_status", "malformed_telemetry", "malformed_booking",
