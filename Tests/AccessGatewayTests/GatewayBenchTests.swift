@@ -1,0 +1,39 @@
+import AccessTesting
+import Foundation
+import MQTTTesting
+import Testing
+
+/// `gateway-bench` end to end on a tiny run: every request of every workload gets its response,
+/// and the JSON holds the figures the table prints.
+@Suite struct GatewayBenchTests {
+    @Test func aSmallRunMeasuresEveryWorkloadWithNothingLost() async throws {
+        let bench = try #require(PackagePaths.executable("gateway-bench"), "build the package first")
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let result = try await ExternalTool.captureDetached(
+            bench,
+            [
+                "--reservations", "200", "--locks", "20", "--closed", "30", "--rates", "100",
+                "--open-seconds", "0.5", "--saturation-seconds", "0.5", "--in-flight", "8", "--json", json,
+            ])
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        #expect(result.standardOutput.contains("× floor"), "\(result.standardOutput)")
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let phases = try #require(document["phases"] as? [[String: Any]])
+        #expect(phases.count == 4 * 3, "closed, one rate and saturation for four workloads")
+        for phase in phases {
+            let sent = phase["sent"] as? Int ?? -1
+            let completed = phase["completed"] as? Int ?? -2
+            #expect(sent > 0 && sent == completed, "\(phase)")
+        }
+        #expect((document["gatewayPeakRSSMiB"] as? Double ?? 0) > 1)
+    }
+
+    @Test func aBadArgumentIsRefusedWithTheReason() throws {
+        let bench = try #require(PackagePaths.executable("gateway-bench"), "build the package first")
+        let result = try ExternalTool.capture(bench, ["--rates", "fast"])
+        #expect(result.status == 64, "\(result.standardError)")
+        #expect(result.standardError.contains("--rates"), "\(result.standardError)")
+    }
+}
