@@ -6,4 +6,9 @@ public struct LockGuard: Sendable, Hashable {
     public init(policy: AccessPolicy) {
         bucket = TokenBucket(ratePerS: policy.maxRequestsPerS)
     }
+
+    /// Whether this state is the same as a new lock's at `nowMs`, so forgetting it changes nothing.
+    public func isIdle(atMs nowMs: Int64, policy: AccessPolicy) -> Bool {
+        bucket.isFull(atMs: nowMs) && lockout.isPristine(atMs: nowMs, policy: policy)
+    }
 }

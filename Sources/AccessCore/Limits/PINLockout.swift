@@ -28,6 +28,16 @@ public struct PINLockout: Sendable, Hashable {
     public var isLockedOut: Bool { lockedUntilMs != nil }
     public var failureCount: Int { failureTimesMs.count }
 
+    /// Whether this record says nothing a new one would not at `nowMs`: no lockout set, no wrong
+    /// PIN within the window, and no earlier lockout whose doubling could still apply.
+    public func isPristine(atMs nowMs: Int64, policy: AccessPolicy) -> Bool {
+        guard lockedUntilMs == nil else { return false }
+        let windowStart = nowMs - policy.failureWindowS * 1000
+        guard failureTimesMs.allSatisfy({ $0 <= windowStart }) else { return false }
+        guard lastLockoutS != nil else { return true }
+        return lastLockoutEndedMs.map { nowMs - $0 >= policy.lockoutResetAfterS * 1000 } ?? false
+    }
+
     /// Checks the lockout; a lockout that has run out ends here, with the count back at 0.
     public mutating func gate(nowMs: Int64) -> Gate {
         guard let until = lockedUntilMs else { return .open }

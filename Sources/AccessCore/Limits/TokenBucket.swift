@@ -15,6 +15,13 @@ public struct TokenBucket: Sendable, Hashable {
         self.tokens = self.capacity
     }
 
+    /// Whether the bucket is full at `nowMs`, and so behaves exactly like a new one.
+    public func isFull(atMs nowMs: Int64) -> Bool {
+        guard let updatedMs else { return tokens >= capacity }
+        guard nowMs >= updatedMs else { return false }
+        return tokens + Double(nowMs - updatedMs) * ratePerS / 1000 >= capacity
+    }
+
     /// Takes one token if there is one; a clock that steps back refills nothing.
     public mutating func admit(nowMs: Int64) -> Bool {
         if let updatedMs, nowMs > updatedMs {

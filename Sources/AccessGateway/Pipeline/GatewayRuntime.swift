@@ -401,10 +401,14 @@ final class GatewayRuntime: Sendable {
     // MARK: Loops
 
     func tickLoop() async {
+        var ticks = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let nowMs = Clock.nowMs()
             perform(monitor.withLock { $0.tick(nowMs: nowMs) })
+            ticks += 1
+            // Once a minute: the admission state of locks back to a new lock's is dropped.
+            if ticks % 60 == 0 { engine.forgetIdleAdmissionState(nowMs: nowMs) }
         }
     }
 

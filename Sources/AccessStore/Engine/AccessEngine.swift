@@ -250,6 +250,33 @@ public final class AccessEngine: Sendable {
                 detail: detail, spaceID: spaceID))
     }
 
+    /// Forgets the admission state of locks whose state is the same as a new lock's (a full
+    /// budget, no wrong PIN within the window, no lockout history that still counts), so that
+    /// memory follows the locks in use rather than every lock ever seen. A cell that a request
+    /// holds is never forgotten: references are only taken under the same lock, so a cell the
+    /// dictionary holds alone is one no request is using. Returns how many were forgotten.
+    @discardableResult
+    public func forgetIdleAdmissionState(nowMs: Int64) -> Int {
+        let policy = configuration.withLock { $0.policy }
+        return guards.withLock { cells in
+            var idle: [String] = []
+            var index = cells.startIndex
+            while index != cells.endIndex {
+                if isKnownUniquelyReferenced(&cells.values[index]),
+                    cells.values[index].state.withLock({ $0.isIdle(atMs: nowMs, policy: policy) })
+                {
+                    idle.append(cells.keys[index])
+                }
+                index = cells.index(after: index)
+            }
+            for lockID in idle { cells[lockID] = nil }
+            return idle.count
+        }
+    }
+
+    /// Locks with admission state held (a budget or PIN lockout record).
+    public var admissionStateCount: Int { guards.withLock { $0.count } }
+
     private func guardCell(for lockID: String, policy: AccessPolicy) -> LockGuardCell {
         guards.withLock { cells in
             if let cell = cells[lockID] { return cell }
