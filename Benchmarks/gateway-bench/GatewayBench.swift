@@ -97,8 +97,11 @@ struct GatewayBench: AsyncParsableCommand {
         let httpPort = try LoopbackPort.free()
         try site.writeKeysAndConfiguration(broker: endpoint, httpPort: httpPort)
 
+        // The daemon's environment as systemd/access-gateway.service sets it.
+        var environment = ProcessInfo.processInfo.environment
+        environment["MALLOC_ARENA_MAX"] = environment["MALLOC_ARENA_MAX"] ?? "2"
         let gatewayProcess = try ChildProcess(
-            executable: gatewayExecutable, arguments: ["--config", site.configurationPath],
+            executable: gatewayExecutable, arguments: ["--config", site.configurationPath], environment: environment,
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
         defer { gatewayProcess.terminate(SIGTERM, grace: .seconds(10)) }
         // If the bench is killed (Ctrl-C, a timeout), the gateway follows within a second.
