@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MQTT
 import MQTTTesting
+import Simulation
 
 /// Decision latency and throughput through a real broker, side by side with the floor: an echo
 /// client on the same broker answering the same request/response pattern at the same QoS 1.
@@ -53,14 +54,7 @@ struct GatewayBench: AsyncParsableCommand {
         for name in parsedWorkloads where !known.contains(name) {
             throw ValidationError("unknown workload \"\(name)\"; known: \(known.sorted().joined(separator: ", "))")
         }
-        if let broker, Self.hostPort(broker) == nil { throw ValidationError("--broker must be host:port") }
-    }
-
-    static func hostPort(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        return (String(text[..<colon]), port)
+        if let broker, SimulatorOptions.broker(broker) == nil { throw ValidationError("--broker must be host:port") }
     }
 
     func run() async throws {
@@ -79,7 +73,7 @@ struct GatewayBench: AsyncParsableCommand {
 
         var privateBroker: MosquittoBroker?
         let endpoint: (host: String, port: Int)
-        if let broker, let given = Self.hostPort(broker) {
+        if let broker, let given = SimulatorOptions.broker(broker) {
             endpoint = given
         } else {
             let started = try MosquittoBroker.start()

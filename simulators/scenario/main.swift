@@ -29,14 +29,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         guard locks >= 6 else { throw ValidationError("--locks must be at least 6 (some are used for alarms)") }
         guard poles >= 1 else { throw ValidationError("--poles must be at least 1") }
         guard bookings >= 1 else { throw ValidationError("--bookings must be at least 1") }
-        if let broker, parsedBroker(broker) == nil { throw ValidationError("--broker must be host:port") }
-    }
-
-    func parsedBroker(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        return (String(text[..<colon]), port)
+        if let broker, SimulatorOptions.broker(broker) == nil { throw ValidationError("--broker must be host:port") }
     }
 
     func run() async throws {
@@ -58,7 +51,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         options.poles = poles
         options.bookings = bookings
         options.seed = seed
-        options.broker = broker.flatMap(parsedBroker)
+        options.broker = broker.flatMap(SimulatorOptions.broker)
         options.progress = { line in FileHandle.standardError.write(Data("scenario: \(line)\n".utf8)) }
         let report = try await ScenarioRunner(options: options).run()
         for line in report.lines { print(line) }
