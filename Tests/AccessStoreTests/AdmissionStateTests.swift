@@ -1,6 +1,8 @@
 import AccessCore
 import AccessStore
 import AccessTesting
+import Foundation
+import Synchronization
 import Testing
 
 /// The engine forgets a lock's admission state only when it is the same as a new lock's, so the
@@ -57,21 +59,39 @@ import Testing
         #expect(await decide(store, pin: right, at: Self.startMs + 302_000)?.decision.reason == .granted)
     }
 
+    /// Sweeps in a loop on a thread of its own (a spinning task would hold one of Swift's few
+    /// cooperative threads, which the decisions under test need) until stopped.
+    final class Sweeper: Sendable {
+        let stopped = Mutex(false)
+        let exited = DispatchSemaphore(value: 0)
+
+        init(_ store: TemporaryStore, nowMs: Int64) {
+            let thread = Thread { [self] in
+                while !stopped.withLock({ $0 }) { store.engine.forgetIdleAdmissionState(nowMs: nowMs) }
+                exited.signal()
+            }
+            thread.start()
+        }
+
+        func stop() {
+            stopped.withLock { $0 = true }
+            exited.wait()
+        }
+    }
+
     @Test func sweepingWhileWrongPINsArriveLosesNoFailure() async throws {
         for round in 0..<20 {
             let store = try TemporaryStore()
             try store.insert([AccessEngineTests.booking])
             let nowMs = Self.startMs + Int64(round)
-            let sweeping = Task {
-                while !Task.isCancelled { store.engine.forgetIdleAdmissionState(nowMs: nowMs + 10_000) }
-            }
+            let sweeper = Sweeper(store, nowMs: nowMs + 10_000)
             let lockouts = await withTaskGroup(of: Bool.self) { group in
                 for _ in 1...5 {
                     group.addTask { await decide(store, pin: "00000000", at: nowMs)?.lockoutStartedS != nil }
                 }
                 return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
-            sweeping.cancel()
+            sweeper.stop()
             #expect(lockouts == 1, "round \(round): five concurrent wrong PINs must start exactly one lockout")
         }
     }
