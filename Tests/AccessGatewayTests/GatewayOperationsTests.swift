@@ -188,6 +188,10 @@ import Testing
             ("database", "synchronous", "sometimes", "database.synchronous"),
             ("keys", "siteKeyFile", "/nonexistent/site.key", "keys.siteKeyFile"),
             ("issuers", "", "[\"kid-1 iss notakey\"]", "issuers"),
+            // Misspelt keys would silently fall back to defaults.
+            ("broker", "prot", "1883", "broker.prot"),
+            ("policy", "pinDigit", "6", "policy.pinDigit"),
+            ("databse", "", "{synchronous: normal}", "databse"),
         ] as [(String, String, String?, String)])
     func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String) throws
     {

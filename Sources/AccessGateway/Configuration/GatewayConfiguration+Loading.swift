@@ -16,6 +16,16 @@ extension GatewayConfiguration {
         } catch {
             throw ConfigurationError("--config", "cannot read \(path) as YAML: \(error)")
         }
+        // A misspelt key would be ignored and its default used: refuse it, naming it.
+        let unknown: [String]
+        do {
+            unknown = try unknownKeys(inYAML: String(contentsOfFile: path, encoding: .utf8))
+        } catch {
+            throw ConfigurationError("--config", "cannot read \(path) as YAML: \(error)")
+        }
+        if let first = unknown.first {
+            throw ConfigurationError(first, "unknown key (misspelt? config/gateway.example.yaml lists every key)")
+        }
         let env = KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: environment)) {
             $0.prepending(["access", "gateway"])
         }
