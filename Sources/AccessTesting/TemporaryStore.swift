@@ -22,7 +22,7 @@ public final class TemporaryStore: Sendable {
 
     public init(
         testSite: TestSite = TestSite(), synchronous: StoreConfiguration.Synchronous = .full,
-        makeCommandID: (@Sendable () -> String)? = nil
+        backgroundCheckpoints: Bool = false, makeCommandID: (@Sendable () -> String)? = nil
     ) throws {
         var template = Array("/tmp/access-store-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TemporaryStoreError.cannotCreateDirectory }
@@ -30,7 +30,9 @@ public final class TemporaryStore: Sendable {
         path = directory + "/access.sqlite"
         self.testSite = testSite
         store = try AccessStore(
-            configuration: StoreConfiguration(path: path, synchronous: synchronous), pinIndex: testSite.pinIndex)
+            configuration: StoreConfiguration(
+                path: path, synchronous: synchronous, backgroundCheckpoints: backgroundCheckpoints),
+            pinIndex: testSite.pinIndex)
         try store.saveSite(testSite.site)
         auditLog = try AuditLog(store: store)
         engine = AccessEngine(

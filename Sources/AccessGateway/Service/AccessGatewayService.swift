@@ -200,10 +200,10 @@ public final class AccessGatewayService: Service, Sendable {
                     caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
             },
             will: will,
-            // Past 128 requests being decided, the rest wait here. 25,000 is five seconds at this
-            // machine's saturation rate: a request older than that would get a command already
-            // past its notAfter, so buffering more only costs memory. Beyond it, messages are
-            // dropped and counted (access_inbound_dropped_messages); the lock asks again.
+            // Past 128 requests being decided, the rest wait here. 25,000 is five seconds at a
+            // 2-core gateway's saturation rate: nobody waits longer than that at a door, so a
+            // deeper backlog only costs memory. Beyond it, messages are dropped and counted
+            // (access_inbound_dropped_messages); the lock asks again.
             inboundBufferCapacity: 25_000)
     }
 }
