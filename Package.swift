@@ -5,11 +5,18 @@ import PackageDescription
 //   CMosquitto   system library: libmosquitto's C API, module map and shim header only
 //   MQTT         Swift MQTT v5 client over libmosquitto (network loop, reconnect, typed errors)
 //   MQTTTesting  test support: a real mosquitto broker on a free loopback port, test certificates
-//   AccessCore   pure access logic: domain types, request/booking parsing, token rules, decision rules,
-//                lockout and rate limit, PINs, device keys, command MACs, audit records and chain
-//   AccessStore  GRDB/SQLite store: inventory, reservations, booking sync and import, audit log with
-//                group commit, and the AccessEngine that runs a request through the rules to a command
-//   AccessGateway the daemon's services: configuration, MQTT pipeline, devices and alarms, HTTP, systemd
+//   AccessProtocol the wire contract, the one home of every topic and payload: topics, the identifier
+//                rule, codecs for requests, decisions, commands, events, status, telemetry, bookings,
+//                alarms, the audit head, gateway status and the operator extension
+//   AccessCore   pure access rules: inventory, token rules, decision rules, lockout and rate limit,
+//                PINs, device keys, the device monitor, audit records and chain
+//   AccessStore  GRDB/SQLite persistence: inventory, reservations, booking sync and import, device
+//                state, the audit log with group commit
+//   AccessEngine a request's path: rules, audit commit, signed command
+//   AccessConfiguration the gateway's configuration file (shared with accessctl)
+//   AccessGateway the daemon as small Services: requests, bookings, device reports, operator,
+//                maintenance, HTTP, each with its own bounded lane
+//   AccessGatewayTesting the gateway in-process: temporary store, recording publisher, quiet logger
 //   access-gateway the daemon (one ServiceGroup)
 //   AccessTesting test support: temporary stores, a test site with keys, token minting
 //   accessctl    operator CLI: keys, reservations, tokens, PINs, audit, devices, db, remote unlock
@@ -36,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,50 +59,81 @@ let package = Package(
             ]
         ),
         .target(
-            name: "AccessCore",
+            name: "AccessProtocol",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "AccessCore",
+            dependencies: ["AccessProtocol", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "AccessStore",
             dependencies: [
-                "AccessCore",
+                "AccessCore", "AccessProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
-            name: "AccessGateway",
+            name: "AccessEngine",
             dependencies: [
-                "AccessCore", "AccessStore", "MQTT",
+                "AccessCore", "AccessProtocol", "AccessStore",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "AccessConfiguration",
+            dependencies: [
+                "AccessCore", "AccessProtocol", "AccessStore", "MQTT",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "AccessGateway",
+            dependencies: [
+                "AccessConfiguration", "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "MQTT",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "AccessGatewayTesting",
+            dependencies: [
+                "AccessConfiguration", "AccessCore", "AccessEngine", "AccessGateway", "AccessProtocol", "AccessStore",
+                "AccessTesting", "MQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "access-gateway",
             dependencies: [
-                "AccessGateway",
+                "AccessConfiguration", "AccessGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "AccessTesting",
             dependencies: [
-                "AccessCore", "AccessStore", "MQTTTesting",
+                "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "accessctl",
             dependencies: [
-                "AccessCore", "AccessStore", "AccessGateway", "MQTT",
+                "AccessConfiguration", "AccessCore", "AccessProtocol", "AccessStore", "MQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -104,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "store-bench",
             dependencies: [
-                "AccessCore", "AccessStore", "AccessTesting",
+                "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "AccessTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -113,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "gateway-bench",
             dependencies: [
-                "AccessCore", "AccessStore", "MQTT", "MQTTTesting", "Simulation",
+                "AccessCore", "AccessProtocol", "AccessStore", "MQTT", "MQTTTesting", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +166,7 @@ let package = Package(
         .target(
             name: "Simulation",
             dependencies: [
-                "AccessCore", "MQTT", "MQTTTesting",
+                "AccessCore", "AccessProtocol", "MQTT", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "simulators/Simulation"
@@ -144,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "lock-sim",
             dependencies: [
-                "Simulation", "AccessCore", "MQTT",
+                "Simulation", "AccessCore", "AccessProtocol", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,7 +193,7 @@ let package = Package(
         .executableTarget(
             name: "pole-sim",
             dependencies: [
-                "Simulation", "AccessCore", "MQTT",
+                "Simulation", "AccessCore", "AccessProtocol", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -164,7 +203,7 @@ let package = Package(
         .executableTarget(
             name: "booking-sim",
             dependencies: [
-                "Simulation", "AccessCore", "MQTT",
+                "Simulation", "AccessCore", "AccessProtocol", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,12 +224,17 @@ let package = Package(
         ),
         .testTarget(
             name: "AccessCoreTests",
-            dependencies: ["AccessCore", "AccessTesting", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "AccessCore", "AccessProtocol", "AccessTesting", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "AccessGatewayTests",
             dependencies: [
-                "AccessCore", "AccessGateway", "Simulation", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting",
+                "AccessConfiguration", "AccessCore", "AccessEngine", "AccessGateway", "AccessGatewayTesting",
+                "AccessProtocol", "AccessStore", "AccessTesting", "MQTT", "MQTTTesting", "Simulation",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -198,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "AccessStoreTests",
             dependencies: [
-                "AccessCore", "AccessStore", "AccessTesting", "MQTTTesting",
+                "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "AccessTesting", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,4 +1,6 @@
 import AccessCore
+import AccessEngine
+import AccessProtocol
 import AccessStore
 
 #if canImport(Glibc)

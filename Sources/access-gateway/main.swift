@@ -1,3 +1,4 @@
+import AccessConfiguration
 import AccessGateway
 import ArgumentParser
 import Foundation
@@ -30,7 +31,7 @@ struct AccessGatewayCommand: AsyncParsableCommand {
         let configuration: GatewayConfiguration
         do {
             configuration = try await GatewayConfiguration.load(path: config, environment: environment)
-            _ = try AccessGatewayService.checkKeys(configuration)
+            try GatewayApplication.checkKeys(configuration)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("access-gateway: configuration refused: \(error)\n".utf8))
             throw ExitCode(78)
@@ -50,15 +51,19 @@ struct AccessGatewayCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "access-gateway")
 
-        let service = AccessGatewayService(
-            configurationPath: config, configuration: configuration, environment: environment, logger: logger,
-            metricsText: { registry.emitToBuffer() })
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
+            let application = try GatewayApplication(
+                configurationPath: config, configuration: configuration, environment: environment, logger: logger,
+                metricsText: { registry.emitToBuffer() })
+            let services = application.services + [application.supervisor()]
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: services.map {
+                        .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+                    },
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+            logger.info("stopped", metadata: ["auditSeq": "\(application.context.auditLog.head.seq)"])
         } catch let error as ConfigurationError {
             logger.critical("configuration refused", metadata: ["key": "\(error.key)", "reason": "\(error.reason)"])
             throw ExitCode(78)

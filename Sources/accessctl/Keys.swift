@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import AccessStore
 import ArgumentParser
 import Crypto
@@ -122,7 +123,7 @@ struct Tokens: AsyncParsableCommand {
             guard let r = try await store.open().reservation(id: reservation) else {
                 throw Failure("no reservation \(reservation) in the store")
             }
-            let id = jti ?? "t-" + AccessEngine.randomCommandID().dropFirst(2)
+            let id = jti ?? Identifier.random(prefix: "t-")
             let claims = BookingTokenSigner.claims(
                 issuer: issuer, holder: r.holder, reservationID: r.id, spaceID: r.spaceID,
                 issuedAtS: Int64(Date().timeIntervalSince1970), notBeforeS: r.windowStartMs / 1000,

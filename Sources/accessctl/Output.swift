@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import AccessStore
 import ArgumentParser
 import Foundation

@@ -1,5 +1,7 @@
+import AccessConfiguration
 import AccessCore
 import AccessGateway
+import AccessProtocol
 import AccessStore
 import ArgumentParser
 import Foundation

@@ -1,5 +1,7 @@
+import AccessConfiguration
 import AccessCore
 import AccessGateway
+import AccessProtocol
 import AccessStore
 import ArgumentParser
 import Foundation
@@ -62,14 +64,14 @@ struct Unlock: AsyncParsableCommand {
         }
         let siteKey = try SecretKeyFile.load(path: configuration.siteKeyFile)
         let who = operatorName ?? environment["USER"].flatMap { Identifier.isValid($0) ? $0 : nil } ?? "operator"
-        let requestID = "op-" + AccessEngine.randomCommandID().dropFirst(2)
+        let requestID = Identifier.random(prefix: "op-")
         let unlock = OperatorUnlock(
             siteID: configuration.site.id, requestID: requestID, lockID: lock, operatorName: who, note: reason,
             issuedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
             operatorKey: OperatorUnlock.operatorKey(siteKey: siteKey, siteID: configuration.site.id))
 
         let topics = SiteTopics(prefix: configuration.topicPrefix, siteID: configuration.site.id)
-        var clientConfiguration = try AccessGatewayService.clientConfiguration(configuration, topics: topics)
+        var clientConfiguration = try configuration.mqttConfiguration(for: .devices)
         clientConfiguration.clientID = "accessctl-\(requestID)"
         clientConfiguration.will = nil
         if let tlsCert, let tlsKey {
@@ -87,7 +89,7 @@ struct Unlock: AsyncParsableCommand {
             throw Failure(
                 "cannot reach the broker at \(configuration.broker.host):\(configuration.broker.port): \(error)")
         }
-        let replyTopic = "\(topics.root)/gateway/\(configuration.gatewayID)/operator/reply-\(requestID)"
+        let replyTopic = topics.operatorReply(gatewayID: configuration.gatewayID, requestID: requestID)
         try await client.subscribe(replyTopic)
         var properties = MQTTPublishProperties()
         properties.responseTopic = replyTopic

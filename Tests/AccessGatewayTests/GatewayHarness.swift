@@ -1,5 +1,6 @@
 import AccessCore
 import AccessGateway
+import AccessProtocol
 import AccessTesting
 import Foundation
 import MQTT

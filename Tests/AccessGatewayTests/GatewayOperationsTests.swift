@@ -1,5 +1,6 @@
 import AccessCore
 import AccessGateway
+import AccessProtocol
 import AccessStore
 import AccessTesting
 import Foundation

@@ -2,7 +2,7 @@ import AccessTesting
 import Foundation
 import Testing
 
-@testable import AccessGateway
+@testable import AccessConfiguration
 
 /// The list of keys the gateway knows matches the annotated example, commented keys included.
 @Suite struct KnownKeysTests {

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import AccessTesting
 import Foundation
 import MQTT

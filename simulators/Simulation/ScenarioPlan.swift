@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 
 /// What a holder or an attacker does in the scenario, and what the contract says must happen.
 public struct PlannedRequest: Sendable {

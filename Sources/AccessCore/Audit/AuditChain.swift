@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// The audit hash chain: `hash = lowercase hex SHA-256(prevHash + canonical(record))`, with

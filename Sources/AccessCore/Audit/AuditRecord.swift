@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// One audit record (contract, "Audit record"): every access request that gets a decision yields
 /// exactly one, committed before the decision or any command is published. No PIN and no whole
 /// token is ever in it.

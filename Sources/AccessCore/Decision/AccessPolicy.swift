@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// The site's policy numbers (contract defaults). Times are seconds unless the name says otherwise.
 public struct AccessPolicy: Sendable, Hashable {
     /// Leeway on a token's `nbf` and `exp`.

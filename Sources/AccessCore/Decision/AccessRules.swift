@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// The contract's order of checks for a credential that passed validation (steps 5 and 6), as
 /// pure functions of the facts and the time. The first check that fails gives the reason.
 public enum AccessRules {

@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// What the store knows about a verified token's `jti` and `rid`, looked up before the rules run.
 public struct TokenFacts: Sendable, Hashable {
     public var jtiRevoked: Bool

@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// Alarm thresholds and welcome lighting settings (contract defaults).
 public struct AlarmPolicy: Sendable, Hashable {
     /// `door_ajar` after the door has been open this long.

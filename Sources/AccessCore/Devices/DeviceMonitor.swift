@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// Device health and alarms as a pure state machine: reports, grants and clock ticks go in,
 /// alarms to raise and poles to light come out. Each alarm is raised once per episode (a door
 /// opened by force raises one `door_forced` until it closes), not once per message.

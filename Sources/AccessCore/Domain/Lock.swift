@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// A smart lock: the door of exactly one space.
 public struct Lock: Sendable, Hashable, Codable {
     public var id: String

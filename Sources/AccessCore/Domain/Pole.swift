@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// A smart light pole (lamp and sensors).
 public struct Pole: Sendable, Hashable, Codable {
     public var id: String

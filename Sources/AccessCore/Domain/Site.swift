@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// A site's inventory: the spaces, their locks and the poles that light them.
 public struct Site: Sendable, Hashable {
     public var id: String

@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// A bookable space (room, gym, studio) and the light poles near its entrance.
 public struct Space: Sendable, Hashable, Codable {
     public var id: String

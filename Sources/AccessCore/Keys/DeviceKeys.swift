@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// Per-device keys derived from the site's secret `siteKey` (contract, "Keys"): a lock or pole is

@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// Keypad PINs derived from a booking (contract, "Keypad PIN"):

@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// Keyed digests of keypad PINs, so the store can find a PIN's reservations through an index

@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// The per-lock admission state: the request budget and the PIN lockout.
 public struct LockGuard: Sendable, Hashable {
     public var bucket: TokenBucket

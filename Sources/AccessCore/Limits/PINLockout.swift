@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// Wrong-PIN lockout of one lock (contract, "Lockout and rate limits"), a pure state machine.
 ///
 /// The wrong PIN that brings the count within `failureWindowS` to `maxFailures` starts a lockout

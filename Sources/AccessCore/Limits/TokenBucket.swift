@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// A per-lock token bucket: starts full with `capacity` requests and refills continuously at
 /// `ratePerS`. A request that finds less than one token is refused (`rate_limited`).
 public struct TokenBucket: Sendable, Hashable {

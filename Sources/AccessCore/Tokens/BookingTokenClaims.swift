@@ -1,3 +1,5 @@
+import AccessProtocol
+
 /// The claims of a verified booking token (contract, "Booking token"). Every one is required.
 public struct BookingTokenClaims: Sendable, Hashable {
     public var issuer: String

@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// Mints booking tokens as a booking backend does (JWS compact, EdDSA/Ed25519). The gateway

@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 /// A booking issuer's Ed25519 public key, the `kid` that names it and the `iss` it must carry.

@@ -1,3 +1,4 @@
+import AccessProtocol
 import Crypto
 
 #if canImport(FoundationEssentials)

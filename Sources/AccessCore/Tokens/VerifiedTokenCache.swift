@@ -1,3 +1,4 @@
+import AccessProtocol
 import Synchronization
 
 /// Tokens whose signature and claims already verified, by their exact text, so that a holder

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 
 /// An audit record as committed: its place in the chain and its hash.
 public struct CommittedAuditRecord: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import Foundation
 import GRDB
 

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import GRDB
 
 /// Bulk import of booking messages from NDJSON (one message per line), in batched transactions.

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import GRDB
 
 extension AccessStore {
@@ -34,8 +35,41 @@ extension AccessStore {
 
     /// Merges a report into the stored state: fields that are nil keep their stored value.
     public func recordDeviceState(_ state: DeviceState) async throws {
+        try await recordDeviceStates([state], openAlarms: [])
+    }
+
+    /// A device's open alarms, as `accessctl devices` shows them.
+    public struct OpenAlarms: Sendable, Hashable {
+        public var kind: String
+        public var id: String
+        public var alarms: [String]
+
+        public init(kind: String, id: String, alarms: [String]) {
+            self.kind = kind
+            self.id = id
+            self.alarms = alarms
+        }
+    }
+
+    /// Merges many reports and open-alarm lists in one transaction (the gateway's coalescing
+    /// writer calls this a few times a second, whatever the devices send).
+    public func recordDeviceStates(_ states: [DeviceState], openAlarms: [OpenAlarms]) async throws {
+        guard !states.isEmpty || !openAlarms.isEmpty else { return }
         try await pool.write { db in
-            try db.cachedStatement(
+            for state in states { try Self.mergeDeviceState(state, db: db) }
+            for open in openAlarms {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO device_state (kind, id, last_seen_ms, detail) VALUES (?, ?, 0, ?)
+                        ON CONFLICT(kind, id) DO UPDATE SET detail = excluded.detail
+                        """
+                ).execute(arguments: [open.kind, open.id, open.alarms.sorted().joined(separator: ",")])
+            }
+        }
+    }
+
+    private static func mergeDeviceState(_ state: DeviceState, db: Database) throws {
+        try db.cachedStatement(
                 sql: """
                     INSERT INTO device_state (kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -47,9 +81,8 @@ extension AccessStore {
                     """
             ).execute(arguments: [
                 state.kind, state.id, state.online, state.battery, state.firmware, state.rssi, state.doorState,
-                state.lockState, state.lastSeenMs,
-            ])
-        }
+            state.lockState, state.lastSeenMs,
+        ])
     }
 
     public func deviceStates() throws -> [DeviceState] {
@@ -68,18 +101,6 @@ extension AccessStore {
                 state.openAlarms = (detail ?? "").split(separator: ",").map(String.init)
                 return state
             }
-        }
-    }
-
-    /// Replaces the device's list of open alarms (comma-separated in `detail`).
-    public func recordOpenAlarms(kind: String, id: String, alarms: [String]) async throws {
-        try await pool.write { db in
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO device_state (kind, id, last_seen_ms, detail) VALUES (?, ?, 0, ?)
-                    ON CONFLICT(kind, id) DO UPDATE SET detail = excluded.detail
-                    """
-            ).execute(arguments: [kind, id, alarms.sorted().joined(separator: ",")])
         }
     }
 

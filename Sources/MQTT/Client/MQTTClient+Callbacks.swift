@@ -103,6 +103,11 @@ extension MQTTClient {
         let inboundMessage = MQTTMessage(
             topic: String(cString: topic), payload: payload, qos: MQTTQoS(rawValue: raw.qos) ?? .atMostOnce,
             retain: raw.retain, properties: MQTTPublishProperties(mosquittoPropertyList: properties))
+        if let handler = configuration.messageHandler {
+            receivedCount.add(1, ordering: .relaxed)
+            handler(inboundMessage)
+            return
+        }
         switch inbound.yield(inboundMessage) {
         case .enqueued:
             receivedCount.add(1, ordering: .relaxed)

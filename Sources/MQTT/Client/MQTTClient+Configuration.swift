@@ -24,6 +24,11 @@ extension MQTTClient {
         /// Inbound messages buffered for the consumer of `messages`; beyond this new messages
         /// are dropped and counted in `statistics.inboundDropped`.
         public var inboundBufferCapacity: Int
+        /// When set, every inbound message is handed to this closure on the network thread, in
+        /// arrival order, instead of to `messages`: the receiver sorts messages into its own
+        /// bounded lanes without an intermediate buffer. It must not block for long: while it
+        /// runs, this connection reads nothing (the broker queues for it, TCP pushes back).
+        public var messageHandler: (@Sendable (MQTTMessage) -> Void)?
 
         public init(
             host: String = "127.0.0.1",
@@ -39,7 +44,8 @@ extension MQTTClient {
             connectTimeout: Duration = .seconds(10),
             acknowledgementTimeout: Duration = .seconds(10),
             outboundQueueCapacity: Int = 10_000,
-            inboundBufferCapacity: Int = 100_000
+            inboundBufferCapacity: Int = 100_000,
+            messageHandler: (@Sendable (MQTTMessage) -> Void)? = nil
         ) {
             self.host = host
             self.port = port
@@ -55,6 +61,7 @@ extension MQTTClient {
             self.acknowledgementTimeout = acknowledgementTimeout
             self.outboundQueueCapacity = outboundQueueCapacity
             self.inboundBufferCapacity = inboundBufferCapacity
+            self.messageHandler = messageHandler
         }
     }
 

@@ -29,7 +29,8 @@ import Synchronization
 /// frees the handle.
 public final class MQTTClient: Sendable {
     public let configuration: Configuration
-    /// Every inbound PUBLISH, in arrival order. Single consumer.
+    /// Every inbound PUBLISH, in arrival order. Single consumer. Empty when the configuration
+    /// hands messages to a `messageHandler` instead.
     public let messages: AsyncStream<MQTTMessage>
 
     let handle: MosquittoHandle

@@ -1,0 +1,50 @@
+import AccessProtocol
+import Foundation
+import MQTT
+
+extension GatewayConfiguration {
+    /// The gateway's two connections to the site broker.
+    public enum Connection: Sendable {
+        /// Requests, device reports and operator unlocks in; decisions, commands, alarms, status
+        /// and the audit head out. Carries the gateway's Last Will.
+        case devices
+        /// The booking feed alone, so that no device flood can crowd it out.
+        case bookings
+    }
+
+    /// The MQTT client settings of one of the gateway's connections (also used by `accessctl
+    /// unlock`, which takes the device connection's and names itself).
+    public func mqttConfiguration(for connection: Connection) throws -> MQTTClient.Configuration {
+        var password: String?
+        if let file = broker.passwordFile {
+            do {
+                let key = try String(contentsOfFile: file, encoding: .utf8)
+                password = key.trimmingCharacters(in: .newlines)
+            } catch {
+                throw ConfigurationError("broker.passwordFile", "cannot read \(file): \(error.localizedDescription)")
+            }
+        }
+        let topics = SiteTopics(prefix: topicPrefix, siteID: site.id)
+        var configuration = MQTTClient.Configuration(
+            host: broker.host, port: broker.port, clientID: broker.clientID, keepAliveSeconds: broker.keepAliveS,
+            username: broker.username, password: password,
+            tls: broker.caFile.map {
+                MQTTClient.TLS(
+                    caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
+            })
+        switch connection {
+        case .devices:
+            configuration.will = MQTTMessage(
+                topic: topics.gatewayStatus(gatewayID: gatewayID),
+                payload: GatewayMessages.status(gatewayID: gatewayID, online: false, ts: nil), qos: .atLeastOnce,
+                retain: true)
+        case .bookings:
+            configuration.clientID = broker.bookingsClientID
+            if let certificate = broker.bookingsCertificateFile, let key = broker.bookingsPrivateKeyFile {
+                configuration.tls?.certificateFile = certificate
+                configuration.tls?.privateKeyFile = key
+            }
+        }
+        return configuration
+    }
+}

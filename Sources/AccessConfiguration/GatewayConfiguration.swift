@@ -1,0 +1,63 @@
+import AccessCore
+import AccessProtocol
+import AccessStore
+
+/// Everything the daemon is configured with (see `config/gateway.example.yaml` for every key and
+/// its default). Secrets are never inline: the key files are read separately.
+public struct GatewayConfiguration: Sendable {
+    public struct Broker: Sendable, Hashable {
+        public var host = "127.0.0.1"
+        public var port = 1883
+        public var clientID: String
+        public var username: String?
+        public var passwordFile: String?
+        public var caFile: String?
+        public var certificateFile: String?
+        public var privateKeyFile: String?
+        public var keepAliveS = 30
+        /// When set, requests are taken through `$share/<group>/…` so several gateways share them.
+        public var sharedGroup: String?
+        /// The booking feed's own connection (so that no device flood can crowd it out): its client
+        /// id, and the certificate that names it on a broker that takes client ids from
+        /// certificates (`use_username_as_clientid`); the device connection's when not set.
+        public var bookingsClientID: String
+        public var bookingsCertificateFile: String?
+        public var bookingsPrivateKeyFile: String?
+    }
+
+    public var gatewayID: String
+    public var site: Site
+    public var topicPrefix: String
+    public var issuers: [IssuerKey]
+    public var siteKeyFile: String
+    public var pinKeyFile: String
+    public var broker: Broker
+    public var databasePath: String
+    public var synchronous: StoreConfiguration.Synchronous
+    /// The config lists no inventory: the store's (from `accessctl site import`) is used.
+    public var inventoryFromStore: Bool
+    public var policy: AccessPolicy
+    /// Grace minutes for booking messages that leave them out.
+    public var bookingDefaults: BookingDefaults
+    public var alarms: AlarmPolicy
+    /// `host:port` of the health and metrics endpoint; nil turns it off.
+    public var httpListen: (host: String, port: Int)?
+    public var logLevel: String
+}
+
+extension GatewayConfiguration {
+    /// Takes the inventory from the store when the configuration lists none; otherwise saves the
+    /// configuration's inventory to the store. Refuses a store without one.
+    public mutating func settleInventory(with store: AccessStore) throws {
+        if inventoryFromStore {
+            guard let stored = try store.loadSite(), stored.id == site.id, !stored.spaces.isEmpty else {
+                throw ConfigurationError(
+                    "site.spaces",
+                    "missing: list the inventory in the configuration or load it with `accessctl site import`")
+            }
+            site = stored
+        } else {
+            try store.saveSite(site)
+        }
+    }
+}

@@ -1,0 +1,296 @@
+import AccessCore
+import AccessProtocol
+import AccessStore
+import Crypto
+import Synchronization
+
+/// The path from a lock's request to its unlock command, in the contract's order of checks:
+/// identifier, configured lock, request budget, schema, then the credential rules, then the
+/// audit commit, then the signed command. Every fault ends in a denial, never a grant.
+///
+/// Thread-safe: requests for different locks are decided in parallel; the PIN path of one lock
+/// is serialized so its lockout count is exact.
+public final class AccessEngine: Sendable {
+    private let store: AccessStore
+    private let auditLog: AuditLog
+    private let configuration: Mutex<AccessEngineConfiguration>
+    private let guards = Mutex<[String: LockGuardCell]>([:])
+    /// Single-use reservations spent by this process; with the stored `spent` flag (read per
+    /// request) this closes the window between a grant and its commit.
+    private let spentReservations = Mutex<Set<String>>([])
+    private let makeCommandID: @Sendable () -> String
+
+    public init(
+        store: AccessStore, auditLog: AuditLog, configuration: AccessEngineConfiguration,
+        makeCommandID: @escaping @Sendable () -> String = AccessEngine.randomCommandID
+    ) {
+        self.store = store
+        self.auditLog = auditLog
+        self.configuration = Mutex(configuration)
+        self.makeCommandID = makeCommandID
+    }
+
+    /// Replaces policy, inventory and keys; lockout and rate-limit state carry over (a changed
+    /// rate takes effect at each lock's next request).
+    public func reload(_ configuration: AccessEngineConfiguration) {
+        self.configuration.withLock { $0 = configuration }
+    }
+
+    public var currentConfiguration: AccessEngineConfiguration { configuration.withLock { $0 } }
+
+    /// `c-` and 16 random hex digits.
+    public static func randomCommandID() -> String {
+        Identifier.random(prefix: "c-")
+    }
+
+    public func handle(lockID: String, payload: [UInt8], nowMs: Int64) async -> AccessResult {
+        guard Identifier.isValid(lockID) else { return .dropped }
+        let configuration = self.configuration.withLock { $0 }
+        var audit = AuditRecord(
+            timestampMs: nowMs, gatewayID: configuration.gatewayID, lockID: lockID, granted: false,
+            reason: .internalError)
+
+        guard let lock = configuration.site.locks[lockID] else {
+            return await finish(.unknownLock, audit: audit, configuration: configuration, nowMs: nowMs)
+        }
+        let cell = guardCell(for: lockID, policy: configuration.policy)
+        let admitted = cell.state.withLock { guardState in
+            if guardState.bucket.configuredRatePerS != configuration.policy.maxRequestsPerS {
+                guardState.bucket = TokenBucket(ratePerS: configuration.policy.maxRequestsPerS)
+            }
+            return guardState.bucket.admit(nowMs: nowMs)
+        }
+        guard admitted else {
+            return await finish(
+                .rateLimited, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID)
+        }
+
+        let request: AccessRequest
+        switch AccessRequest.parse(payload) {
+        case .success(let parsed): request = parsed
+        case .failure(let malformed):
+            audit.requestID = malformed.requestID
+            return await finish(
+                .malformed, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID,
+                detail: malformed.problem)
+        }
+        audit.requestID = request.requestID
+        audit.credentialType = request.credential.typeName
+
+        var evaluation: Evaluation
+        switch request.credential {
+        case .token(let token):
+            evaluation = decideToken(token, lock: lock, configuration: configuration, nowMs: nowMs, audit: &audit)
+        case .pin(let pin):
+            evaluation = decidePIN(pin, lock: lock, cell: cell, configuration: configuration, nowMs: nowMs)
+        }
+        if let reservation = evaluation.outcome.reservation {
+            audit.reservationID = reservation.id
+            audit.holder = reservation.holder
+        }
+        // A single-use reservation opens once, whatever credential presents it.
+        var spends: String?
+        if evaluation.outcome.reason == .granted, let reservation = evaluation.outcome.reservation,
+            reservation.singleUse
+        {
+            if spentReservations.withLock({ $0.insert(reservation.id).inserted }) {
+                spends = reservation.id
+            } else {
+                evaluation.outcome.reason = .alreadyUsed
+            }
+        }
+        return await finish(
+            evaluation.outcome.reason, audit: audit, configuration: configuration, nowMs: nowMs,
+            spaceID: lock.spaceID, detail: evaluation.detail, spends: spends,
+            usedJTI: evaluation.outcome.reason == .granted ? audit.jti : nil,
+            retryAfterS: evaluation.retryAfterS, lockoutStartedS: evaluation.lockoutStartedS)
+    }
+
+    /// An operator's remote unlock: audited with the operator and their note like any decision,
+    /// then signed. `unknown_lock` for a lock that is not configured.
+    public func operatorUnlock(_ unlock: OperatorUnlock, nowMs: Int64) async -> AccessDecided {
+        let configuration = self.configuration.withLock { $0 }
+        var audit = AuditRecord(
+            timestampMs: nowMs, gatewayID: configuration.gatewayID, lockID: unlock.lockID, requestID: unlock.requestID,
+            credentialType: "operator", granted: false, reason: .unknownLock, operatorName: unlock.operatorName,
+            note: unlock.note)
+        let lockKey = configuration.lockKey(unlock.lockID)
+        if configuration.site.locks[unlock.lockID] != nil, lockKey != nil {
+            audit.granted = true
+            audit.reason = .granted
+            audit.commandID = makeCommandID()
+        }
+        let spaceID = configuration.site.locks[unlock.lockID]?.spaceID
+        let committed: CommittedAuditRecord
+        do {
+            committed = try await auditLog.append(audit)
+        } catch {
+            return AccessDecided(
+                decision: Decision(requestID: unlock.requestID, reason: .internalError, timestampMs: nowMs),
+                command: nil,
+                audit: nil, lockoutStartedS: nil, detail: "audit: \(error)", spaceID: spaceID)
+        }
+        var command: LockCommand?
+        if committed.record.granted, let lockKey, let commandID = committed.record.commandID {
+            command = LockCommand(
+                siteID: configuration.site.id, lockID: unlock.lockID, commandID: commandID, requestID: unlock.requestID,
+                unlockForS: configuration.policy.unlockForS, issuedAtMs: nowMs,
+                ttlMs: configuration.policy.commandTTLMs,
+                lockKey: lockKey)
+        }
+        let decision = Decision(
+            requestID: unlock.requestID, reason: committed.record.reason, commandID: command?.commandID,
+            timestampMs: nowMs)
+        return AccessDecided(
+            decision: decision, command: command, audit: committed, lockoutStartedS: nil, detail: nil, spaceID: spaceID)
+    }
+
+    struct Evaluation {
+        var outcome: AccessRules.Outcome
+        var detail: String?
+        var retryAfterS: Int64?
+        var lockoutStartedS: Int64?
+    }
+
+    private func decideToken(
+        _ token: String, lock: Lock, configuration: AccessEngineConfiguration, nowMs: Int64, audit: inout AuditRecord
+    ) -> Evaluation {
+        let claims: BookingTokenClaims
+        switch configuration.verifier.verify(token) {
+        case .success(let verified): claims = verified
+        case .failure(let rejection):
+            return Evaluation(outcome: AccessRules.Outcome(.invalidCredential), detail: "token: \(rejection)")
+        }
+        // Verified claims are safe to record: identifiers, never the token itself.
+        audit.jti = claims.jti
+        audit.reservationID = claims.reservationID
+        audit.holder = claims.holder
+        do {
+            let facts = try store.tokenFacts(jti: claims.jti, reservationID: claims.reservationID)
+            let outcome = AccessRules.evaluateToken(
+                claims, lock: lock, facts: facts, nowMs: nowMs, policy: configuration.policy)
+            return Evaluation(outcome: outcome)
+        } catch {
+            return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
+        }
+    }
+
+    private func decidePIN(
+        _ pin: String, lock: Lock, cell: LockGuardCell, configuration: AccessEngineConfiguration, nowMs: Int64
+    ) -> Evaluation {
+        cell.state.withLock { guardState in
+            if case .lockedOut(let retryAfterS) = guardState.lockout.gate(nowMs: nowMs) {
+                return Evaluation(outcome: AccessRules.Outcome(.lockedOut), retryAfterS: retryAfterS)
+            }
+            let outcome: AccessRules.Outcome
+            do {
+                let candidates = try store.pinCandidates(spaceID: lock.spaceID, pin: pin)
+                outcome = AccessRules.evaluatePIN(
+                    pin, lock: lock, candidates: candidates, pins: configuration.pins, nowMs: nowMs)
+            } catch {
+                return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
+            }
+            let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)
+            if case .lockoutStarted(let durationS, _) = effect {
+                return Evaluation(outcome: outcome, lockoutStartedS: durationS)
+            }
+            return Evaluation(outcome: outcome)
+        }
+    }
+
+    /// Audits the decision, then signs the command for a grant. A failed audit turns any
+    /// decision into `internal_error` with no command.
+    private func finish(
+        _ reason: DecisionReason, audit: AuditRecord, configuration: AccessEngineConfiguration, nowMs: Int64,
+        spaceID: String? = nil, detail: String? = nil, spends: String? = nil, usedJTI: String? = nil,
+        retryAfterS: Int64? = nil, lockoutStartedS: Int64? = nil
+    ) async -> AccessResult {
+        var audit = audit
+        audit.reason = reason
+        audit.granted = reason == .granted
+        // `unknown_lock` and `rate_limited` are decided before parsing: no requestId.
+        let requestID = reason == .unknownLock || reason == .rateLimited ? nil : audit.requestID
+        audit.requestID = requestID
+        let lockKey = reason == .granted ? configuration.lockKey(audit.lockID) : nil
+        if reason == .granted {
+            if lockKey != nil {
+                audit.commandID = makeCommandID()
+            } else {
+                // Cannot sign a command: fail secure.
+                audit.granted = false
+                audit.reason = .internalError
+            }
+        }
+        let committed: CommittedAuditRecord
+        do {
+            committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI)
+        } catch {
+            let decision = Decision(requestID: requestID, reason: .internalError, timestampMs: nowMs)
+            return .decided(
+                AccessDecided(
+                    decision: decision, command: nil, audit: nil, lockoutStartedS: lockoutStartedS,
+                    detail: "audit: \(error)", spaceID: spaceID))
+        }
+        var command: LockCommand?
+        if committed.record.granted, let lockKey, let commandID = committed.record.commandID {
+            command = LockCommand(
+                siteID: configuration.site.id, lockID: audit.lockID, commandID: commandID, requestID: requestID,
+                unlockForS: configuration.policy.unlockForS, issuedAtMs: nowMs,
+                ttlMs: configuration.policy.commandTTLMs,
+                lockKey: lockKey)
+        }
+        let decision = Decision(
+            requestID: requestID, reason: committed.record.reason,
+            reservationID: committed.record.granted ? committed.record.reservationID : nil,
+            commandID: command?.commandID, retryAfterS: retryAfterS, timestampMs: nowMs)
+        return .decided(
+            AccessDecided(
+                decision: decision, command: command, audit: committed, lockoutStartedS: lockoutStartedS,
+                detail: detail, spaceID: spaceID))
+    }
+
+    /// Forgets the admission state of locks whose state is the same as a new lock's (a full
+    /// budget, no wrong PIN within the window, no lockout history that still counts), so that
+    /// memory follows the locks in use rather than every lock ever seen. A cell that a request
+    /// holds is never forgotten: references are only taken under the same lock, so a cell the
+    /// dictionary holds alone is one no request is using. Returns how many were forgotten.
+    @discardableResult
+    public func forgetIdleAdmissionState(nowMs: Int64) -> Int {
+        let policy = configuration.withLock { $0.policy }
+        return guards.withLock { cells in
+            var idle: [String] = []
+            var index = cells.startIndex
+            while index != cells.endIndex {
+                if isKnownUniquelyReferenced(&cells.values[index]),
+                    cells.values[index].state.withLock({ $0.isIdle(atMs: nowMs, policy: policy) })
+                {
+                    idle.append(cells.keys[index])
+                }
+                index = cells.index(after: index)
+            }
+            for lockID in idle { cells[lockID] = nil }
+            return idle.count
+        }
+    }
+
+    /// Locks with admission state held (a budget or PIN lockout record).
+    public var admissionStateCount: Int { guards.withLock { $0.count } }
+
+    private func guardCell(for lockID: String, policy: AccessPolicy) -> LockGuardCell {
+        guards.withLock { cells in
+            if let cell = cells[lockID] { return cell }
+            let cell = LockGuardCell(policy: policy)
+            cells[lockID] = cell
+            return cell
+        }
+    }
+}
+
+/// One lock's admission state behind its own lock, so locks do not contend with each other.
+final class LockGuardCell: Sendable {
+    let state: Mutex<LockGuard>
+
+    init(policy: AccessPolicy) {
+        state = Mutex(LockGuard(policy: policy))
+    }
+}

@@ -1,0 +1,157 @@
+import AccessConfiguration
+import AccessCore
+import AccessEngine
+import AccessProtocol
+import AccessStore
+import Crypto
+import Foundation
+import Logging
+import MQTT
+import ServiceLifecycle
+
+/// The daemon, assembled: opens the store and the audit log, builds the engine, the two MQTT
+/// connections and the services, and lists them in the order the ServiceGroup starts them (it
+/// stops them in reverse):
+///
+/// 1. `DeviceConnectionService`: the device connection and the gateway's status;
+/// 2. `BookingService`: booking messages, on a connection of their own;
+/// 3. `MaintenanceService`: monitor ticks, the audit head, WAL checkpoints;
+/// 4. `DeviceReportService`: lock events and statuses, pole telemetry and statuses;
+/// 5. `OperatorService`: operators' remote unlocks;
+/// 6. `RequestService`: access requests, in per-lock lanes;
+/// 7. `HTTPService`: `/healthz` and `/metrics` (when `http.listen` is set);
+/// 8. `SupervisorService`: systemd readiness and watchdog, SIGHUP reloads.
+///
+/// So a graceful stop first stops taking requests and finishes those queued, then publishes
+/// the final audit head, then the offline status, then disconnects.
+public final class GatewayApplication: Sendable {
+    public let context: GatewayContext
+    public let services: [any Service]
+    let configurationPath: String
+    let environment: [String: String]
+    let readiness = Readiness()
+    let deviceConnection: DeviceConnectionService
+    let bookings: BookingService
+    public let http: HTTPService?
+
+    public init(
+        configurationPath: String, configuration loaded: GatewayConfiguration, environment: [String: String],
+        logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]
+    ) throws {
+        self.configurationPath = configurationPath
+        self.environment = environment
+        var configuration = loaded
+        let keys = try Self.loadKeys(configuration)
+        let store = try Self.openStore(configuration, keys: keys)
+        try configuration.settleInventory(with: store)
+        let auditLog = try AuditLog(store: store)
+        let engine = AccessEngine(
+            store: store, auditLog: auditLog,
+            configuration: GatewaySettings.engineConfiguration(configuration, keys: keys))
+        logger.info(
+            "store open",
+            metadata: [
+                "path": "\(configuration.databasePath)", "synchronous": "\(configuration.synchronous.rawValue)",
+                "reservations": "\((try? store.reservationCount()) ?? -1)", "auditSeq": "\(auditLog.head.seq)",
+            ])
+
+        let settings = GatewaySettings(configuration: configuration, keys: keys)
+        let slot = MessageHandlerSlot()
+        var deviceConfiguration = try configuration.mqttConfiguration(for: .devices)
+        deviceConfiguration.messageHandler = { slot.deliver($0) }
+        let client = try MQTTClient(configuration: deviceConfiguration, logger: logger)
+        let context = GatewayContext(
+            settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
+        self.context = context
+
+        let deviceConnection = DeviceConnectionService(context: context, client: client, readiness: readiness)
+        self.deviceConnection = deviceConnection
+        let requests = RequestService(context: context, lanes: RequestService.makeLanes()) {
+            await deviceConnection.unsubscribeRequests()
+        }
+        let devices = DeviceReportService(context: context)
+        let operators = OperatorService(context: context)
+        let router = InboundRouter(
+            topics: context.topics, requests: requests, devices: devices, operators: operators,
+            metrics: context.metrics)
+        slot.set { router.route($0) }
+        bookings = try BookingService(context: context, connection: configuration.mqttConfiguration(for: .bookings))
+
+        var http: HTTPService?
+        if let listen = configuration.httpListen {
+            let health: @Sendable () -> String? = { [client, bookings, store] in
+                Self.healthProblem(devices: client, bookings: bookings, store: store)
+            }
+            http = try HTTPService(
+                context: context, host: listen.host, port: listen.port, health: health, metricsText: metricsText)
+        }
+        self.http = http
+        var services: [any Service] = [
+            deviceConnection, bookings, MaintenanceService(context: context), devices, operators, requests,
+        ]
+        if let http { services.append(http) }
+        self.services = services
+    }
+
+    /// The supervisor comes last (it needs the application); `main` appends it.
+    public func supervisor() -> SupervisorService {
+        SupervisorService(application: self, environment: environment)
+    }
+
+    /// Nil when healthy: both connections up and the store writable.
+    func healthProblem() -> String? {
+        Self.healthProblem(devices: deviceConnection.client, bookings: bookings, store: context.store)
+    }
+
+    static func healthProblem(devices: MQTTClient, bookings: BookingService, store: AccessStore) -> String? {
+        guard devices.isConnected else { return "broker not connected" }
+        guard bookings.isConnected else { return "booking feed not connected" }
+        do { try store.checkWritable() } catch { return "store not writable: \(error)" }
+        return nil
+    }
+
+    /// SIGHUP: new policy, issuers, inventory and keys; the broker and the database stay.
+    func reload(_ loaded: GatewayConfiguration) throws {
+        var fresh = loaded
+        let current = context.settings.configuration
+        guard fresh.site.id == current.site.id, fresh.topicPrefix == current.topicPrefix,
+            fresh.gatewayID == current.gatewayID
+        else { throw ConfigurationError("site.id", "site, topic prefix and gateway id change only with a restart") }
+        let keys = try Self.loadKeys(fresh)
+        try fresh.settleInventory(with: context.store)
+        context.engine.reload(GatewaySettings.engineConfiguration(fresh, keys: keys))
+        context.monitor.replaceSite(fresh, nowMs: context.nowMs())
+        context.settings.replace(configuration: fresh, keys: keys)
+    }
+
+    /// Reads the key files, so a bad one refuses to start before anything else happens.
+    public static func checkKeys(_ configuration: GatewayConfiguration) throws {
+        _ = try loadKeys(configuration)
+    }
+
+    static func loadKeys(_ configuration: GatewayConfiguration) throws -> GatewaySettings.Keys {
+        let siteKey: SymmetricKey
+        let pinKey: SymmetricKey
+        do { siteKey = try SecretKeyFile.load(path: configuration.siteKeyFile) } catch {
+            throw ConfigurationError("keys.siteKeyFile", error.description)
+        }
+        do { pinKey = try SecretKeyFile.load(path: configuration.pinKeyFile) } catch {
+            throw ConfigurationError("keys.pinKeyFile", error.description)
+        }
+        return GatewaySettings.Keys(siteKey: siteKey, pinKey: pinKey)
+    }
+
+    static func openStore(_ configuration: GatewayConfiguration, keys: GatewaySettings.Keys) throws -> AccessStore {
+        let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
+        let store = try AccessStore(
+            configuration: StoreConfiguration(
+                path: configuration.databasePath, synchronous: configuration.synchronous,
+                // Lookups run on Swift's cooperative threads, one per core: more readers would
+                // only hold more page cache.
+                maximumReaders: max(2, ProcessInfo.processInfo.activeProcessorCount),
+                backgroundCheckpoints: true),
+            pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey))
+        try store.bindSite(configuration.site.id)
+        return store
+    }
+}

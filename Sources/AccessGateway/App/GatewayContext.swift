@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+import AccessCore
+import AccessEngine
+import AccessProtocol
+import AccessStore
+import Logging
+import MQTT
+
+/// What every service of one gateway shares: its identity and topics, the settings in force, the
+/// store, the audit log, the engine, the site monitor, the publisher, the metrics and the clock.
+public final class GatewayContext: Sendable {
+    public let gatewayID: String
+    public let topics: SiteTopics
+    public let settings: GatewaySettings
+    public let store: AccessStore
+    public let auditLog: AuditLog
+    public let engine: AccessEngine
+    public let publisher: any MessagePublisher
+    public let logger: Logger
+    let metrics: GatewayMetrics
+    let monitor: SiteMonitor
+    /// Wall-clock Unix milliseconds (decisions, commands, audit records).
+    let nowMs: @Sendable () -> Int64
+
+    public init(
+        settings: GatewaySettings, store: AccessStore, auditLog: AuditLog, engine: AccessEngine,
+        publisher: any MessagePublisher, logger: Logger, nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
+    ) {
+        let configuration = settings.configuration
+        self.gatewayID = configuration.gatewayID
+        self.topics = SiteTopics(prefix: configuration.topicPrefix, siteID: configuration.site.id)
+        self.settings = settings
+        self.store = store
+        self.auditLog = auditLog
+        self.engine = engine
+        self.publisher = publisher
+        self.logger = logger
+        self.nowMs = nowMs
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
+        self.monitor = SiteMonitor(
+            configuration: configuration, startMs: nowMs(), publisher: publisher, topics: topics, settings: settings,
+            metrics: metrics, logger: logger, nowMs: nowMs)
+    }
+
+    /// Publishes without waiting; a failure is logged, never thrown at a caller mid-decision.
+    func publish(_ message: MQTTMessage) {
+        do {
+            try publisher.publish(message)
+        } catch {
+            logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+}
+
+public enum WallClock {
+    @Sendable public static func nowMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,63 @@
+import AccessConfiguration
+import AccessCore
+import AccessEngine
+import AccessProtocol
+import Crypto
+import Synchronization
+
+/// The configuration in force and what is derived from it (keys), swapped whole on SIGHUP. The
+/// router reads the inventory from here on the network thread; the services read the rest.
+public final class GatewaySettings: Sendable {
+    public struct Keys: @unchecked Sendable {
+        // SymmetricKey is immutable; swift-crypto 3 just does not declare it Sendable.
+        public var siteKey: SymmetricKey
+        public var pinKey: SymmetricKey
+
+        public init(siteKey: SymmetricKey, pinKey: SymmetricKey) {
+            self.siteKey = siteKey
+            self.pinKey = pinKey
+        }
+    }
+
+    struct Snapshot: @unchecked Sendable {
+        // Holds SymmetricKeys (immutable).
+        var configuration: GatewayConfiguration
+        var keys: Keys
+        var poleKeys: [String: SymmetricKey]
+        var operatorKey: SymmetricKey
+
+        init(configuration: GatewayConfiguration, keys: Keys) {
+            self.configuration = configuration
+            self.keys = keys
+            let derive = DeviceKeys(siteKey: keys.siteKey, siteID: configuration.site.id)
+            var poleKeys: [String: SymmetricKey] = [:]
+            for poleID in configuration.site.poles.keys { poleKeys[poleID] = derive.poleKey(poleID: poleID) }
+            self.poleKeys = poleKeys
+            self.operatorKey = OperatorUnlock.operatorKey(siteKey: keys.siteKey, siteID: configuration.site.id)
+        }
+    }
+
+    private let snapshot: Mutex<Snapshot>
+
+    public init(configuration: GatewayConfiguration, keys: Keys) {
+        snapshot = Mutex(Snapshot(configuration: configuration, keys: keys))
+    }
+
+    public var configuration: GatewayConfiguration { snapshot.withLock { $0.configuration } }
+    var current: Snapshot { snapshot.withLock { $0 } }
+    var site: Site { snapshot.withLock { $0.configuration.site } }
+
+    func replace(configuration: GatewayConfiguration, keys: Keys) {
+        let fresh = Snapshot(configuration: configuration, keys: keys)
+        snapshot.withLock { $0 = fresh }
+    }
+
+    /// What the engine is configured with.
+    public static func engineConfiguration(_ configuration: GatewayConfiguration, keys: Keys)
+        -> AccessEngineConfiguration
+    {
+        AccessEngineConfiguration(
+            gatewayID: configuration.gatewayID, site: configuration.site, policy: configuration.policy,
+            issuers: configuration.issuers, siteKey: keys.siteKey, pinKey: keys.pinKey)
+    }
+}

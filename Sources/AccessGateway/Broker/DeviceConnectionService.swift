@@ -1,0 +1,147 @@
+import AccessProtocol
+import Logging
+import MQTT
+import ServiceLifecycle
+import Synchronization
+
+/// The device connection: requests, lock events and statuses, pole telemetry and statuses, and
+/// operator unlocks come in (handed to the `InboundRouter` on its network thread); decisions,
+/// commands, alarms, status and the audit head go out. Publishes the gateway's retained status
+/// (online at every connect, since the Last Will may have replaced it; offline at shutdown).
+/// Runs first and stops last in the ServiceGroup, so every other service can still publish while
+/// it stops.
+public final class DeviceConnectionService: Service, Sendable {
+    let context: GatewayContext
+    let client: MQTTClient
+    let readiness: Readiness
+
+    init(context: GatewayContext, client: MQTTClient, readiness: Readiness) {
+        self.context = context
+        self.client = client
+        self.readiness = readiness
+    }
+
+    /// The request filter, shared (`$share/<group>/…`) when gateways share the site's requests.
+    static func requestFilter(topics: SiteTopics, sharedGroup: String?) -> String {
+        sharedGroup.map { "$share/\($0)/\(topics.requests)" } ?? topics.requests
+    }
+
+    var requestFilter: String {
+        Self.requestFilter(topics: context.topics, sharedGroup: context.settings.configuration.broker.sharedGroup)
+    }
+
+    public func run() async throws {
+        let topics = context.topics
+        try client.start()
+        context.logger.info(
+            "connecting to broker",
+            metadata: ["broker": "\(client.configuration.host):\(client.configuration.port)"])
+        for filter in [
+            requestFilter, topics.lockEvents, topics.lockStatus, topics.poleTelemetry, topics.poleStatus,
+            topics.operatorUnlock(gatewayID: context.gatewayID),
+        ] {
+            try await client.subscribe(filter, qos: .atLeastOnce)
+        }
+        await withGracefulShutdownHandler {
+            for await state in client.connectionStates() {
+                switch state {
+                case .connected:
+                    context.metrics.brokerConnected.record(1)
+                    context.logger.info("broker connected", metadata: ["requests": "\(requestFilter)"])
+                    publishStatus(online: true)
+                    readiness.markReady()
+                case .disconnected(let reason, _):
+                    context.metrics.brokerConnected.record(0)
+                    context.logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
+                case .shutDown:
+                    context.metrics.brokerConnected.record(0)
+                    return
+                default:
+                    break
+                }
+            }
+        } onGracefulShutdown: {
+            Task {
+                let status = MQTTMessage(
+                    topic: topics.gatewayStatus(gatewayID: self.context.gatewayID),
+                    payload: GatewayMessages.status(
+                        gatewayID: self.context.gatewayID, online: false, ts: self.context.nowMs()),
+                    retain: true)
+                let client = self.client
+                if await !bounded(.seconds(3), { try await client.publishAcknowledged(status) }) {
+                    self.context.logger.warning(
+                        "could not publish the offline status before stopping (the Last Will covers it)")
+                }
+                await client.shutdown()
+            }
+        }
+    }
+
+    /// Stops taking requests (called by the request service as it starts to drain).
+    func unsubscribeRequests() async {
+        let client = self.client
+        let filter = requestFilter
+        if await !bounded(.seconds(3), { try await client.unsubscribe(filter) }) {
+            context.logger.warning("could not unsubscribe from requests before stopping")
+        }
+    }
+
+    private func publishStatus(online: Bool) {
+        context.publish(
+            MQTTMessage(
+                topic: context.topics.gatewayStatus(gatewayID: context.gatewayID),
+                payload: GatewayMessages.status(gatewayID: context.gatewayID, online: online, ts: context.nowMs()),
+                retain: true))
+    }
+}
+
+/// Set once the device connection is up and subscribed: the supervisor tells systemd READY=1.
+final class Readiness: Sendable {
+    private let state = Mutex<(ready: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func markReady() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.ready = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if !state.ready { state.waiters.append(continuation) }
+                return state.ready
+            }
+            if ready { continuation.resume() }
+        }
+    }
+}
+
+/// Runs `operation` for at most `limit`; false when it failed or ran out of time. The operation
+/// is not awaited past the limit (the client's shutdown fails it afterwards).
+func bounded(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Void) async -> Bool {
+    let (outcomes, continuation) = AsyncStream<Bool>.makeStream()
+    let work = Task {
+        do {
+            try await operation()
+            continuation.yield(true)
+        } catch {
+            continuation.yield(false)
+        }
+    }
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        continuation.yield(false)
+    }
+    var result = false
+    for await outcome in outcomes {
+        result = outcome
+        break
+    }
+    continuation.finish()
+    timer.cancel()
+    if !result { work.cancel() }
+    return result
+}

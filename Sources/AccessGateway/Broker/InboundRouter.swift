@@ -1,0 +1,52 @@
+import AccessProtocol
+import MQTT
+
+/// Sorts what arrives on the device connection into the services' lanes, on the connection's
+/// network thread, without waiting: it only classifies the topic and offers the message; parsing
+/// and every decision happen in the lanes' consumers. A lane that is full drops and counts.
+/// (v1.1) A retained request, event or operator message is never acted on.
+final class InboundRouter: Sendable {
+    let topics: SiteTopics
+    let requests: RequestService
+    let devices: DeviceReportService
+    let operators: OperatorService
+    let metrics: GatewayMetrics
+
+    init(
+        topics: SiteTopics, requests: RequestService, devices: DeviceReportService, operators: OperatorService,
+        metrics: GatewayMetrics
+    ) {
+        self.topics = topics
+        self.requests = requests
+        self.devices = devices
+        self.operators = operators
+        self.metrics = metrics
+    }
+
+    func route(_ message: MQTTMessage) {
+        guard let inbound = topics.classify(message.topic) else {
+            metrics.drop("unknown_topic")
+            return
+        }
+        switch inbound {
+        case .request(let lockID):
+            guard !message.retain else { return metrics.drop("retained") }
+            requests.offer(message, lockID: lockID)
+        case .lockEvent(let lockID):
+            guard !message.retain else { return metrics.drop("retained") }
+            devices.offerLockEvent(message.payload, lockID: lockID)
+        case .lockStatus(let lockID):
+            devices.offerLockStatus(message.payload, lockID: lockID)
+        case .poleTelemetry(let poleID):
+            devices.offerPoleTelemetry(message.payload, poleID: poleID)
+        case .poleStatus(let poleID):
+            devices.offerPoleStatus(message.payload, poleID: poleID)
+        case .operatorUnlock:
+            guard !message.retain else { return metrics.drop("retained") }
+            operators.offer(message)
+        case .bookings:
+            // Booking messages are read on their own connection; this one does not subscribe to them.
+            metrics.drop("unknown_topic")
+        }
+    }
+}

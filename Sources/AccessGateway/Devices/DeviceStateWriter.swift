@@ -1,0 +1,65 @@
+import AccessStore
+import Synchronization
+
+/// Device state for `accessctl devices`, coalesced per device and written in one transaction a
+/// few times a second: however fast devices report, the store sees at most one row per device
+/// per flush, and memory holds at most one pending state per device of the inventory.
+final class DeviceStateWriter: Sendable {
+    private struct Key: Hashable {
+        var kind: String
+        var id: String
+    }
+
+    private struct Pending {
+        var states: [Key: AccessStore.DeviceState] = [:]
+        var openAlarms: [Key: [String]] = [:]
+    }
+
+    private let pending = Mutex(Pending())
+
+    /// Merges a report: fields it leaves nil keep what is pending (and then what is stored).
+    func record(_ state: AccessStore.DeviceState) {
+        let key = Key(kind: state.kind, id: state.id)
+        pending.withLock { pending in
+            guard var merged = pending.states[key] else {
+                pending.states[key] = state
+                return
+            }
+            merged.online = state.online ?? merged.online
+            merged.battery = state.battery ?? merged.battery
+            merged.firmware = state.firmware ?? merged.firmware
+            merged.rssi = state.rssi ?? merged.rssi
+            merged.doorState = state.doorState ?? merged.doorState
+            merged.lockState = state.lockState ?? merged.lockState
+            merged.lastSeenMs = max(merged.lastSeenMs, state.lastSeenMs)
+            pending.states[key] = merged
+        }
+    }
+
+    func openAlarms(kind: String, id: String, alarms: [String]) {
+        pending.withLock { $0.openAlarms[Key(kind: kind, id: id)] = alarms }
+    }
+
+    var pendingCount: Int { pending.withLock { $0.states.count + $0.openAlarms.count } }
+
+    /// Writes what is pending; on failure it is kept (merged under anything newer) for the next try.
+    func flush(to store: AccessStore) async throws {
+        let batch = pending.withLock { pending -> Pending in
+            defer { pending = Pending() }
+            return pending
+        }
+        do {
+            try await store.recordDeviceStates(
+                Array(batch.states.values),
+                openAlarms: batch.openAlarms.map { .init(kind: $0.key.kind, id: $0.key.id, alarms: $0.value) })
+        } catch {
+            pending.withLock { pending in
+                for (key, state) in batch.states where pending.states[key] == nil { pending.states[key] = state }
+                for (key, alarms) in batch.openAlarms where pending.openAlarms[key] == nil {
+                    pending.openAlarms[key] = alarms
+                }
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import AccessCore
+import AccessProtocol
+import Metrics
+
+/// The daemon's metrics (swift-metrics; exported by `/metrics` in Prometheus text format).
+/// Handles are made once, not per request.
+struct GatewayMetrics: Sendable {
+    let requests: [DecisionReason: Counter]
+    let decisionLatency = Timer(label: "access_decision_seconds")
+    let auditCommitLatency = Timer(label: "access_audit_commit_seconds")
+    let brokerConnected = Gauge(label: "access_broker_connected")
+    /// The booking feed's own connection.
+    let bookingsConnected = Gauge(label: "access_booking_feed_connected")
+    /// How long a request waited in its lock's lane before its decision began.
+    let laneWait = Timer(label: "access_request_lane_wait_seconds")
+    let locksOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "lock")])
+    let polesOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "pole")])
+    let alarms: [Alarm.Kind: Counter]
+    let dropped: [String: Counter]
+    let staleCommands = Counter(label: "access_commands_dropped_stale_total")
+    let commandsPublished = Counter(label: "access_commands_published_total")
+    let ignoredResponseTopics = Counter(label: "access_response_topics_ignored_total")
+    let bookings: [String: Counter]
+    let auditHeadSeq = Gauge(label: "access_audit_head_seq")
+
+    static let dropKinds = [
+        "invalid_lock_id", "malformed_event", "malformed_status", "malformed_telemetry", "malformed_booking",
+        "unknown_device", "unknown_topic", "retained",
+    ]
+
+    init() {
+        var requests: [DecisionReason: Counter] = [:]
+        for reason in DecisionReason.allCases {
+            requests[reason] = Counter(label: "access_requests_total", dimensions: [("reason", reason.rawValue)])
+        }
+        self.requests = requests
+        var alarms: [Alarm.Kind: Counter] = [:]
+        for kind in Alarm.Kind.allCases {
+            alarms[kind] = Counter(label: "access_alarms_raised_total", dimensions: [("type", kind.rawValue)])
+        }
+        self.alarms = alarms
+        var dropped: [String: Counter] = [:]
+        for kind in Self.dropKinds {
+            dropped[kind] = Counter(label: "access_messages_dropped_total", dimensions: [("kind", kind)])
+        }
+        self.dropped = dropped
+        var bookings: [String: Counter] = [:]
+        for outcome in ["applied", "ignored_as_older", "unchanged", "rejected", "failed"] {
+            bookings[outcome] = Counter(label: "access_booking_messages_total", dimensions: [("outcome", outcome)])
+        }
+        self.bookings = bookings
+    }
+
+    func drop(_ kind: String) {
+        dropped[kind]?.increment()
+    }
+}

@@ -1,0 +1,78 @@
+import AccessCore
+import AccessProtocol
+import Logging
+import MQTT
+import ServiceLifecycle
+import Synchronization
+
+/// Operators' remote unlocks (a project extension, `R/gateway/<gatewayId>/operator/unlock`):
+/// MAC-checked, fresh, never replayed within the freshness window, audited with the operator and
+/// note before the command is published. A small FIFO lane: an operator sends a few a minute.
+public final class OperatorService: Service, Sendable {
+    public static let capacity = 64
+
+    let context: GatewayContext
+    let lane = FIFOLane<MQTTMessage>(capacity: OperatorService.capacity)
+    private let drops: DropReporter
+    /// Operator request ids seen in the last two freshness windows (replay protection).
+    private let seen = Mutex<[String: Int64]>([:])
+
+    init(context: GatewayContext) {
+        self.context = context
+        self.drops = DropReporter(lane: "operator", logger: context.logger)
+    }
+
+    func offer(_ message: MQTTMessage) {
+        if !lane.offer(message) { drops.dropped("full") }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while let message = await lane.next() { await handle(message) }
+        } onGracefulShutdown: {
+            self.lane.close()
+        }
+    }
+
+    func handle(_ message: MQTTMessage) async {
+        let nowMs = context.nowMs()
+        let snapshot = context.settings.current
+        let siteID = snapshot.configuration.site.id
+        let reply: String
+        switch OperatorUnlock.verify(message.payload, siteID: siteID, operatorKey: snapshot.operatorKey, nowMs: nowMs) {
+        case .failure(let problem):
+            context.logger.warning("operator unlock refused", metadata: ["reason": "\(problem.problem)"])
+            reply = GatewayMessages.operatorReply(
+                requestID: problem.requestID, granted: false, reason: "refused", detail: problem.problem)
+        case .success(let unlock):
+            let fresh = seen.withLock { seen -> Bool in
+                seen = seen.filter { nowMs - $0.value < 2 * OperatorUnlock.freshnessMs }
+                return seen.updateValue(nowMs, forKey: unlock.requestID) == nil
+            }
+            guard fresh else {
+                context.logger.warning("operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])
+                return
+            }
+            let decided = await context.engine.operatorUnlock(unlock, nowMs: nowMs)
+            context.logger.notice(
+                "operator unlock",
+                metadata: [
+                    "lock": "\(unlock.lockID)", "operator": "\(unlock.operatorName)",
+                    "reason": "\(decided.decision.reason.rawValue)", "auditSeq": "\(decided.audit?.seq ?? 0)",
+                ])
+            if let command = decided.command {
+                publishCommand(command, lockID: unlock.lockID, context: context)
+                context.monitor.update { $0.granted(lockID: unlock.lockID, nowMs: nowMs) }
+            }
+            reply = GatewayMessages.operatorReply(
+                requestID: unlock.requestID, granted: decided.decision.granted,
+                reason: decided.decision.reason.rawValue, commandID: decided.command?.commandID,
+                auditSeq: decided.audit?.seq)
+        }
+        var properties = MQTTPublishProperties()
+        properties.correlationData = message.properties.correlationData
+        let target = context.topics.operatorReplyTopic(
+            requested: message.properties.responseTopic, gatewayID: context.gatewayID)
+        context.publish(MQTTMessage(topic: target, payload: reply, properties: properties))
+    }
+}

@@ -1,0 +1,150 @@
+import AccessCore
+import AccessEngine
+import AccessProtocol
+import Logging
+import MQTT
+import Metrics
+import ServiceLifecycle
+
+/// Access requests: the path from a lock's request to its decision and command.
+///
+/// The router puts each request in its lock's FIFO lane (`RequestLanes`); `workers` workers take
+/// the locks round-robin, one request of a lock at a time, and for each: the engine decides and
+/// commits the audit record, then the decision (and its copy to an acceptable v5 response topic)
+/// is published, then the grant's command. So one lock's decisions and commands leave in its
+/// requests' order, different locks are decided concurrently (and batch their audit commits),
+/// and a flooding lock holds at most its lane's capacity.
+public final class RequestService: Service, Sendable {
+    /// Requests waiting per lock; beyond it that lock's requests are dropped (counted).
+    public static let perLockCapacity = 64
+    /// Requests waiting in all; five seconds at a 2-core gateway's saturation rate: nobody waits
+    /// longer at a door, so a deeper backlog would only cost memory.
+    public static let totalCapacity = 10_000
+    /// Requests decided at once: enough for the audit log's group commit to fill its batches.
+    public static let workers = 128
+
+    let context: GatewayContext
+    let lanes: RequestLanes
+    private let drops: DropReporter
+    /// Called once on graceful shutdown, before the lanes drain: stop taking requests (unsubscribe).
+    private let stopIntake: @Sendable () async -> Void
+
+    init(context: GatewayContext, lanes: RequestLanes, stopIntake: @escaping @Sendable () async -> Void) {
+        self.context = context
+        self.lanes = lanes
+        self.drops = DropReporter(lane: "requests", logger: context.logger)
+        self.stopIntake = stopIntake
+    }
+
+    static func makeLanes() -> RequestLanes {
+        RequestLanes(perLockCapacity: perLockCapacity, totalCapacity: totalCapacity)
+    }
+
+    /// Called by the router (on the network thread): never waits.
+    func offer(_ message: MQTTMessage, lockID: String) {
+        guard Identifier.isValid(lockID) else {
+            context.metrics.drop("invalid_lock_id")
+            return
+        }
+        let request = RequestLanes.Request(message: message, receivedNs: DispatchTimeNow.nanoseconds())
+        switch lanes.offer(request, lockID: lockID) {
+        case .queued: break
+        case .lockFull: drops.dropped("lock_full")
+        case .full: drops.dropped("full")
+        }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<Self.workers {
+                    group.addTask { await self.work() }
+                }
+            }
+        } onGracefulShutdown: {
+            Task {
+                await self.stopIntake()
+                self.lanes.close()
+            }
+        }
+    }
+
+    private func work() async {
+        while let (lockID, request) = await lanes.next() {
+            await decide(request.message, lockID: lockID, receivedNs: request.receivedNs)
+            lanes.finish(lockID: lockID)
+        }
+    }
+
+    /// Decides one request and publishes its decision and command (in that order).
+    func decide(_ message: MQTTMessage, lockID: String, receivedNs: UInt64) async {
+        let metrics = context.metrics
+        metrics.laneWait.recordNanoseconds(Int64(clamping: DispatchTimeNow.nanoseconds() &- receivedNs))
+        let started = ContinuousClock.now
+        let nowMs = context.nowMs()
+        let result = await context.engine.handle(lockID: lockID, payload: message.payload, nowMs: nowMs)
+        guard case .decided(let decided) = result else {
+            metrics.drop("invalid_lock_id")
+            return
+        }
+        metrics.requests[decided.decision.reason]?.increment()
+        if decided.decision.reason == .malformed || decided.decision.reason == .internalError {
+            context.logger.warning(
+                "request denied",
+                metadata: [
+                    "lock": "\(lockID)", "reason": "\(decided.decision.reason.rawValue)",
+                    "detail": "\(decided.detail ?? "")",
+                ])
+        }
+        publish(decided, request: message, lockID: lockID)
+        metrics.decisionLatency.recordInterval(since: started)
+        if let durationS = decided.lockoutStartedS {
+            context.monitor.update { $0.lockoutStarted(lockID: lockID, durationS: durationS, nowMs: nowMs) }
+        }
+        if decided.decision.granted {
+            context.monitor.update { $0.granted(lockID: lockID, nowMs: nowMs) }
+        }
+    }
+
+    /// The decision (and its copy to an acceptable v5 response topic), then the command. The
+    /// audit record is already committed when this runs.
+    private func publish(_ decided: AccessDecided, request: MQTTMessage, lockID: String) {
+        let topics = context.topics
+        let payload = Array(decided.decision.payload.utf8)
+        context.publish(MQTTMessage(topic: topics.decision(lockID: lockID), payload: payload))
+        if let responseTopic = request.properties.responseTopic {
+            if topics.isAcceptableResponseTopic(responseTopic, lockID: lockID) {
+                var properties = MQTTPublishProperties()
+                properties.correlationData = request.properties.correlationData
+                context.publish(MQTTMessage(topic: responseTopic, payload: payload, properties: properties))
+            } else {
+                context.metrics.ignoredResponseTopics.increment()
+            }
+        }
+        if let command = decided.command {
+            publishCommand(command, lockID: lockID, context: context)
+        }
+    }
+}
+
+/// Publishes a signed lock command with its Message Expiry, unless it is already past `notAfter`
+/// (then it is dropped and counted: a stale command must never reach a lock).
+func publishCommand(_ command: LockCommand, lockID: String, context: GatewayContext) {
+    guard let expiry = command.messageExpiryS(nowMs: context.nowMs()) else {
+        context.metrics.staleCommands.increment()
+        context.logger.warning("command dropped: already past notAfter", metadata: ["command": "\(command.commandID)"])
+        return
+    }
+    var properties = MQTTPublishProperties()
+    properties.messageExpiryInterval = expiry
+    context.publish(
+        MQTTMessage(topic: context.topics.command(lockID: lockID), payload: command.payload, properties: properties))
+    context.metrics.commandsPublished.increment()
+}
+
+extension Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = (ContinuousClock.now - start).components
+        recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+    }
+}

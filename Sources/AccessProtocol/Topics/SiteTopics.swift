@@ -1,0 +1,102 @@
+
+/// The site's topic tree under `R = <prefix>/<siteId>` (contract, "Common rules"): the one place
+/// a topic is built, for the gateway, accessctl, the simulators and the benches alike.
+public struct SiteTopics: Sendable, Hashable {
+    public static let defaultPrefix = "access"
+
+    public let root: String
+
+    public init(prefix: String = SiteTopics.defaultPrefix, siteID: String) {
+        root = "\(prefix)/\(siteID)"
+    }
+
+    /// Everything under the site root (observers, tests).
+    public var everything: String { "\(root)/#" }
+    public var lockCommands: String { "\(root)/locks/+/command" }
+    public var poleCommands: String { "\(root)/poles/+/command" }
+    public var gatewayStatuses: String { "\(root)/gateway/+/status" }
+
+    // A lock's and a pole's own topics, as the device publishes and reads them.
+    public func request(lockID: String) -> String { "\(root)/locks/\(lockID)/request" }
+    public func event(lockID: String) -> String { "\(root)/locks/\(lockID)/event" }
+    public func status(lockID: String) -> String { "\(root)/locks/\(lockID)/status" }
+    /// The v5 response topic a lock names in its requests (any topic under its own branch will do).
+    public func reply(lockID: String) -> String { "\(root)/locks/\(lockID)/reply" }
+    /// Everything a lock may read: its own branch.
+    public func lockBranch(lockID: String) -> String { "\(root)/locks/\(lockID)/#" }
+    public func telemetry(poleID: String) -> String { "\(root)/poles/\(poleID)/telemetry" }
+    public func status(poleID: String) -> String { "\(root)/poles/\(poleID)/status" }
+
+    public var requests: String { "\(root)/locks/+/request" }
+    public var lockEvents: String { "\(root)/locks/+/event" }
+    public var lockStatus: String { "\(root)/locks/+/status" }
+    public var poleTelemetry: String { "\(root)/poles/+/telemetry" }
+    public var poleStatus: String { "\(root)/poles/+/status" }
+    public var bookings: String { "\(root)/bookings" }
+    public var alarms: String { "\(root)/alarms" }
+
+    public func decision(lockID: String) -> String { "\(root)/locks/\(lockID)/decision" }
+    public func command(lockID: String) -> String { "\(root)/locks/\(lockID)/command" }
+    public func lockPrefix(lockID: String) -> String { "\(root)/locks/\(lockID)/" }
+    public func poleCommand(poleID: String) -> String { "\(root)/poles/\(poleID)/command" }
+    public func gatewayStatus(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/status" }
+    public func auditHead(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/audit" }
+    /// Operator remote unlocks for this gateway (a project extension; see docs/gateway.md).
+    public func operatorUnlock(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/unlock" }
+    public func operatorResult(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/result" }
+    /// An operator's private reply topic for one request (under the gateway's operator branch).
+    public func operatorReply(gatewayID: String, requestID: String) -> String {
+        "\(operatorBranch(gatewayID: gatewayID))reply-\(requestID)"
+    }
+    public func operatorBranch(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/" }
+
+    /// An operator's Response Topic is honoured only under this gateway's operator branch, without
+    /// wildcards; anything else gets the reply on `operatorResult`.
+    public func operatorReplyTopic(requested: String?, gatewayID: String) -> String {
+        let branch = operatorBranch(gatewayID: gatewayID)
+        if let requested, requested.hasPrefix(branch), requested.utf8.count <= 512,
+            !requested.contains(where: { "+#".contains($0) })
+        {
+            return requested
+        }
+        return operatorResult(gatewayID: gatewayID)
+    }
+
+    /// What an inbound topic is; the device id is returned as received (checked by the caller).
+    public enum Inbound: Sendable, Hashable {
+        case request(lockID: String)
+        case lockEvent(lockID: String)
+        case lockStatus(lockID: String)
+        case poleTelemetry(poleID: String)
+        case poleStatus(poleID: String)
+        case bookings
+        case operatorUnlock(gatewayID: String)
+    }
+
+    public func classify(_ topic: String) -> Inbound? {
+        guard topic.hasPrefix(root + "/") else { return nil }
+        let rest = topic.dropFirst(root.count + 1).split(separator: "/", omittingEmptySubsequences: false)
+        if rest.count == 1, rest[0] == "bookings" { return .bookings }
+        if rest.count == 4, rest[0] == "gateway", rest[2] == "operator", rest[3] == "unlock" {
+            return .operatorUnlock(gatewayID: String(rest[1]))
+        }
+        guard rest.count == 3 else { return nil }
+        let id = String(rest[1])
+        switch (rest[0], rest[2]) {
+        case ("locks", "request"): return .request(lockID: id)
+        case ("locks", "event"): return .lockEvent(lockID: id)
+        case ("locks", "status"): return .lockStatus(lockID: id)
+        case ("poles", "telemetry"): return .poleTelemetry(poleID: id)
+        case ("poles", "status"): return .poleStatus(poleID: id)
+        default: return nil
+        }
+    }
+
+    /// A v5 Response Topic is honoured only under the requesting lock's own branch, without
+    /// wildcards, so no device can aim the gateway's messages elsewhere.
+    public func isAcceptableResponseTopic(_ topic: String, lockID: String) -> Bool {
+        let prefix = lockPrefix(lockID: lockID)
+        return topic.hasPrefix(prefix) && topic.count > prefix.count && !topic.contains(where: { "+#".contains($0) })
+            && topic.utf8.count <= 512
+    }
+}
