@@ -161,13 +161,18 @@ let package = Package(
         ),
         .target(
             name: "MQTTTesting",
-            dependencies: ["MQTT"]
+            dependencies: [
+                "MQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Simulation",
             dependencies: [
                 "AccessCore", "AccessProtocol", "MQTT", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "simulators/Simulation"
         ),

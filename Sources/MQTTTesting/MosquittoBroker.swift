@@ -65,15 +65,35 @@ public final class MosquittoBroker: Sendable {
 
     /// Writes the configuration and starts the broker; returns once it accepts connections.
     public static func start(_ options: Options = Options()) throws -> MosquittoBroker {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let port = try LoopbackPort.free()
-        let tlsPort = options.tls == nil ? nil : try LoopbackPort.free()
-        let broker = MosquittoBroker(port: port, tlsPort: tlsPort, directory: directory)
-        try broker.writeConfiguration(options)
-        try broker.launch()
-        return broker
+        try retryingTakenPorts {
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let port = try LoopbackPort.free()
+            let tlsPort = options.tls == nil ? nil : try LoopbackPort.free()
+            let broker = MosquittoBroker(port: port, tlsPort: tlsPort, directory: directory)
+            try broker.writeConfiguration(options)
+            do {
+                try broker.launch()
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+            return broker
+        }
+    }
+
+    /// A port found free can be taken before mosquitto binds it (by another test's broker, or as
+    /// the ephemeral source port of some outgoing connection): start again on another port.
+    static func retryingTakenPorts(_ start: () throws -> MosquittoBroker) throws -> MosquittoBroker {
+        var attempt = 1
+        while true {
+            do {
+                return try start()
+            } catch let error as StartFailure where attempt < 5 && error.description.contains("Address already in use") {
+                attempt += 1
+            }
+        }
     }
 
     /// Starts mosquitto with a whole configuration of the caller's, such as a shipped example
@@ -83,22 +103,24 @@ public final class MosquittoBroker: Sendable {
     public static func start(
         configuration makeConfiguration: (_ port: Int, _ directory: URL) throws -> String
     ) throws -> MosquittoBroker {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let port = try LoopbackPort.free()
-        let broker = MosquittoBroker(port: port, tlsPort: port, directory: directory)
-        var text = try makeConfiguration(port, directory)
-        text += "\n# Added by MosquittoBroker for the test run.\nlog_dest file \(broker.logFile.path)\n"
-        if geteuid() == 0 { text += "user root\n" }
-        try text.write(to: broker.configurationFile, atomically: true, encoding: .utf8)
-        do {
-            try broker.launch()
-        } catch {
-            try? FileManager.default.removeItem(at: directory)
-            throw error
+        try retryingTakenPorts {
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let port = try LoopbackPort.free()
+            let broker = MosquittoBroker(port: port, tlsPort: port, directory: directory)
+            var text = try makeConfiguration(port, directory)
+            text += "\n# Added by MosquittoBroker for the test run.\nlog_dest file \(broker.logFile.path)\n"
+            if geteuid() == 0 { text += "user root\n" }
+            try text.write(to: broker.configurationFile, atomically: true, encoding: .utf8)
+            do {
+                try broker.launch()
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+            return broker
         }
-        return broker
     }
 
     private func writeConfiguration(_ options: Options) throws {
@@ -257,7 +279,7 @@ extension MosquittoBroker {
     ) async throws -> MQTTClient {
         var configuration = clientConfiguration(clientID: clientID)
         configure(&configuration)
-        let client = try MQTTClient(configuration: configuration)
+        let client = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
         try await client.connect()
         return client
     }

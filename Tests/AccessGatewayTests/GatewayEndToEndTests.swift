@@ -23,7 +23,7 @@ import Testing
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         let booking = Self.activeBooking()
-        try await harness.publishBooking(BookingBackend.upsertLine(booking))
+        try await harness.publishBooking(BookingMessage.upsert(booking).payload)
         let token = harness.site.token(for: booking, jti: "t-1")
 
         var properties = MQTTPublishProperties()
@@ -79,7 +79,7 @@ import Testing
         var earlier = Self.activeBooking(id: "b-earlier")
         earlier.startMs -= 86_400_000
         earlier.endMs -= 86_400_000
-        for line in [booking, once, later, earlier].map(BookingBackend.upsertLine) + [
+        for line in [booking, once, later, earlier].map { BookingMessage.upsert($0).payload } + [
             #"{"op":"revoke","jti":"t-revoked"}"#, #"{"op":"cancel","id":"b-gone","version":1}"#,
         ] {
             try await harness.publishBooking(line)
@@ -172,7 +172,7 @@ import Testing
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         let booking = Self.activeBooking()
-        try await harness.publishBooking(BookingBackend.upsertLine(booking))
+        try await harness.publishBooking(BookingMessage.upsert(booking).payload)
         let token = harness.site.token(for: booking, jti: "t-1")
         #expect(
             try await harness.request(requestID: "r-1", credential: .token(token))?["reason"] as? String == "granted")
@@ -227,7 +227,7 @@ import Testing
 
         // Welcome lighting: bright → no pole command; dark → a signed pole command.
         let booking = Self.activeBooking()
-        try await harness.publishBooking(BookingBackend.upsertLine(booking))
+        try await harness.publishBooking(BookingMessage.upsert(booking).payload)
         let pin = harness.site.pin(of: booking)
         try await harness.device.publishAcknowledged(
             MQTTMessage(topic: "access/site-1/poles/pole-1/telemetry", payload: #"{"ts":1,"illuminance":250.0}"#))

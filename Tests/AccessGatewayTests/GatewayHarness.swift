@@ -5,6 +5,7 @@ import AccessTesting
 import Foundation
 import MQTT
 import MQTTTesting
+import Simulation
 import Testing
 
 /// A real broker, a real `access-gateway` process with its own config, keys and SQLite file, and
@@ -60,13 +61,13 @@ final class GatewayHarness: @unchecked Sendable {
             """
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
         if let deviceConfiguration {
-            device = try MQTTClient(configuration: deviceConfiguration)
+            device = try MQTTClient(configuration: deviceConfiguration, logger: TestLogging.logger("mqtt"))
             try await device.connect()
         } else {
             device = try await broker.connectedClient("device-\(UUID().uuidString.prefix(8))")
         }
         inbox = MessageCollector(device)
-        try await device.subscribe("access/site-1/#", qos: .atLeastOnce)
+        try await device.subscribe(topics.everything, qos: .atLeastOnce)
     }
 
     static let inventoryYAML = """
@@ -112,17 +113,25 @@ final class GatewayHarness: @unchecked Sendable {
         lockID: String = "lock-1", requestID: String, credential: Credential,
         properties: MQTTPublishProperties = .init()
     ) async throws -> [String: Any]? {
-        let payload = TestSite.requestPayload(requestID: requestID, credential: credential, ts: 0)
+        let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: 0).payload
         try await device.publishAcknowledged(
-            MQTTMessage(topic: "access/site-1/locks/\(lockID)/request", payload: payload, properties: properties))
+            MQTTMessage(topic: topics.request(lockID: lockID), payload: payload, properties: properties))
         let decision = await inbox.first(timeout: .seconds(5)) {
             $0.topic == self.topics.decision(lockID: lockID) && $0.payloadString?.contains("\"\(requestID)\"") == true
         }
         return decision.flatMap { Self.json($0.payload) }
     }
 
+    private var bookingsPublished = 0
+
+    /// Publishes a booking message and, while the gateway runs, waits until it has processed it:
+    /// bookings reach the gateway on its own booking connection, in no order with requests.
     func publishBooking(_ line: String) async throws {
         try await device.publishAcknowledged(MQTTMessage(topic: topics.bookings, payload: line))
+        bookingsPublished += 1
+        guard gateway != nil else { return }
+        let processed = await GatewayProbe(port: httpPort).waitForBookings(bookingsPublished, timeout: .seconds(10))
+        if !processed { Issue.record("the gateway did not process booking message \(bookingsPublished)") }
     }
 
     func messages(on topic: String) -> [MQTTMessage] { inbox.messages.filter { $0.topic == topic } }
@@ -143,6 +152,8 @@ final class GatewayHarness: @unchecked Sendable {
     }
 
     deinit {
+        let device = self.device
+        Task { await device.shutdown() }
         gateway?.terminate(SIGKILL, grace: .seconds(2))
         broker.tearDown()
         try? FileManager.default.removeItem(atPath: directory)

@@ -70,6 +70,9 @@ import Testing
         defer { pki.remove() }
         let broker = try Self.startSiteBroker(pki)
         _ = try pki.issueClientCertificate(name: "gateway", commonName: "access-gateway-gw-1")
+        // The booking feed's own connection needs its own name: the broker takes client ids from
+        // certificates, and two connections with one id would take each other's session over.
+        _ = try pki.issueClientCertificate(name: "gateway-bookings", commonName: "access-gateway-gw-1-bookings")
         let brokerYAML = """
             broker:
               host: localhost
@@ -79,6 +82,9 @@ import Testing
                 caFile: \(pki.caCertificate)
                 certFile: gateway.crt
                 keyFile: gateway.key
+              bookings:
+                certFile: gateway-bookings.crt
+                keyFile: gateway-bookings.key
             """
         let harness = try await GatewayHarness(
             broker: broker, brokerYAML: brokerYAML,
@@ -87,14 +93,14 @@ import Testing
         try await harness.startGateway(environment: ["CREDENTIALS_DIRECTORY": pki.directory.path])
 
         // The booking backend may publish bookings; the gateway takes them.
-        let backend = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "booking-backend"))
+        let backend = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "booking-backend"), logger: TestLogging.logger("mqtt"))
         try await backend.connect()
         let booking = GatewayEndToEndTests.activeBooking(space: "room-1")
         try await backend.publishAcknowledged(
-            MQTTMessage(topic: "access/site-1/bookings", payload: BookingBackend.upsertLine(booking)))
+            MQTTMessage(topic: "access/site-1/bookings", payload: BookingMessage.upsert(booking).payload))
 
         // lock-1, with its own certificate, asks for its door and gets the decision and the command.
-        let lock1 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-1"))
+        let lock1 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-1"), logger: TestLogging.logger("mqtt"))
         try await lock1.connect()
         let lock1Inbox = MessageCollector(lock1)
         try await lock1.subscribe("access/site-1/locks/lock-1/#")
@@ -121,7 +127,7 @@ import Testing
             try await lock1.subscribe(filter)
         }
         let wildcard = try MQTTClient(
-            configuration: try Self.client(broker, pki, commonName: "\\+", fileName: "plus"))
+            configuration: try Self.client(broker, pki, commonName: "\\+", fileName: "plus"), logger: TestLogging.logger("mqtt"))
         try await wildcard.connect()
         let wildcardInbox = MessageCollector(wildcard)
         try await wildcard.subscribe("access/site-1/locks/+/command")
@@ -130,13 +136,13 @@ import Testing
                 MQTTMessage(topic: "access/site-1/locks/lock-2/request", payload: "{}"))
         }
 
-        let lock2 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-2"))
+        let lock2 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-2"), logger: TestLogging.logger("mqtt"))
         try await lock2.connect()
         let lock2Inbox = MessageCollector(lock2)
         try await lock2.subscribe("access/site-1/locks/lock-2/#")
         let booking2 = GatewayEndToEndTests.activeBooking(id: "b-2", space: "room-2")
         try await backend.publishAcknowledged(
-            MQTTMessage(topic: "access/site-1/bookings", payload: BookingBackend.upsertLine(booking2)))
+            MQTTMessage(topic: "access/site-1/bookings", payload: BookingMessage.upsert(booking2).payload))
         let token2 = harness.site.token(for: booking2, jti: "t-2")
         #expect(try await Self.askUntilGranted(lock2, lockID: "lock-2", inbox: lock2Inbox, token: token2))
         let lock2Command = await lock2Inbox.first(on: "access/site-1/locks/lock-2/command")

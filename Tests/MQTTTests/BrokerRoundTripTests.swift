@@ -114,7 +114,7 @@ import Testing
         try await withMosquittoBroker { broker in
             var configuration = broker.clientConfiguration(clientID: "held")
             configuration.outboundQueueCapacity = 3
-            let client = try MQTTClient(configuration: configuration)
+            let client = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
             try client.start()
             // Not connected yet: QoS 0 is refused, QoS 1 is held up to the capacity.
             #expect(throws: MQTTError.notConnected(operation: "publish to 'a/b'")) {
@@ -124,7 +124,7 @@ import Testing
 
             // The client listens to its own topics: on reconnect it re-subscribes before it sends
             // what it held, on the same connection, so it must see all of it come back.
-            let offline = try MQTTClient(configuration: configuration)
+            let offline = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
             try await offline.connect()
             let inbox = MessageCollector(offline)
             try await offline.subscribe("held/#")

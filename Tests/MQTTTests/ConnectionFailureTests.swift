@@ -34,7 +34,7 @@ import Testing
 
     @Test func refusedPortIsATypedErrorNotAHang() async throws {
         let port = try LoopbackPort.free()
-        let client = try MQTTClient(configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"))
+        let client = try MQTTClient(configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
         // Far below any TCP or DNS timeout; generous because parallel tests share two cores.
@@ -49,7 +49,7 @@ import Testing
 
     @Test func unknownHostIsATypedErrorNotAHang() async throws {
         let client = try MQTTClient(
-            configuration: .init(host: "no-such-host.invalid", port: 1883, clientID: "nobody"))
+            configuration: .init(host: "no-such-host.invalid", port: 1883, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
         #expect(ContinuousClock.now - started < .seconds(20))
@@ -58,10 +58,10 @@ import Testing
 
     @Test func invalidSettingsAreRejectedUpFront() {
         #expect(throws: MQTTError.invalidArgument("port must be 1...65535, got 0")) {
-            try MQTTClient(configuration: .init(port: 0, clientID: "x"))
+            try MQTTClient(configuration: .init(port: 0, clientID: "x"), logger: TestLogging.logger("mqtt"))
         }
         #expect(throws: MQTTError.invalidArgument("keepAliveSeconds must be at least 5, got 1")) {
-            try MQTTClient(configuration: .init(clientID: "x", keepAliveSeconds: 1))
+            try MQTTClient(configuration: .init(clientID: "x", keepAliveSeconds: 1), logger: TestLogging.logger("mqtt"))
         }
     }
 
@@ -70,14 +70,14 @@ import Testing
             var good = broker.clientConfiguration(clientID: "gw")
             good.username = "gateway"
             good.password = "s3cret"
-            let client = try MQTTClient(configuration: good)
+            let client = try MQTTClient(configuration: good, logger: TestLogging.logger("mqtt"))
             try await client.connect()
             #expect(client.isConnected)
             await client.shutdown()
 
             var bad = good
             bad.password = "wrong"
-            let refused = try MQTTClient(configuration: bad)
+            let refused = try MQTTClient(configuration: bad, logger: TestLogging.logger("mqtt"))
             let error = await #expect(throws: MQTTError.self) { try await refused.connect() }
             guard case .connectionRefused(let code, _) = error else {
                 Issue.record("expected a CONNACK refusal, got \(String(describing: error))")

@@ -20,7 +20,7 @@ import Testing
             configuration.will = MQTTMessage(
                 topic: "access/s1/locks/lock-7/status", payload: #"{"online":false}"#, retain: true,
                 properties: MQTTPublishProperties(userProperties: [MQTTUserProperty("reason", "will")]))
-            let lock = try MQTTClient(configuration: configuration)
+            let lock = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
             try await lock.connect()
 
             // Cut the TCP connection under the client, as a power cut or a lost radio link would:
@@ -46,7 +46,7 @@ import Testing
             try await observer.subscribe("will/#")
             var configuration = broker.clientConfiguration(clientID: "polite")
             configuration.will = MQTTMessage(topic: "will/polite", payload: "gone")
-            let polite = try MQTTClient(configuration: configuration)
+            let polite = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
             try await polite.connect()
             await polite.shutdown()
             // Control: the observer still receives what is published, so silence means no will.

@@ -52,35 +52,4 @@ public struct BookingBackend: @unchecked Sendable {
             spaceID: reservation.spaceID, reservationID: reservation.id, startUnixS: reservation.startUnixS,
             endUnixS: reservation.endUnixS)
     }
-
-    public static func upsertLine(_ r: Reservation) -> String {
-        CanonicalJSON.object([
-            ("op", .string("upsert")),
-            (
-                "reservation",
-                .object([
-                    ("id", .string(r.id)), ("spaceId", .string(r.spaceID)), ("holder", .string(r.holder)),
-                    ("start", .string(rfc3339(r.startMs))), ("end", .string(rfc3339(r.endMs))),
-                    ("status", .string(r.status.rawValue)), ("version", .integer(r.version)),
-                    ("graceBeforeMin", .integer(r.graceBeforeS / 60)), ("graceAfterMin", .integer(r.graceAfterS / 60)),
-                    ("singleUse", .bool(r.singleUse)),
-                ])
-            ),
-        ])
-    }
-
-    public static func cancelLine(id: String, version: Int64) -> String {
-        CanonicalJSON.object([("op", .string("cancel")), ("id", .string(id)), ("version", .integer(version))])
-    }
-
-    public static func revokeLine(jti: String) -> String {
-        CanonicalJSON.object([("op", .string("revoke")), ("jti", .string(jti))])
-    }
-
-    /// RFC 3339 in UTC with milliseconds.
-    public static func rfc3339(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
 }

@@ -69,7 +69,7 @@ public struct ScenarioPlan: Sendable {
                 version: 1, graceBeforeS: Int64(random.next(below: 10)) * 60,
                 graceAfterS: Int64(random.next(below: 10)) * 60,
                 singleUse: kind == .singleUseAgain)
-            bookingLines.append(BookingBackend.upsertLine(reservation))
+            bookingLines.append(BookingMessage.upsert(reservation).payload)
             let useToken = random.next(below: 100) < 60
             func credential(_ r: Reservation, jti: String) throws -> Credential {
                 useToken ? .token(try backend.token(for: r, jti: jti)) : .pin(backend.pin(for: r))
@@ -91,7 +91,7 @@ public struct ScenarioPlan: Sendable {
                         kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
                         reservation: reservation, expected: .expired))
             case .cancelled:
-                bookingLines.append(BookingBackend.cancelLine(id: reservation.id, version: 2))
+                bookingLines.append(BookingMessage.cancel(reservationID: reservation.id, version: 2).payload)
                 requests.append(
                     PlannedRequest(
                         kind: kind, lockID: lock, credential: try credential(reservation, jti: "t-\(index)"),
@@ -102,7 +102,7 @@ public struct ScenarioPlan: Sendable {
                 reservation.startMs = nowMs - 5 * minute
                 reservation.endMs = reservation.startMs + 90 * minute
                 reservation.version = 2
-                bookingLines.append(BookingBackend.upsertLine(reservation))
+                bookingLines.append(BookingMessage.upsert(reservation).payload)
                 requests.append(
                     PlannedRequest(
                         kind: kind, lockID: lock, credential: oldToken, reservation: reservation, expected: .notYetValid

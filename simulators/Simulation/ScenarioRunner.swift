@@ -2,6 +2,7 @@ import AccessCore
 import AccessProtocol
 import Crypto
 import Foundation
+import Logging
 import MQTT
 import MQTTTesting
 import Synchronization
@@ -21,6 +22,8 @@ public struct ScenarioRunner: Sendable {
         /// Requests in flight per lock are one; this spaces them out (the lock's budget is 10/s).
         public var perLockInterval: Duration = .milliseconds(120)
         public var progress: (@Sendable (String) -> Void)?
+        /// The simulated devices' and observers' MQTT clients log here.
+        public var logger = Logger(label: "scenario")
 
         public init(gatewayExecutable: String) { self.gatewayExecutable = gatewayExecutable }
     }
@@ -37,6 +40,7 @@ public struct ScenarioRunner: Sendable {
 
     public func run() async throws -> Report {
         let progress = options.progress ?? { _ in }
+        let logger = options.logger
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -59,6 +63,8 @@ public struct ScenarioRunner: Sendable {
         try writeSecret(siteKey, to: directory + "/site.key")
         try writeSecret(pinKey, to: directory + "/pin.key")
         let siteID = "site-sim"
+        let topics = SiteTopics(siteID: siteID)
+        let httpPort = try LoopbackPort.free()
         let backend = BookingBackend(
             siteID: siteID, kid: "sim-1", issuer: "https://booking.sim", privateKey: .init(), pinKey: pinKey)
         let plan = try ScenarioPlan(
@@ -77,26 +83,29 @@ public struct ScenarioRunner: Sendable {
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
             broker: {host: \(broker.host), port: \(broker.port)}
             database: {path: \(directory)/access.sqlite, synchronous: full}
-            http: {listen: "off"}
+            http: {listen: "127.0.0.1:\(httpPort)"}
             log: {level: notice}
             """
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
 
         // The observer: alarms, decisions and pole commands as they cross the broker.
         let observer = try MQTTClient(
-            configuration: .init(host: broker.host, port: broker.port, clientID: "scenario-observer-\(options.seed)"))
+            configuration: .init(host: broker.host, port: broker.port, clientID: "scenario-observer-\(options.seed)"),
+            logger: logger)
         try await observer.connect()
+        defer { Task { await observer.shutdown() } }
         let seen = StreamRecorder(observer.messages)
-        try await observer.subscribe("access/\(siteID)/alarms")
-        try await observer.subscribe("access/\(siteID)/gateway/+/status")
-        try await observer.subscribe("access/\(siteID)/poles/+/command")
+        try await observer.subscribe(topics.alarms)
+        try await observer.subscribe(topics.gatewayStatuses)
+        try await observer.subscribe(topics.poleCommands)
 
         let gateway = try ChildProcess(
             executable: options.gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
         defer { gateway.terminate(SIGTERM, grace: .seconds(10)) }
         let online = await seen.first(timeout: .seconds(30)) {
-            $0.topic.hasSuffix("/status") && $0.payloadString?.contains("\"online\":true") == true
+            $0.topic == topics.gatewayStatus(gatewayID: "gw-sim")
+                && $0.payloadString?.contains("\"online\":true") == true
         }
         guard online != nil else {
             let log = (try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? ""
@@ -110,14 +119,15 @@ public struct ScenarioRunner: Sendable {
         for lock in plan.locks {
             let simulated = try SimulatedLock(
                 broker: broker, siteID: siteID, lockID: lock.id, spaceID: lock.space,
-                lockKey: deviceKeys.lockKey(lockID: lock.id))
+                lockKey: deviceKeys.lockKey(lockID: lock.id), logger: logger)
             try await simulated.start()
             locks[lock.id] = simulated
         }
         var poles: [String: SimulatedPole] = [:]
         for pole in plan.poles {
             let simulated = try SimulatedPole(
-                broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id))
+                broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id),
+                logger: logger)
             try await simulated.start()
             try await simulated.report(secondOfDay: 0, lux: plan.darkSpaces.contains(pole.space) ? 2 : 500)
             poles[pole.id] = simulated
@@ -126,13 +136,18 @@ public struct ScenarioRunner: Sendable {
 
         // The backend publishes every booking before anyone arrives.
         let backendClient = try MQTTClient(
-            configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"))
+            configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"),
+            logger: logger)
         try await backendClient.connect()
+        defer { Task { await backendClient.shutdown() } }
         for line in plan.bookingLines {
-            try await backendClient.publishAcknowledged(MQTTMessage(topic: "access/\(siteID)/bookings", payload: line))
+            try await backendClient.publishAcknowledged(MQTTMessage(topic: topics.bookings, payload: line))
         }
         progress("\(plan.bookingLines.count) booking messages published")
-        try await Task.sleep(for: .milliseconds(500))
+        // Bookings travel on the gateway's own booking connection, not in order with requests:
+        // wait until the gateway has applied every one (its booking counter, on /metrics).
+        guard await GatewayProbe(port: httpPort).waitForBookings(plan.bookingLines.count, timeout: .seconds(60))
+        else { throw ScenarioError("the gateway did not apply the \(plan.bookingLines.count) booking messages") }
 
         // Holders and attackers, one request at a time per lock, locks in parallel.
         var queues: [String: [(Int, PlannedRequest)]] = [:]
@@ -295,7 +310,7 @@ public struct ScenarioRunner: Sendable {
         expectedAlarms["brute_force \(plan.guessLock)"] = 1
         if captured != nil { expectedAlarms["command_failed \(capturedLock)"] = 3 }
         var raisedAlarms: [String: Int] = [:]
-        for message in seen.recorded where message.topic.hasSuffix("/alarms") {
+        for message in seen.recorded where message.topic == topics.alarms {
             guard let alarm = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] else {
                 continue
             }

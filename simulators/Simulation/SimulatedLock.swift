@@ -2,6 +2,7 @@ import AccessCore
 import AccessProtocol
 import Crypto
 import Foundation
+import Logging
 import MQTT
 import Synchronization
 
@@ -12,7 +13,7 @@ import Synchronization
 public final class SimulatedLock: Sendable {
     public let lockID: String
     public let spaceID: String
-    let root: String
+    let topics: SiteTopics
     let client: MQTTClient
     private let firmware: Mutex<LockFirmware>
     private let state = Mutex(State())
@@ -26,18 +27,20 @@ public final class SimulatedLock: Sendable {
     }
 
     public init(
-        broker: (host: String, port: Int), siteID: String, prefix: String = "access", lockID: String, spaceID: String,
-        lockKey: SymmetricKey, battery: Int = 100, doorOpenFor: Duration = .milliseconds(300)
+        broker: (host: String, port: Int), siteID: String, prefix: String = SiteTopics.defaultPrefix, lockID: String,
+        spaceID: String, lockKey: SymmetricKey, battery: Int = 100, doorOpenFor: Duration = .milliseconds(300),
+        logger: Logger = Logger(label: "lock-sim")
     ) throws {
         self.lockID = lockID
         self.spaceID = spaceID
-        self.root = "\(prefix)/\(siteID)/locks/\(lockID)"
+        self.topics = SiteTopics(prefix: prefix, siteID: siteID)
         self.doorOpenFor = doorOpenFor
         firmware = Mutex(LockFirmware(siteID: siteID, lockID: lockID, lockKey: lockKey))
         var configuration = MQTTClient.Configuration(
             host: broker.host, port: broker.port, clientID: "lock-sim-\(siteID)-\(lockID)", keepAliveSeconds: 10)
-        configuration.will = MQTTMessage(topic: "\(root)/status", payload: #"{"online":false}"#, retain: true)
-        client = try MQTTClient(configuration: configuration)
+        configuration.will = MQTTMessage(
+            topic: topics.status(lockID: lockID), payload: DeviceMessages.offline, retain: true)
+        client = try MQTTClient(configuration: configuration, logger: logger)
         state.withLock { $0.battery = battery }
     }
 
@@ -48,8 +51,8 @@ public final class SimulatedLock: Sendable {
         Task { [self] in
             for await message in inbound { await self.receive(message) }
         }
-        try await client.subscribe("\(root)/command", qos: .atLeastOnce)
-        try await client.subscribe("\(root)/reply", qos: .atLeastOnce)
+        try await client.subscribe(topics.command(lockID: lockID), qos: .atLeastOnce)
+        try await client.subscribe(topics.reply(lockID: lockID), qos: .atLeastOnce)
         try await publishStatus()
     }
 
@@ -57,8 +60,8 @@ public final class SimulatedLock: Sendable {
         let battery = state.withLock { $0.battery }
         try await client.publishAcknowledged(
             MQTTMessage(
-                topic: "\(root)/status",
-                payload: #"{"online":true,"battery":\#(battery),"firmware":"sim-1.0","rssi":-60,"ts":\#(nowMs())}"#,
+                topic: topics.status(lockID: lockID),
+                payload: DeviceMessages.status(battery: battery, firmware: "sim-1.0", rssi: -60, ts: nowMs()),
                 retain: true))
     }
 
@@ -77,17 +80,9 @@ public final class SimulatedLock: Sendable {
     public func present(_ credential: Credential, requestID: String, timeout: Duration = .seconds(5)) async throws
         -> [String: Any]?
     {
-        let (type, value) =
-            switch credential {
-            case .token(let token): ("token", token)
-            case .pin(let pin): ("pin", pin)
-            }
-        let payload = CanonicalJSON.object([
-            ("requestId", .string(requestID)),
-            ("credential", .object([("type", .string(type)), ("value", .string(value))])), ("ts", .integer(nowMs())),
-        ])
+        let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: nowMs()).payload
         var properties = MQTTPublishProperties()
-        properties.responseTopic = "\(root)/reply"
+        properties.responseTopic = topics.reply(lockID: lockID)
         properties.correlationData = Array(requestID.utf8)
         let client = self.client
         let timeoutTask = Task { [self] in
@@ -98,7 +93,8 @@ public final class SimulatedLock: Sendable {
         return await withCheckedContinuation { continuation in
             state.withLock { $0.waiters[requestID] = continuation }
             do {
-                try client.publish(MQTTMessage(topic: "\(root)/request", payload: payload, properties: properties))
+                try client.publish(
+                    MQTTMessage(topic: topics.request(lockID: lockID), payload: payload, properties: properties))
             } catch {
                 resume(requestID, with: nil)
             }
@@ -112,11 +108,11 @@ public final class SimulatedLock: Sendable {
     }
 
     private func receive(_ message: MQTTMessage) async {
-        if message.topic.hasSuffix("/reply") {
+        if message.topic == topics.reply(lockID: lockID) {
             let requestID = message.properties.correlationData.map { String(decoding: $0, as: UTF8.self) } ?? ""
             let decision = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any]
             resume(requestID, with: decision)
-        } else if message.topic.hasSuffix("/command") {
+        } else if message.topic == topics.command(lockID: lockID) {
             await execute(message.payload)
         }
     }
@@ -128,21 +124,20 @@ public final class SimulatedLock: Sendable {
             $0.results.append((commandID, result))
             $0.commands.append(payload)
         }
-        let id = commandID.map { #","commandId":"\#($0)""# } ?? ""
-        publishEvent(#"{"type":"command_result"\#(id),"result":"\#(result.rawValue)","ts":\#(nowMs())}"#)
+        publishEvent(DeviceMessages.commandResult(commandID: commandID, result: result.rawValue, ts: nowMs()))
         guard result == .executed else { return }
-        publishEvent(#"{"type":"lock","state":"unlocked","ts":\#(nowMs())}"#)
-        publishEvent(#"{"type":"door","state":"open","ts":\#(nowMs())}"#)
+        publishEvent(DeviceMessages.lockState("unlocked", ts: nowMs()))
+        publishEvent(DeviceMessages.door(open: true, ts: nowMs()))
         let doorOpenFor = self.doorOpenFor
         Task { [self] in
             try? await Task.sleep(for: doorOpenFor)
-            self.publishEvent(#"{"type":"door","state":"closed","ts":\#(nowMs())}"#)
-            self.publishEvent(#"{"type":"lock","state":"locked","ts":\#(nowMs())}"#)
+            self.publishEvent(DeviceMessages.door(open: false, ts: nowMs()))
+            self.publishEvent(DeviceMessages.lockState("locked", ts: nowMs()))
         }
     }
 
     func publishEvent(_ json: String) {
-        try? client.publish(MQTTMessage(topic: "\(root)/event", payload: json))
+        try? client.publish(MQTTMessage(topic: topics.event(lockID: lockID), payload: json))
     }
 
     /// Every command this lock received, as received (an attacker's capture).
@@ -161,10 +156,10 @@ public final class SimulatedLock: Sendable {
 
     // MARK: Misbehaviour on request
 
-    public func forceDoorOpen() { publishEvent(#"{"type":"door","state":"open","ts":\#(nowMs())}"#) }
-    public func closeDoor() { publishEvent(#"{"type":"door","state":"closed","ts":\#(nowMs())}"#) }
-    public func jam() { publishEvent(#"{"type":"lock","state":"jammed","ts":\#(nowMs())}"#) }
-    public func tamper() { publishEvent(#"{"type":"alarm","alarm":"tamper","ts":\#(nowMs())}"#) }
+    public func forceDoorOpen() { publishEvent(DeviceMessages.door(open: true, ts: nowMs())) }
+    public func closeDoor() { publishEvent(DeviceMessages.door(open: false, ts: nowMs())) }
+    public func jam() { publishEvent(DeviceMessages.lockState("jammed", ts: nowMs())) }
+    public func tamper() { publishEvent(DeviceMessages.alarm("tamper", ts: nowMs())) }
 
     /// Loses power: the broker sees the connection drop and publishes the Last Will.
     public func powerCut() async { await client.shutdownAbruptly() }

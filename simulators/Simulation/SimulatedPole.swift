@@ -2,6 +2,7 @@ import AccessCore
 import AccessProtocol
 import Crypto
 import Foundation
+import Logging
 import MQTT
 import Synchronization
 
@@ -9,37 +10,39 @@ import Synchronization
 /// near its spaces, lamp faults on request, and MAC-checked light commands.
 public final class SimulatedPole: Sendable {
     public let poleID: String
-    let root: String
+    let topics: SiteTopics
     let client: MQTTClient
     private let firmware: Mutex<PoleFirmware>
     private let results = Mutex<[LockFirmware.Result]>([])
 
     public init(
-        broker: (host: String, port: Int), siteID: String, prefix: String = "access", poleID: String,
-        poleKey: SymmetricKey
+        broker: (host: String, port: Int), siteID: String, prefix: String = SiteTopics.defaultPrefix, poleID: String,
+        poleKey: SymmetricKey, logger: Logger = Logger(label: "pole-sim")
     ) throws {
         self.poleID = poleID
-        self.root = "\(prefix)/\(siteID)/poles/\(poleID)"
+        self.topics = SiteTopics(prefix: prefix, siteID: siteID)
         firmware = Mutex(PoleFirmware(siteID: siteID, poleID: poleID, poleKey: poleKey))
         var configuration = MQTTClient.Configuration(
             host: broker.host, port: broker.port, clientID: "pole-sim-\(siteID)-\(poleID)", keepAliveSeconds: 10)
-        configuration.will = MQTTMessage(topic: "\(root)/status", payload: #"{"online":false}"#, retain: true)
-        client = try MQTTClient(configuration: configuration)
+        configuration.will = MQTTMessage(
+            topic: topics.status(poleID: poleID), payload: DeviceMessages.offline, retain: true)
+        client = try MQTTClient(configuration: configuration, logger: logger)
     }
 
     public func start() async throws {
         try await client.connect()
         let inbound = client.messages
+        let commandTopic = topics.poleCommand(poleID: poleID)
         Task { [self] in
-            for await message in inbound where message.topic.hasSuffix("/command") {
+            for await message in inbound where message.topic == commandTopic {
                 let outcome = self.firmware.withLock { $0.receive(message.payload, nowMs: nowMs()) }
                 self.results.withLock { $0.append(outcome.result) }
             }
         }
-        try await client.subscribe("\(root)/command", qos: .atLeastOnce)
+        try await client.subscribe(commandTopic, qos: .atLeastOnce)
         try await client.publishAcknowledged(
             MQTTMessage(
-                topic: "\(root)/status", payload: #"{"online":true,"firmware":"sim-1.0","ts":\#(nowMs())}"#,
+                topic: topics.status(poleID: poleID), payload: DeviceMessages.status(firmware: "sim-1.0", ts: nowMs()),
                 retain: true))
     }
 
@@ -51,13 +54,11 @@ public final class SimulatedPole: Sendable {
     {
         let ambient = lux ?? PoleFirmware.ambientLux(secondOfDay: secondOfDay)
         let level = firmware.withLock { $0.lightLevel }
-        let payload = CanonicalJSON.object([
-            ("ts", .integer(nowMs())), ("illuminance", .string("")), ("powerState", .string(level > 0 ? "on" : "off")),
-            ("lightLevel", .integer(Int64(level))), ("motion", .bool(motion)),
-            ("occupancy", .integer(Int64(occupancy))),
-            ("status", .string(status)),
-        ]).replacingOccurrences(of: #""illuminance":"""#, with: #""illuminance":\#(String(format: "%.1f", ambient))"#)
-        try await client.publishAcknowledged(MQTTMessage(topic: "\(root)/telemetry", payload: payload))
+        let payload = DeviceMessages.telemetry(
+            DeviceReport.PoleTelemetry(
+                ts: nowMs(), illuminance: (ambient * 10).rounded() / 10, powerState: level > 0 ? "on" : "off",
+                lightLevel: Double(level), motion: motion, occupancy: Double(occupancy), status: status))
+        try await client.publishAcknowledged(MQTTMessage(topic: topics.telemetry(poleID: poleID), payload: payload))
     }
 
     public var commandResults: [LockFirmware.Result] { results.withLock { $0 } }

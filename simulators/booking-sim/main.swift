@@ -77,9 +77,10 @@ struct BookingSim: AsyncParsableCommand {
         }
         let endpoint = SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883)
         let client = try MQTTClient(
-            configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "booking-sim-\(site)-\(seed)"))
+            configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "booking-sim-\(site)-\(seed)"),
+            logger: Logger(label: "booking-sim"))
         try await client.connect()
-        let topic = "\(prefix)/\(site)/bookings"
+        let topic = SiteTopics(prefix: prefix, siteID: site).bookings
         var random = SeededRandom(seed: seed)
         let spaceIDs = (SimulatorOptions.devices(spaces, needsSpace: false) ?? []).map(\.id)
         let now = Int64(Date().timeIntervalSince1970 * 1000) / 60_000 * 60_000
@@ -94,13 +95,13 @@ struct BookingSim: AsyncParsableCommand {
                 startMs: now + offset, endMs: now + offset + Int64(30 + random.next(below: 150)) * 60_000, version: 1,
                 graceBeforeS: 600, graceAfterS: 300)
             try await client.publishAcknowledged(
-                MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
+                MQTTMessage(topic: topic, payload: BookingMessage.upsert(reservation).payload))
             if random.next(below: 100) < reschedulePercent {
                 reservation.startMs += 3_600_000
                 reservation.endMs += 3_600_000
                 reservation.version = 2
                 try await client.publishAcknowledged(
-                    MQTTMessage(topic: topic, payload: BookingBackend.upsertLine(reservation)))
+                    MQTTMessage(topic: topic, payload: BookingMessage.upsert(reservation).payload))
                 rescheduled += 1
             }
             if random.next(below: 100) < cancelPercent {
@@ -109,15 +110,15 @@ struct BookingSim: AsyncParsableCommand {
                 try await client.publishAcknowledged(
                     MQTTMessage(
                         topic: topic,
-                        payload: BookingBackend.cancelLine(id: reservation.id, version: reservation.version)))
+                        payload: BookingMessage.cancel(reservationID: reservation.id, version: reservation.version).payload))
                 cancelled += 1
             }
             holders.append(
                 CanonicalJSON.object([
                     ("reservationId", .string(reservation.id)), ("holder", .string(reservation.holder)),
                     ("spaceId", .string(reservation.spaceID)),
-                    ("start", .string(BookingBackend.rfc3339(reservation.startMs))),
-                    ("end", .string(BookingBackend.rfc3339(reservation.endMs))),
+                    ("start", .string(RFC3339.format(reservation.startMs))),
+                    ("end", .string(RFC3339.format(reservation.endMs))),
                     ("status", .string(reservation.status.rawValue)),
                     ("token", .string(try backend.token(for: reservation, jti: "jt-\(seed)-\(index)"))),
                     ("pin", .string(backend.pin(for: reservation))),

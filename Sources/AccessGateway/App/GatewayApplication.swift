@@ -64,7 +64,11 @@ public final class GatewayApplication: Sendable {
             settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
         self.context = context
 
-        let deviceConnection = DeviceConnectionService(context: context, client: client, readiness: readiness)
+        let bookings = try BookingService(
+            context: context, connection: configuration.mqttConfiguration(for: .bookings))
+        self.bookings = bookings
+        let deviceConnection = DeviceConnectionService(
+            context: context, client: client, readiness: readiness, bookingsReadiness: bookings.readiness)
         self.deviceConnection = deviceConnection
         let requests = RequestService(context: context, lanes: RequestService.makeLanes()) {
             await deviceConnection.unsubscribeRequests()
@@ -75,7 +79,6 @@ public final class GatewayApplication: Sendable {
             topics: context.topics, requests: requests, devices: devices, operators: operators,
             metrics: context.metrics)
         slot.set { router.route($0) }
-        bookings = try BookingService(context: context, connection: configuration.mqttConfiguration(for: .bookings))
 
         var http: HTTPService?
         if let listen = configuration.httpListen {

@@ -14,6 +14,8 @@ public final class BookingService: Service, Sendable {
     let context: GatewayContext
     /// Nil in-process (tests hand messages to `apply`).
     let client: MQTTClient?
+    /// Set once the feed's subscription is acknowledged: the gateway says it is online only then.
+    let readiness = Readiness()
 
     /// With `connection`, the service reads its own connection made from it; without, messages
     /// come only through `apply` (in-process tests).
@@ -57,11 +59,19 @@ public final class BookingService: Service, Sendable {
 
     public func run() async throws {
         guard let client else {
+            readiness.markReady()
             try? await gracefulShutdown()
             return
         }
         try client.start()
+        for await state in client.connectionStates() {
+            if case .connected = state { break }
+            if case .shutDown = state { return }
+        }
+        // Subscribed once connected, so the SUBACK is awaited; the client restores it after
+        // every reconnect.
         try await client.subscribe(context.topics.bookings, qos: .atLeastOnce)
+        readiness.markReady()
         await withGracefulShutdownHandler {
             for await state in client.connectionStates() {
                 switch state {

@@ -14,11 +14,14 @@ public final class DeviceConnectionService: Service, Sendable {
     let context: GatewayContext
     let client: MQTTClient
     let readiness: Readiness
+    /// The booking feed's: the gateway is not online before it can hear cancels.
+    let bookingsReadiness: Readiness
 
-    init(context: GatewayContext, client: MQTTClient, readiness: Readiness) {
+    init(context: GatewayContext, client: MQTTClient, readiness: Readiness, bookingsReadiness: Readiness) {
         self.context = context
         self.client = client
         self.readiness = readiness
+        self.bookingsReadiness = bookingsReadiness
     }
 
     /// The request filter, shared (`$share/<group>/…`) when gateways share the site's requests.
@@ -48,6 +51,7 @@ public final class DeviceConnectionService: Service, Sendable {
                 case .connected:
                     context.metrics.brokerConnected.record(1)
                     context.logger.info("broker connected", metadata: ["requests": "\(requestFilter)"])
+                    await bookingsReadiness.wait()
                     publishStatus(online: true)
                     readiness.markReady()
                 case .disconnected(let reason, _):
