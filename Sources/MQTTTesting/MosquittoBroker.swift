@@ -90,7 +90,8 @@ public final class MosquittoBroker: Sendable {
         while true {
             do {
                 return try start()
-            } catch let error as StartFailure where attempt < 5 && error.description.contains("Address already in use") {
+            } catch let error as StartFailure where attempt < 5 && error.description.contains("Address already in use")
+            {
                 attempt += 1
             }
         }

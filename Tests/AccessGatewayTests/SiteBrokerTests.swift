@@ -93,14 +93,17 @@ import Testing
         try await harness.startGateway(environment: ["CREDENTIALS_DIRECTORY": pki.directory.path])
 
         // The booking backend may publish bookings; the gateway takes them.
-        let backend = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "booking-backend"), logger: TestLogging.logger("mqtt"))
+        let backend = try MQTTClient(
+            configuration: try Self.client(broker, pki, commonName: "booking-backend"),
+            logger: TestLogging.logger("mqtt"))
         try await backend.connect()
         let booking = GatewayEndToEndTests.activeBooking(space: "room-1")
         try await backend.publishAcknowledged(
             MQTTMessage(topic: "access/site-1/bookings", payload: BookingMessage.upsert(booking).payload))
 
         // lock-1, with its own certificate, asks for its door and gets the decision and the command.
-        let lock1 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-1"), logger: TestLogging.logger("mqtt"))
+        let lock1 = try MQTTClient(
+            configuration: try Self.client(broker, pki, commonName: "lock-1"), logger: TestLogging.logger("mqtt"))
         try await lock1.connect()
         let lock1Inbox = MessageCollector(lock1)
         try await lock1.subscribe("access/site-1/locks/lock-1/#")
@@ -127,7 +130,8 @@ import Testing
             try await lock1.subscribe(filter)
         }
         let wildcard = try MQTTClient(
-            configuration: try Self.client(broker, pki, commonName: "\\+", fileName: "plus"), logger: TestLogging.logger("mqtt"))
+            configuration: try Self.client(broker, pki, commonName: "\\+", fileName: "plus"),
+            logger: TestLogging.logger("mqtt"))
         try await wildcard.connect()
         let wildcardInbox = MessageCollector(wildcard)
         try await wildcard.subscribe("access/site-1/locks/+/command")
@@ -136,7 +140,8 @@ import Testing
                 MQTTMessage(topic: "access/site-1/locks/lock-2/request", payload: "{}"))
         }
 
-        let lock2 = try MQTTClient(configuration: try Self.client(broker, pki, commonName: "lock-2"), logger: TestLogging.logger("mqtt"))
+        let lock2 = try MQTTClient(
+            configuration: try Self.client(broker, pki, commonName: "lock-2"), logger: TestLogging.logger("mqtt"))
         try await lock2.connect()
         let lock2Inbox = MessageCollector(lock2)
         try await lock2.subscribe("access/site-1/locks/lock-2/#")

@@ -34,7 +34,8 @@ import Testing
 
     @Test func refusedPortIsATypedErrorNotAHang() async throws {
         let port = try LoopbackPort.free()
-        let client = try MQTTClient(configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
+        let client = try MQTTClient(
+            configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
         // Far below any TCP or DNS timeout; generous because parallel tests share two cores.
@@ -49,7 +50,8 @@ import Testing
 
     @Test func unknownHostIsATypedErrorNotAHang() async throws {
         let client = try MQTTClient(
-            configuration: .init(host: "no-such-host.invalid", port: 1883, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
+            configuration: .init(host: "no-such-host.invalid", port: 1883, clientID: "nobody"),
+            logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
         #expect(ContinuousClock.now - started < .seconds(20))

@@ -31,7 +31,9 @@ import Testing
 
     @Test func connectsWithCAAndClientCertificate() async throws {
         try await Self.withTLSBroker { broker, pki in
-            let client = try MQTTClient(configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-ok"), logger: TestLogging.logger("mqtt"))
+            let client = try MQTTClient(
+                configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-ok"),
+                logger: TestLogging.logger("mqtt"))
             try await client.connect()
             let inbox = MessageCollector(client)
             try await client.subscribe("secure/#")
@@ -44,7 +46,8 @@ import Testing
     @Test func wrongCAIsRefusedWithTheReason() async throws {
         try await Self.withTLSBroker { broker, pki in
             let client = try MQTTClient(
-                configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-ca", caFile: pki.otherCACertificate), logger: TestLogging.logger("mqtt"))
+                configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-ca", caFile: pki.otherCACertificate),
+                logger: TestLogging.logger("mqtt"))
             let error = await #expect(throws: MQTTError.self) { try await client.connect() }
             let text = error.map { "\($0)" } ?? ""
             #expect(text.contains("certificate verify failed"), "\(text)")
@@ -54,7 +57,9 @@ import Testing
     @Test func expiredServerCertificateIsRefusedWithTheReason() async throws {
         try await Self.withTLSBroker(serverCertificate: { ($0.expiredServerCertificate, $0.expiredServerKey) }) {
             broker, pki in
-            let client = try MQTTClient(configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-exp"), logger: TestLogging.logger("mqtt"))
+            let client = try MQTTClient(
+                configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-exp"),
+                logger: TestLogging.logger("mqtt"))
             let error = await #expect(throws: MQTTError.self) { try await client.connect() }
             let text = error.map { "\($0)" } ?? ""
             #expect(text.contains("certificate verify failed") || text.contains("expired"), "\(text)")
@@ -79,7 +84,8 @@ import Testing
             #expect(throws: MQTTError.self) {
                 try MQTTClient(
                     configuration: Self.tlsConfiguration(
-                        broker, pki, clientID: "tls-none", caFile: "/nonexistent/ca.crt"), logger: TestLogging.logger("mqtt"))
+                        broker, pki, clientID: "tls-none", caFile: "/nonexistent/ca.crt"),
+                    logger: TestLogging.logger("mqtt"))
             }
         }
     }

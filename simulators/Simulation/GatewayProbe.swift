@@ -20,7 +20,8 @@ public struct GatewayProbe: Sendable {
         var sum = 0.0
         for line in result.standardOutput.split(separator: "\n") where line.hasPrefix(metric) {
             let rest = line.dropFirst(metric.count)
-            guard rest.first == "{" || rest.first == " ", let value = line.split(separator: " ").last.flatMap({ Double($0) })
+            guard rest.first == "{" || rest.first == " ",
+                let value = line.split(separator: " ").last.flatMap({ Double($0) })
             else { continue }
             sum += value
         }

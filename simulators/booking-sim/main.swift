@@ -110,7 +110,8 @@ struct BookingSim: AsyncParsableCommand {
                 try await client.publishAcknowledged(
                     MQTTMessage(
                         topic: topic,
-                        payload: BookingMessage.cancel(reservationID: reservation.id, version: reservation.version).payload))
+                        payload: BookingMessage.cancel(reservationID: reservation.id, version: reservation.version)
+                            .payload))
                 cancelled += 1
             }
             holders.append(

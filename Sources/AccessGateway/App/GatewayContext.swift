@@ -1,15 +1,15 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 import AccessCore
 import AccessEngine
 import AccessProtocol
 import AccessStore
 import Logging
 import MQTT
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What every service of one gateway shares: its identity and topics, the settings in force, the
 /// store, the audit log, the engine, the site monitor, the publisher, the metrics and the clock.

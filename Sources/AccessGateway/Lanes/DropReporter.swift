@@ -1,11 +1,12 @@
+import Logging
+import Metrics
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Logging
-import Metrics
-import Synchronization
 
 /// Counts what a lane drops (`access_lane_dropped_total{lane=…}`) and says so in the log at most
 /// once per interval, with how many since the last line: a flood is visible but cannot flood the

@@ -50,7 +50,8 @@ public final class OperatorService: Service, Sendable {
                 return seen.updateValue(nowMs, forKey: unlock.requestID) == nil
             }
             guard fresh else {
-                context.logger.warning("operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])
+                context.logger.warning(
+                    "operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])
                 return
             }
             let decided = await context.engine.operatorUnlock(unlock, nowMs: nowMs)

@@ -26,7 +26,8 @@ final class RequestLanes: Sendable {
     }
 
     func offer(_ request: Request, lockID: String) -> PerLockQueues<Request>.Offer {
-        let (offer, handOver) = state.withLock { state -> (PerLockQueues<Request>.Offer, (CheckedContinuation<Work?, Never>, Work)?) in
+        let (offer, handOver) = state.withLock {
+            state -> (PerLockQueues<Request>.Offer, (CheckedContinuation<Work?, Never>, Work)?) in
             guard !state.closed else { return (.full, nil) }
             let offer = state.queues.enqueue(request, lockID: lockID)
             guard case .queued(ready: true) = offer, !state.workers.isEmpty, let work = state.queues.take() else {

@@ -11,7 +11,9 @@ public enum DeviceMessages {
     }
 
     public static func door(open: Bool, ts: Int64) -> String {
-        CanonicalJSON.object([("type", .string("door")), ("state", .string(open ? "open" : "closed")), ("ts", .integer(ts))])
+        CanonicalJSON.object([
+            ("type", .string("door")), ("state", .string(open ? "open" : "closed")), ("ts", .integer(ts)),
+        ])
     }
 
     /// `lock` with `locked`, `unlocked` or `jammed`.

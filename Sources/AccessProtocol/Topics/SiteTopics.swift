@@ -1,4 +1,3 @@
-
 /// The site's topic tree under `R = <prefix>/<siteId>` (contract, "Common rules"): the one place
 /// a topic is built, for the gateway, accessctl, the simulators and the benches alike.
 public struct SiteTopics: Sendable, Hashable {

@@ -70,17 +70,17 @@ extension AccessStore {
 
     private static func mergeDeviceState(_ state: DeviceState, db: Database) throws {
         try db.cachedStatement(
-                sql: """
-                    INSERT INTO device_state (kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(kind, id) DO UPDATE SET
-                        online = coalesce(excluded.online, online), battery = coalesce(excluded.battery, battery),
-                        firmware = coalesce(excluded.firmware, firmware), rssi = coalesce(excluded.rssi, rssi),
-                        door_state = coalesce(excluded.door_state, door_state),
-                        lock_state = coalesce(excluded.lock_state, lock_state), last_seen_ms = excluded.last_seen_ms
-                    """
-            ).execute(arguments: [
-                state.kind, state.id, state.online, state.battery, state.firmware, state.rssi, state.doorState,
+            sql: """
+                INSERT INTO device_state (kind, id, online, battery, firmware, rssi, door_state, lock_state, last_seen_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(kind, id) DO UPDATE SET
+                    online = coalesce(excluded.online, online), battery = coalesce(excluded.battery, battery),
+                    firmware = coalesce(excluded.firmware, firmware), rssi = coalesce(excluded.rssi, rssi),
+                    door_state = coalesce(excluded.door_state, door_state),
+                    lock_state = coalesce(excluded.lock_state, lock_state), last_seen_ms = excluded.last_seen_ms
+                """
+        ).execute(arguments: [
+            state.kind, state.id, state.online, state.battery, state.firmware, state.rssi, state.doorState,
             state.lockState, state.lastSeenMs,
         ])
     }
