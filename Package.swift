@@ -107,9 +107,10 @@ let package = Package(
             name: "AccessGatewayTesting",
             dependencies: [
                 "AccessConfiguration", "AccessCore", "AccessEngine", "AccessGateway", "AccessProtocol", "AccessStore",
-                "AccessTesting", "MQTT",
-                .product(name: "Logging", package: "swift-log"),
+                "AccessTesting", "MQTT", "MQTTTesting",
                 .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

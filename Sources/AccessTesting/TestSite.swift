@@ -72,16 +72,6 @@ public struct TestSite: @unchecked Sendable {
 
     /// A request payload as a lock sends it.
     public static func requestPayload(requestID: String, credential: Credential, ts: Int64 = 0) -> [UInt8] {
-        let (type, value) =
-            switch credential {
-            case .token(let token): ("token", token)
-            case .pin(let pin): ("pin", pin)
-            }
-        return Array(
-            CanonicalJSON.object([
-                ("requestId", .string(requestID)),
-                ("credential", .object([("type", .string(type)), ("value", .string(value))])),
-                ("ts", .integer(ts)),
-            ]).utf8)
+        Array(AccessRequest(requestID: requestID, credential: credential, timestampMs: ts).payload.utf8)
     }
 }

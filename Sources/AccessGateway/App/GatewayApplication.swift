@@ -64,21 +64,17 @@ public final class GatewayApplication: Sendable {
             settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
         self.context = context
 
-        let bookings = try BookingService(
-            context: context, connection: configuration.mqttConfiguration(for: .bookings))
+        let requestFilter = DeviceConnectionService.requestFilter(
+            topics: context.topics, sharedGroup: configuration.broker.sharedGroup)
+        let workers = try GatewayServices(
+            context: context, bookingConnection: configuration.mqttConfiguration(for: .bookings),
+            stopIntake: { await DeviceConnectionService.unsubscribe(requestFilter, client: client, logger: logger) })
+        slot.set { workers.receive($0) }
+        let bookings = workers.bookings
         self.bookings = bookings
         let deviceConnection = DeviceConnectionService(
             context: context, client: client, readiness: readiness, bookingsReadiness: bookings.readiness)
         self.deviceConnection = deviceConnection
-        let requests = RequestService(context: context, lanes: RequestService.makeLanes()) {
-            await deviceConnection.unsubscribeRequests()
-        }
-        let devices = DeviceReportService(context: context)
-        let operators = OperatorService(context: context)
-        let router = InboundRouter(
-            topics: context.topics, requests: requests, devices: devices, operators: operators,
-            metrics: context.metrics)
-        slot.set { router.route($0) }
 
         var http: HTTPService?
         if let listen = configuration.httpListen {
@@ -89,9 +85,7 @@ public final class GatewayApplication: Sendable {
                 context: context, host: listen.host, port: listen.port, health: health, metricsText: metricsText)
         }
         self.http = http
-        var services: [any Service] = [
-            deviceConnection, bookings, MaintenanceService(context: context), devices, operators, requests,
-        ]
+        var services: [any Service] = [deviceConnection] + workers.all
         if let http { services.append(http) }
         self.services = services
     }

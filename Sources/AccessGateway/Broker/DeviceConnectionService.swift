@@ -82,11 +82,9 @@ public final class DeviceConnectionService: Service, Sendable {
     }
 
     /// Stops taking requests (called by the request service as it starts to drain).
-    func unsubscribeRequests() async {
-        let client = self.client
-        let filter = requestFilter
+    static func unsubscribe(_ filter: String, client: MQTTClient, logger: Logger) async {
         if await !bounded(.seconds(3), { try await client.unsubscribe(filter) }) {
-            context.logger.warning("could not unsubscribe from requests before stopping")
+            logger.warning("could not unsubscribe from requests before stopping")
         }
     }
 

@@ -1,0 +1,41 @@
+import MQTT
+import ServiceLifecycle
+
+/// The services that do the gateway's work, each with its own lane, and the router that fills
+/// the lanes. The daemon (`GatewayApplication`) adds the MQTT connections, HTTP and systemd;
+/// the in-process tests (AccessGatewayTesting) run these alone with a recording publisher.
+public final class GatewayServices: Sendable {
+    public let context: GatewayContext
+    public let bookings: BookingService
+    public let maintenance: MaintenanceService
+    public let devices: DeviceReportService
+    public let operators: OperatorService
+    public let requests: RequestService
+    let router: InboundRouter
+
+    /// `bookingConnection`: the booking feed's own MQTT connection (nil in-process, where
+    /// booking messages are handed to `bookings.apply`). `stopIntake` runs when a graceful
+    /// stop begins, before the request lanes drain.
+    public init(
+        context: GatewayContext, bookingConnection: MQTTClient.Configuration?,
+        stopIntake: @escaping @Sendable () async -> Void = {}
+    ) throws {
+        self.context = context
+        bookings = try BookingService(context: context, connection: bookingConnection)
+        maintenance = MaintenanceService(context: context)
+        devices = DeviceReportService(context: context)
+        operators = OperatorService(context: context)
+        requests = RequestService(context: context, lanes: RequestService.makeLanes(), stopIntake: stopIntake)
+        router = InboundRouter(
+            topics: context.topics, requests: requests, devices: devices, operators: operators,
+            metrics: context.metrics)
+    }
+
+    /// In the order a ServiceGroup starts them (it stops them in reverse: requests first).
+    public var all: [any Service] { [bookings, maintenance, devices, operators, requests] }
+
+    /// Hands a message to the lanes exactly as the device connection does.
+    public func receive(_ message: MQTTMessage) {
+        router.route(message)
+    }
+}

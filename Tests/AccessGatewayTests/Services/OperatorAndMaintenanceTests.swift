@@ -1,0 +1,57 @@
+import AccessCore
+import AccessGateway
+import AccessGatewayTesting
+import AccessProtocol
+import AccessTesting
+import Foundation
+import MQTT
+import Testing
+
+/// The operator and maintenance services in-process.
+@Suite struct OperatorAndMaintenanceTests {
+    static func signedUnlock(_ gateway: TestGateway, requestID: String, issuedAtMs: Int64? = nil) -> OperatorUnlock {
+        OperatorUnlock(
+            siteID: "site-1", requestID: requestID, lockID: "lock-1", operatorName: "alice", note: "locked out",
+            issuedAtMs: issuedAtMs ?? Int64(Date().timeIntervalSince1970 * 1000),
+            operatorKey: OperatorUnlock.operatorKey(siteKey: gateway.site.siteKey, siteID: "site-1"))
+    }
+
+    @Test func anOperatorUnlockIsAuditedThenCommandedAndAReplayIsRefused() async throws {
+        let gateway = try await TestGateway()
+        defer { Task { await gateway.stop() } }
+        let unlock = Self.signedUnlock(gateway, requestID: "op-1")
+        let topic = gateway.topics.operatorUnlock(gatewayID: "gw-1")
+        gateway.receive(topic, unlock.payload)
+        let reply = await gateway.published.first { $0.topic == gateway.topics.operatorResult(gatewayID: "gw-1") }
+        let json = try #require(reply.flatMap { TestGateway.json($0.payload) })
+        #expect(json["granted"] as? Bool == true && json["auditSeq"] as? Int == 1)
+        #expect(gateway.published.count(on: gateway.topics.command(lockID: "lock-1")) == 1)
+        // The same request again: refused, no second command.
+        gateway.receive(topic, unlock.payload)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(gateway.published.count(on: gateway.topics.command(lockID: "lock-1")) == 1)
+        #expect(gateway.temporary.auditLog.head.seq == 1)
+    }
+
+    @Test func aForgedOperatorUnlockIsRefusedAndNotAudited() async throws {
+        let gateway = try await TestGateway()
+        defer { Task { await gateway.stop() } }
+        var unlock = Self.signedUnlock(gateway, requestID: "op-2")
+        unlock.note = "changed after signing"
+        gateway.receive(gateway.topics.operatorUnlock(gatewayID: "gw-1"), unlock.payload)
+        let reply = await gateway.published.first { $0.topic == gateway.topics.operatorResult(gatewayID: "gw-1") }
+        #expect(reply?.payloadString?.contains("\"reason\":\"refused\"") == true)
+        #expect(gateway.temporary.auditLog.head.seq == 0)
+    }
+
+    @Test func theAuditHeadIsPublishedRetainedAtStop() async throws {
+        let gateway = try await TestGateway()
+        _ = await gateway.request(requestID: "r-1", credential: .pin("12345678"))
+        await gateway.stop()
+        let heads = gateway.published.messages(on: gateway.topics.auditHead(gatewayID: "gw-1"))
+        let head = try #require(heads.last)
+        #expect(head.retain)
+        let json = try #require(TestGateway.json(head.payload))
+        #expect(json["seq"] as? Int == 1 && json["hash"] as? String == gateway.temporary.auditLog.head.hash)
+    }
+}
