@@ -23,6 +23,7 @@ import PackageDescription
 //   store-bench  (Benchmarks/) store lookup cost at 10k/1M reservations and bulk import throughput
 //   mqtt-roundtrip (simulators/) request/reply latency through a broker: the floor of every decision
 //   gateway-bench (Benchmarks/) the gateway against that floor: closed loop, open loop, saturation, RSS
+//   flood-bench  (Benchmarks/) one lock floods; bookings, another lock, memory and /healthz must hold
 // Later issues add the simulators, each as its own target.
 let package = Package(
     name: "access-gateway",
@@ -159,6 +160,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/gateway-bench"
+        ),
+        .executableTarget(
+            name: "flood-bench",
+            dependencies: [
+                "AccessCore", "AccessProtocol", "MQTT", "MQTTTesting", "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/flood-bench"
         ),
         .target(
             name: "MQTTTesting",

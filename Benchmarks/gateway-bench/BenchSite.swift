@@ -27,7 +27,7 @@ struct BenchSite: @unchecked Sendable {
     let pinKey = SymmetricKey(size: .bits256)
     let backend: BookingBackend
     let nowMs: Int64
-    let topics = (root: "access/\(BenchSite.siteID)", commands: "access/\(BenchSite.siteID)/locks/+/command")
+    let topics = SiteTopics(siteID: BenchSite.siteID)
 
     init(directory: String, locks: Int, spaces: Int, reservations: Int) {
         self.directory = directory
@@ -90,23 +90,9 @@ struct BenchSite: @unchecked Sendable {
         }
     }
 
-    /// A booking upsert line, written directly (a million lines through a date formatter take
-    /// longer than the import itself).
     static func appendUpsert(_ r: Reservation, to bytes: inout [UInt8]) {
-        let line =
-            #"{"op":"upsert","reservation":{"id":"\#(r.id)","spaceId":"\#(r.spaceID)","holder":"\#(r.holder)","#
-            + #""start":"\#(rfc3339(r.startMs))","end":"\#(rfc3339(r.endMs))","status":"confirmed","version":1}}"#
-            + "\n"
-        bytes.append(contentsOf: line.utf8)
-    }
-
-    static func rfc3339(_ milliseconds: Int64) -> String {
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        bytes.append(contentsOf: BookingMessage.upsert(r).payload.utf8)
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     func writeKeysAndConfiguration(broker: (host: String, port: Int), httpPort: Int) throws {
@@ -137,13 +123,13 @@ struct BenchSite: @unchecked Sendable {
 
     // MARK: What the locks present
 
-    static func requestPayload(sequence: Int, type: String, value: String) -> [UInt8] {
-        Array(#"{"requestId":"q\#(sequence)","credential":{"type":"\#(type)","value":"\#(value)"},"ts":0}"#.utf8)
+    static func requestPayload(sequence: Int, credential: Credential) -> [UInt8] {
+        Array(AccessRequest(requestID: "q\(sequence)", credential: credential, timestampMs: 0).payload.utf8)
     }
 
     func lockTopic(_ sequence: Int) -> (topic: String, space: Int) {
         let lock = sequence % locks
-        return ("\(topics.root)/locks/l-\(lock)/request", lock % spaces)
+        return (topics.request(lockID: "l-\(lock)"), lock % spaces)
     }
 
     /// Every request a token of its own (a fresh EdDSA verification each), minted beforehand on
@@ -170,30 +156,30 @@ struct BenchSite: @unchecked Sendable {
     }
 
     func uniqueTokenWorkload(_ tokens: [String]) -> Workload {
-        Workload(name: "unique-token", responseFilter: topics.commands) { sequence in
+        Workload(name: "unique-token", responseFilter: topics.lockCommands) { sequence in
             let (topic, _) = lockTopic(sequence)
             let token = tokens[sequence % tokens.count]
             return MQTTMessage(
-                topic: topic, payload: Self.requestPayload(sequence: sequence, type: "token", value: token))
+                topic: topic, payload: Self.requestPayload(sequence: sequence, credential: .token(token)))
         }
     }
 
     /// One token per space, presented again and again (a holder badging in repeatedly).
     func repeatedTokenWorkload() throws -> Workload {
         let tokens = try (0..<spaces).map { try backend.token(for: activeReservation(space: $0), jti: "r\($0)") }
-        return Workload(name: "repeated-token", responseFilter: topics.commands) { sequence in
+        return Workload(name: "repeated-token", responseFilter: topics.lockCommands) { sequence in
             let (topic, space) = lockTopic(sequence)
             return MQTTMessage(
-                topic: topic, payload: Self.requestPayload(sequence: sequence, type: "token", value: tokens[space]))
+                topic: topic, payload: Self.requestPayload(sequence: sequence, credential: .token(tokens[space])))
         }
     }
 
     func pinWorkload() -> Workload {
         let pins = (0..<spaces).map { backend.pin(for: activeReservation(space: $0)) }
-        return Workload(name: "pin", responseFilter: topics.commands) { sequence in
+        return Workload(name: "pin", responseFilter: topics.lockCommands) { sequence in
             let (topic, space) = lockTopic(sequence)
             return MQTTMessage(
-                topic: topic, payload: Self.requestPayload(sequence: sequence, type: "pin", value: pins[space]))
+                topic: topic, payload: Self.requestPayload(sequence: sequence, credential: .pin(pins[space])))
         }
     }
 }

@@ -1,3 +1,4 @@
+import AccessProtocol
 import MQTT
 
 /// The floor: the least any responder can do on the same broker, answering each request at
@@ -35,7 +36,7 @@ final class FloorEcho: Sendable {
         return Workload(name: "floor", responseFilter: Self.replyTopic) { sequence in
             MQTTMessage(
                 topic: Self.requestTopic,
-                payload: BenchSite.requestPayload(sequence: sequence, type: "token", value: token))
+                payload: BenchSite.requestPayload(sequence: sequence, credential: .token(token)))
         }
     }
 

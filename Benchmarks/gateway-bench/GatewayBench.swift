@@ -254,7 +254,7 @@ struct GatewayBench: AsyncParsableCommand {
             configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "bench-observer"))
         try await observer.connect()
         let seen = StreamRecorder(observer.messages)
-        try await observer.subscribe("\(site.topics.root)/gateway/gw-bench/status")
+        try await observer.subscribe(site.topics.gatewayStatus(gatewayID: "gw-bench"))
         let online = await seen.first(timeout: .seconds(120)) {
             $0.payloadString?.contains("\"online\":true") == true
         }
@@ -266,11 +266,8 @@ struct GatewayBench: AsyncParsableCommand {
     }
 
     static func sibling(_ name: String) throws -> String {
-        let me =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let path = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw BenchError("\(path) not found: build it (swift build -c release) or pass --gateway")
+        guard let path = ExecutablePaths.sibling(name) else {
+            throw BenchError("\(name) not found beside this binary: build it (swift build -c release) or pass --gateway")
         }
         return path
     }

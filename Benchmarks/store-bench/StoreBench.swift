@@ -173,9 +173,7 @@ struct StoreBench: AsyncParsableCommand {
     }
 
     func line(_ index: Int) -> String {
-        let r = reservation(index)
-        return
-            #"{"op":"upsert","reservation":{"id":"\#(r.id)","spaceId":"\#(r.spaceID)","holder":"\#(r.holder)","start":"\#(rfc3339(r.startMs))","end":"\#(rfc3339(r.endMs))","status":"confirmed","version":1,"graceBeforeMin":10,"graceAfterMin":5}}"#
+        BookingMessage.upsert(reservation(index)).payload
     }
 
     func timings(_ inputs: [Int], _ body: (Int) throws -> Void) throws -> [Double] {
@@ -196,16 +194,6 @@ func reservation(_ index: Int) -> Reservation {
     return Reservation(
         id: "b-\(index)", spaceID: "room-\(index % 50 + 1)", holder: "u-\(index % 5000)", startMs: start,
         endMs: start + 3_600_000, graceBeforeS: 600, graceAfterS: 300)
-}
-
-func rfc3339(_ milliseconds: Int64) -> String {
-    let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-    return String(
-        format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0,
-        c.second ?? 0)
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -32,6 +32,10 @@ extension GatewayConfiguration {
                 MQTTClient.TLS(
                     caFile: $0, certificateFile: broker.certificateFile, privateKeyFile: broker.privateKeyFile)
             })
+        // The broker may have this many QoS 1 messages in flight to the gateway: with its default
+        // of 20 a flood fills the broker's queue for the gateway, and the broker then drops
+        // other locks' requests with the flood's. The gateway acknowledges on receipt.
+        configuration.receiveMaximum = 65535
         switch connection {
         case .devices:
             configuration.will = MQTTMessage(

@@ -22,10 +22,12 @@ public final class GatewayServices: Sendable {
     ) throws {
         self.context = context
         bookings = try BookingService(context: context, connection: bookingConnection)
-        maintenance = MaintenanceService(context: context)
+        let requests = RequestService(context: context, lanes: RequestService.makeLanes(), stopIntake: stopIntake)
+        self.requests = requests
+        maintenance = MaintenanceService(
+            context: context, minuteSweeps: [{ requests.answers.forgetFull(nowMs: $0) }])
         devices = DeviceReportService(context: context)
         operators = OperatorService(context: context)
-        requests = RequestService(context: context, lanes: RequestService.makeLanes(), stopIntake: stopIntake)
         router = InboundRouter(
             topics: context.topics, requests: requests, devices: devices, operators: operators,
             metrics: context.metrics)

@@ -15,8 +15,13 @@ public final class MaintenanceService: Service, Sendable {
     private let lastHead = Mutex<(head: AuditLog.AuditHead?, publishedMs: Int64)>((nil, 0))
     private let checkpointQueue = DispatchQueue(label: "access-gateway.checkpoint", qos: .utility)
 
-    init(context: GatewayContext) {
+    /// Once a minute, besides the engine's idle admission state: what other services keep per
+    /// lock and can forget once it is back to a new lock's.
+    private let minuteSweeps: [@Sendable (_ nowMs: Int64) -> Void]
+
+    init(context: GatewayContext, minuteSweeps: [@Sendable (_ nowMs: Int64) -> Void] = []) {
         self.context = context
+        self.minuteSweeps = minuteSweeps
     }
 
     public func run() async throws {
@@ -37,7 +42,10 @@ public final class MaintenanceService: Service, Sendable {
             let nowMs = context.nowMs()
             context.monitor.update { $0.tick(nowMs: nowMs) }
             ticks += 1
-            if ticks % 60 == 0 { context.engine.forgetIdleAdmissionState(nowMs: nowMs) }
+            if ticks % 60 == 0 {
+                context.engine.forgetIdleAdmissionState(nowMs: nowMs)
+                for sweep in minuteSweeps { sweep(nowMs) }
+            }
         }
     }
 

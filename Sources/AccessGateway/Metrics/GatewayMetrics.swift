@@ -6,6 +6,8 @@ import Metrics
 /// Handles are made once, not per request.
 struct GatewayMetrics: Sendable {
     let requests: [DecisionReason: Counter]
+    /// Refusals decided but not published: beyond the lock's answer budget (a flooding lock).
+    let withheldAnswers: [DecisionReason: Counter]
     let decisionLatency = Timer(label: "access_decision_seconds")
     let auditCommitLatency = Timer(label: "access_audit_commit_seconds")
     let brokerConnected = Gauge(label: "access_broker_connected")
@@ -34,6 +36,11 @@ struct GatewayMetrics: Sendable {
             requests[reason] = Counter(label: "access_requests_total", dimensions: [("reason", reason.rawValue)])
         }
         self.requests = requests
+        var withheld: [DecisionReason: Counter] = [:]
+        for reason in [DecisionReason.rateLimited, .unknownLock] {
+            withheld[reason] = Counter(label: "access_decisions_withheld_total", dimensions: [("reason", reason.rawValue)])
+        }
+        self.withheldAnswers = withheld
         var alarms: [Alarm.Kind: Counter] = [:]
         for kind in Alarm.Kind.allCases {
             alarms[kind] = Counter(label: "access_alarms_raised_total", dimensions: [("type", kind.rawValue)])

@@ -25,6 +25,7 @@ public final class RequestService: Service, Sendable {
 
     let context: GatewayContext
     let lanes: RequestLanes
+    let answers = AnswerBudget()
     private let drops: DropReporter
     /// Called once on graceful shutdown, before the lanes drain: stop taking requests (unsubscribe).
     private let stopIntake: @Sendable () async -> Void
@@ -96,7 +97,9 @@ public final class RequestService: Service, Sendable {
                     "detail": "\(decided.detail ?? "")",
                 ])
         }
-        publish(decided, request: message, lockID: lockID)
+        if mayPublish(decided.decision.reason, lockID: lockID, nowMs: nowMs) {
+            publish(decided, request: message, lockID: lockID)
+        }
         metrics.decisionLatency.recordInterval(since: started)
         if let durationS = decided.lockoutStartedS {
             context.monitor.update { $0.lockoutStarted(lockID: lockID, durationS: durationS, nowMs: nowMs) }
@@ -104,6 +107,23 @@ public final class RequestService: Service, Sendable {
         if decided.decision.granted {
             context.monitor.update { $0.granted(lockID: lockID, nowMs: nowMs) }
         }
+    }
+
+    /// Refusals made before any work are answered within the lock's request budget (see
+    /// `AnswerBudget`); every other decision is always published.
+    private func mayPublish(_ reason: DecisionReason, lockID: String, nowMs: Int64) -> Bool {
+        let key: String
+        switch reason {
+        case .rateLimited: key = lockID
+        case .unknownLock: key = AnswerBudget.unknownLocksKey
+        default: return true
+        }
+        let ratePerS = context.settings.configuration.policy.maxRequestsPerS
+        guard answers.allows(lockID: key, ratePerS: ratePerS, nowMs: nowMs) else {
+            context.metrics.withheldAnswers[reason]?.increment()
+            return false
+        }
+        return true
     }
 
     /// The decision (and its copy to an acceptable v5 response topic), then the command. The

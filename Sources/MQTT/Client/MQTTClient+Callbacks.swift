@@ -13,6 +13,9 @@ extension MQTTClient {
         try mosquittoCall("set TCP_NODELAY") {
             mosquitto_int_option(pointer, MOSQ_OPT_TCP_NODELAY, configuration.tcpNoDelay ? 1 : 0)
         }
+        try mosquittoCall("set receive maximum \(configuration.receiveMaximum)") {
+            mosquitto_int_option(pointer, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(clamping: configuration.receiveMaximum))
+        }
         // Other threads publish while the network thread runs the loop.
         try mosquittoCall("enable threaded mode") { mosquitto_threaded_set(pointer, true) }
         if configuration.username != nil || configuration.password != nil {

@@ -29,6 +29,10 @@ extension MQTTClient {
         /// bounded lanes without an intermediate buffer. It must not block for long: while it
         /// runs, this connection reads nothing (the broker queues for it, TCP pushes back).
         public var messageHandler: (@Sendable (MQTTMessage) -> Void)?
+        /// MQTT v5 Receive Maximum: QoS 1 and 2 messages the broker may have in flight to this
+        /// client before it waits for acknowledgements (1...65535; libmosquitto's default is 20).
+        /// A busy subscriber raises it so that the broker's queue for it does not fill and drop.
+        public var receiveMaximum: Int
 
         public init(
             host: String = "127.0.0.1",
@@ -45,7 +49,8 @@ extension MQTTClient {
             acknowledgementTimeout: Duration = .seconds(10),
             outboundQueueCapacity: Int = 10_000,
             inboundBufferCapacity: Int = 100_000,
-            messageHandler: (@Sendable (MQTTMessage) -> Void)? = nil
+            messageHandler: (@Sendable (MQTTMessage) -> Void)? = nil,
+            receiveMaximum: Int = 20
         ) {
             self.host = host
             self.port = port
@@ -62,6 +67,7 @@ extension MQTTClient {
             self.outboundQueueCapacity = outboundQueueCapacity
             self.inboundBufferCapacity = inboundBufferCapacity
             self.messageHandler = messageHandler
+            self.receiveMaximum = receiveMaximum
         }
     }
 

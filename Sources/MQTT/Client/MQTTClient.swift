@@ -53,6 +53,9 @@ public final class MQTTClient: Sendable {
             throw .invalidArgument("port must be 1...65535, got \(configuration.port)")
         }
         guard !configuration.host.isEmpty else { throw .invalidArgument("host is empty") }
+        guard (1...65535).contains(configuration.receiveMaximum) else {
+            throw .invalidArgument("receiveMaximum must be 1...65535, got \(configuration.receiveMaximum)")
+        }
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "mqtt.client"] = "\(configuration.clientID)"

@@ -1,0 +1,104 @@
+import AccessCore
+import AccessProtocol
+import ArgumentParser
+import Foundation
+import Logging
+import MQTT
+import MQTTTesting
+import Simulation
+
+/// One lock floods the gateway while the booking backend cancels and revokes and another lock
+/// keeps asking: does every booking message still apply, does the other lock still get its
+/// decisions, does memory stay flat, does `/healthz` keep answering? (Issue 13's acceptance.)
+/// Build in release: `swift build -c release && .build/release/flood-bench`.
+@main
+struct FloodBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flood-bench",
+        abstract: "Flood one lock's topics and check that bookings, other locks, memory and health hold.",
+        discussion: """
+            Starts mosquitto and the release access-gateway next to this binary (per-lock budget 10/s, as \
+            shipped). For each phase, one lock publishes --rate messages/s for --seconds (requests at QoS 0, \
+            requests at QoS 1, events), while the backend publishes --cancels cancels and --revokes revokes \
+            spread over the phase and a second lock asks --good-rate times a second. Afterwards every \
+            cancelled or revoked holder presents their token and must be denied. Prints each phase's \
+            figures, PASS or FAIL against the targets, and writes --json.
+            """)
+
+    @Option(help: "Seconds of flood per phase.") var seconds = 30.0
+    @Option(help: "Flood messages per second.") var rate = 40_000
+    @Option(help: "Phases: requests-qos0, requests-qos1, events.") var phases = "requests-qos0,requests-qos1,events"
+    @Option(help: "Cancels published during each phase.") var cancels = 100
+    @Option(help: "Revokes published during each phase.") var revokes = 100
+    @Option(help: "Requests per second from the well-behaved lock.") var goodRate = 5.0
+    @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
+    @Option(help: "Write the figures as JSON to this file.") var json: String?
+
+    static let checkLocks = 20
+    static let knownPhases = ["requests-qos0", "requests-qos1", "events"]
+
+    var parsedPhases: [String] { phases.split(separator: ",").map(String.init) }
+
+    func validate() throws {
+        guard seconds > 0, rate > 0, goodRate > 0, cancels >= 0, revokes >= 0 else {
+            throw ValidationError("--seconds, --rate and --good-rate must be positive; --cancels, --revokes ≥ 0")
+        }
+        for phase in parsedPhases where !Self.knownPhases.contains(phase) {
+            throw ValidationError("unknown phase \"\(phase)\"; known: \(Self.knownPhases.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .error
+            return handler
+        }
+        if _isDebugAssertConfiguration() {
+            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
+        }
+        guard let executable = gateway ?? ExecutablePaths.sibling("access-gateway") else {
+            throw ValidationError("access-gateway not found beside this binary: build it or pass --gateway")
+        }
+        let site = try await FloodSite.start(gatewayExecutable: executable, holdersPerPhase: cancels + revokes)
+        defer { site.tearDown() }
+        print("gateway online (pid \(site.gatewayPID)): \(ProcessFigures.memory(site.gatewayPID).summary)")
+
+        var results: [FloodPhase.Result] = []
+        for (index, name) in parsedPhases.enumerated() {
+            let phase = FloodPhase(
+                name: name, index: index, seconds: seconds, rate: rate, cancels: cancels, revokes: revokes,
+                goodRate: goodRate, site: site)
+            let result = try await phase.run()
+            print(result.summary)
+            results.append(result)
+        }
+        let passed = results.allSatisfy(\.passed)
+        if !passed {
+            let log = (try? String(contentsOfFile: site.directory + "/gateway.log", encoding: .utf8)) ?? ""
+            print("the gateway's log, last lines:\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
+            let metrics = try? await ExternalTool.captureDetached(
+                "curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(site.probe.port)/metrics"])
+            let lines = (metrics?.standardOutput ?? "").split(separator: "\n").filter {
+                $0.hasPrefix("access_") && !$0.hasSuffix(" 0") && !$0.contains("_bucket")
+            }
+            print("its metrics:\n" + lines.joined(separator: "\n"))
+        }
+        print(passed ? "PASS: every phase met the targets" : "FAIL: see the phases above")
+        if let json {
+            let report: [String: Any] = [
+                "seconds": seconds, "rate": rate, "cancels": cancels, "revokes": revokes, "goodRate": goodRate,
+                "cores": ProcessInfo.processInfo.activeProcessorCount, "phases": results.map(\.json), "passed": passed,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+            print("figures written to \(json)")
+        }
+        if !passed { throw ExitCode(1) }
+    }
+}
+
+struct FloodError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
