@@ -31,6 +31,9 @@ struct FloodBench: AsyncParsableCommand {
     @Option(help: "Cancels published during each phase.") var cancels = 100
     @Option(help: "Revokes published during each phase.") var revokes = 100
     @Option(help: "Requests per second from the well-behaved lock.") var goodRate = 5.0
+    @Option(help: "Bursts of pipelined requests from one lock whose order is checked (0: none).")
+    var orderBursts = 1000
+    @Option(help: "Requests in each such burst.") var orderBurstSize = 10
     @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
@@ -40,6 +43,9 @@ struct FloodBench: AsyncParsableCommand {
     var parsedPhases: [String] { phases.split(separator: ",").map(String.init) }
 
     func validate() throws {
+        guard orderBursts >= 0, (1...64).contains(orderBurstSize) else {
+            throw ValidationError("--order-bursts ≥ 0 and --order-burst-size 1...64 (a lock's lane)")
+        }
         guard seconds > 0, rate > 0, goodRate > 0, cancels >= 0, revokes >= 0 else {
             throw ValidationError("--seconds, --rate and --good-rate must be positive; --cancels, --revokes ≥ 0")
         }
@@ -73,7 +79,17 @@ struct FloodBench: AsyncParsableCommand {
             print(result.summary)
             results.append(result)
         }
-        let passed = results.allSatisfy(\.passed)
+        var order: OrderCheck.Result?
+        if orderBursts > 0 {
+            // A gateway of its own, whose budget lets one door pipeline its bursts.
+            let orderSite = try await FloodSite.start(
+                gatewayExecutable: executable, holdersPerPhase: 0, maxRequestsPerS: 1_000_000)
+            defer { orderSite.tearDown() }
+            let checked = try await OrderCheck(bursts: orderBursts, perBurst: orderBurstSize, site: orderSite).run()
+            print(checked.summary)
+            order = checked
+        }
+        let passed = results.allSatisfy(\.passed) && (order?.passed ?? true)
         if !passed {
             let log = (try? String(contentsOfFile: site.directory + "/gateway.log", encoding: .utf8)) ?? ""
             print("the gateway's log, last lines:\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
@@ -88,7 +104,8 @@ struct FloodBench: AsyncParsableCommand {
         if let json {
             let report: [String: Any] = [
                 "seconds": seconds, "rate": rate, "cancels": cancels, "revokes": revokes, "goodRate": goodRate,
-                "cores": ProcessInfo.processInfo.activeProcessorCount, "phases": results.map(\.json), "passed": passed,
+                "cores": ProcessInfo.processInfo.activeProcessorCount, "phases": results.map(\.json),
+                "order": order?.json ?? [:], "passed": passed,
             ]
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))

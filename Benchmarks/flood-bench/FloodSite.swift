@@ -29,6 +29,8 @@ final class FloodSite: @unchecked Sendable {
     /// requestId -> (when the decision arrived, its reason).
     let decisions = Mutex<[String: (receivedNs: UInt64, reason: String)]>([:])
     let goodReservation: Reservation
+    /// The reservation of the door whose order is checked (OrderCheck).
+    let orderReservation: Reservation
     private let published = Mutex(0)
     var bookingsPublished: Int { published.withLock { $0 } }
 
@@ -47,9 +49,16 @@ final class FloodSite: @unchecked Sendable {
         self.observer = observer
         goodReservation = Reservation(
             id: "b-good", spaceID: "room-good", holder: "u-good", startMs: nowMs - 3_600_000, endMs: nowMs + 6 * 3_600_000)
+        orderReservation = Reservation(
+            id: "b-order", spaceID: "room-order", holder: "u-order", startMs: nowMs - 3_600_000,
+            endMs: nowMs + 6 * 3_600_000)
     }
 
-    static func start(gatewayExecutable: String, holdersPerPhase: Int) async throws -> FloodSite {
+    /// `maxRequestsPerS`: the per-lock budget (the shipped 10 for the floods; the order check,
+    /// which pipelines bursts from one door, lifts it).
+    static func start(gatewayExecutable: String, holdersPerPhase: Int, maxRequestsPerS: Int = 10) async throws
+        -> FloodSite
+    {
         let broker = try MosquittoBroker.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flood-bench-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -64,18 +73,19 @@ final class FloodSite: @unchecked Sendable {
             siteID: siteID, kid: "flood-1", issuer: "https://booking.flood", privateKey: .init(), pinKey: pinKey)
         let checkSpaces = (0..<FloodBench.checkLocks).map { "room-c\($0)" }
         let httpPort = try LoopbackPort.free()
-        // The shipped per-lock budget (10/s): a flooding lock is mostly answered rate_limited.
+        // With the shipped per-lock budget (10/s) a flooding lock is mostly answered rate_limited.
         // Locks send no heartbeats here, so offline alarms are pushed past the run.
         let yaml = """
             gateway: {id: gw-flood}
             site:
               id: \(siteID)
-              spaces: [room-flood, room-good, \(checkSpaces.joined(separator: ", "))]
-              locks: [lock-flood@room-flood, lock-good@room-good, \(checkSpaces.map { "lock-\($0.dropFirst(5))@\($0)" }.joined(separator: ", "))]
+              spaces: [room-flood, room-good, room-order, \(checkSpaces.joined(separator: ", "))]
+              locks: [lock-flood@room-flood, lock-good@room-good, lock-order@room-order, \(checkSpaces.map { "lock-\($0.dropFirst(5))@\($0)" }.joined(separator: ", "))]
             issuers: ["\(backend.issuerSetting)"]
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
             broker: {host: 127.0.0.1, port: \(broker.port)}
             database: {path: \(directory)/access.sqlite, synchronous: full}
+            policy: {maxRequestsPerS: \(maxRequestsPerS)}
             alarms: {offlineAfterS: 86400}
             http: {listen: "127.0.0.1:\(httpPort)"}
             log: {level: notice}
@@ -144,6 +154,7 @@ final class FloodSite: @unchecked Sendable {
 
     private func publishBookings(holdersPerPhase: Int, phases: Int) async throws {
         try await publish(.upsert(goodReservation))
+        try await publish(.upsert(orderReservation))
         for phase in 0..<phases {
             for index in 0..<holdersPerPhase { try await publish(.upsert(holderReservation(phase: phase, index: index))) }
         }
