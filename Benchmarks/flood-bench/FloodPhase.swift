@@ -209,7 +209,8 @@ struct FloodPhase {
     /// time, within the per-lock budget.
     private func checkHolders() async throws -> (denied: Int, checked: Int) {
         let client = try MQTTClient(
-            configuration: .init(port: site.broker.port, clientID: "checker-\(index)"), logger: Logger(label: "checker"))
+            configuration: .init(port: site.broker.port, clientID: "checker-\(index)"), logger: Logger(label: "checker")
+        )
         try await client.connect()
         defer { Task { await client.shutdown() } }
         var expected: [String: String] = [:]
@@ -234,7 +235,8 @@ struct FloodPhase {
             try await Task.sleep(for: .milliseconds(50))
         }
         let denied = expected.filter { site.decision($0.key)?.reason == $0.value }.count
-        for (requestID, reason) in expected.sorted(by: { $0.key < $1.key }) where site.decision(requestID)?.reason != reason {
+        for (requestID, reason) in expected.sorted(by: { $0.key < $1.key })
+        where site.decision(requestID)?.reason != reason {
             print("  \(requestID): expected \(reason), got \(site.decision(requestID)?.reason ?? "no decision")")
         }
         return (denied, expected.count)

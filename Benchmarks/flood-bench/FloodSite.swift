@@ -48,7 +48,8 @@ final class FloodSite: @unchecked Sendable {
         self.backendClient = backendClient
         self.observer = observer
         goodReservation = Reservation(
-            id: "b-good", spaceID: "room-good", holder: "u-good", startMs: nowMs - 3_600_000, endMs: nowMs + 6 * 3_600_000)
+            id: "b-good", spaceID: "room-good", holder: "u-good", startMs: nowMs - 3_600_000,
+            endMs: nowMs + 6 * 3_600_000)
         orderReservation = Reservation(
             id: "b-order", spaceID: "room-order", holder: "u-order", startMs: nowMs - 3_600_000,
             endMs: nowMs + 6 * 3_600_000)
@@ -127,7 +128,9 @@ final class FloodSite: @unchecked Sendable {
         }
         try await observer.subscribe(topics.gatewayStatus(gatewayID: "gw-flood"))
         try await observer.subscribe(topics.decision(lockID: "lock-good"))
-        for index in 0..<FloodBench.checkLocks { try await observer.subscribe(topics.decision(lockID: "lock-c\(index)")) }
+        for index in 0..<FloodBench.checkLocks {
+            try await observer.subscribe(topics.decision(lockID: "lock-c\(index)"))
+        }
     }
 
     private func waitOnline() async throws {
@@ -156,7 +159,9 @@ final class FloodSite: @unchecked Sendable {
         try await publish(.upsert(goodReservation))
         try await publish(.upsert(orderReservation))
         for phase in 0..<phases {
-            for index in 0..<holdersPerPhase { try await publish(.upsert(holderReservation(phase: phase, index: index))) }
+            for index in 0..<holdersPerPhase {
+                try await publish(.upsert(holderReservation(phase: phase, index: index)))
+            }
         }
         guard await probe.waitForBookings(bookingsPublished, timeout: .seconds(60)) else {
             throw FloodError("the gateway did not apply the \(bookingsPublished) bookings before the flood")

@@ -267,7 +267,8 @@ struct GatewayBench: AsyncParsableCommand {
 
     static func sibling(_ name: String) throws -> String {
         guard let path = ExecutablePaths.sibling(name) else {
-            throw BenchError("\(name) not found beside this binary: build it (swift build -c release) or pass --gateway")
+            throw BenchError(
+                "\(name) not found beside this binary: build it (swift build -c release) or pass --gateway")
         }
         return path
     }

@@ -65,34 +65,35 @@ public final class MosquittoBroker: Sendable {
 
     /// Writes the configuration and starts the broker; returns once it accepts connections.
     public static func start(_ options: Options = Options()) throws -> MosquittoBroker {
-        try retryingTakenPorts {
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try launchInFreshFolder { directory in
             let port = try LoopbackPort.free()
             let tlsPort = options.tls == nil ? nil : try LoopbackPort.free()
             let broker = MosquittoBroker(port: port, tlsPort: tlsPort, directory: directory)
             try broker.writeConfiguration(options)
-            do {
-                try broker.launch()
-            } catch {
-                try? FileManager.default.removeItem(at: directory)
-                throw error
-            }
             return broker
         }
     }
 
-    /// A port found free can be taken before mosquitto binds it (by another test's broker, or as
-    /// the ephemeral source port of some outgoing connection): start again on another port.
-    static func retryingTakenPorts(_ start: () throws -> MosquittoBroker) throws -> MosquittoBroker {
+    /// Prepares a broker in a folder of its own and launches it; the folder goes if it fails. A
+    /// port found free can be taken before mosquitto binds it (by another test's broker, or as
+    /// the ephemeral source port of some outgoing connection): then it starts again on another.
+    static func launchInFreshFolder(_ prepare: (URL) throws -> MosquittoBroker) throws -> MosquittoBroker {
         var attempt = 1
         while true {
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
             do {
-                return try start()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let broker = try prepare(directory)
+                try broker.launch()
+                return broker
             } catch let error as StartFailure where attempt < 5 && error.description.contains("Address already in use")
             {
+                try? FileManager.default.removeItem(at: directory)
                 attempt += 1
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
             }
         }
     }
@@ -104,22 +105,13 @@ public final class MosquittoBroker: Sendable {
     public static func start(
         configuration makeConfiguration: (_ port: Int, _ directory: URL) throws -> String
     ) throws -> MosquittoBroker {
-        try retryingTakenPorts {
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("mosquitto-test-\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try launchInFreshFolder { directory in
             let port = try LoopbackPort.free()
             let broker = MosquittoBroker(port: port, tlsPort: port, directory: directory)
             var text = try makeConfiguration(port, directory)
             text += "\n# Added by MosquittoBroker for the test run.\nlog_dest file \(broker.logFile.path)\n"
             if geteuid() == 0 { text += "user root\n" }
             try text.write(to: broker.configurationFile, atomically: true, encoding: .utf8)
-            do {
-                try broker.launch()
-            } catch {
-                try? FileManager.default.removeItem(at: directory)
-                throw error
-            }
             return broker
         }
     }

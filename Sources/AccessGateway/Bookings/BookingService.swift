@@ -64,20 +64,25 @@ public final class BookingService: Service, Sendable {
             return
         }
         try client.start()
-        for await state in client.connectionStates() {
-            if case .connected = state { break }
-            if case .shutDown = state { return }
-        }
-        // Subscribed once connected, so the SUBACK is awaited; the client restores it after
-        // every reconnect.
-        try await client.subscribe(context.topics.bookings, qos: .atLeastOnce)
-        readiness.markReady()
         await withGracefulShutdownHandler {
+            var subscribed = false
             for await state in client.connectionStates() {
                 switch state {
                 case .connected:
                     context.metrics.bookingsConnected.record(1)
                     context.logger.info("booking feed connected")
+                    // Subscribed once connected, so the SUBACK is awaited (the client restores
+                    // the subscription after every reconnect); the gateway is online only then.
+                    guard !subscribed else { continue }
+                    do {
+                        try await client.subscribe(context.topics.bookings, qos: .atLeastOnce)
+                        subscribed = true
+                        readiness.markReady()
+                    } catch {
+                        context.logger.error(
+                            "booking feed subscription refused: the gateway stays offline",
+                            metadata: ["error": "\(error)"])
+                    }
                 case .disconnected(let reason, _):
                     context.metrics.bookingsConnected.record(0)
                     context.logger.warning("booking feed connection lost", metadata: ["reason": "\(reason)"])

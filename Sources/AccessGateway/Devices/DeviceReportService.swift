@@ -69,15 +69,16 @@ public final class DeviceReportService: Service, Sendable {
     }
 
     private func isKnownLock(_ lockID: String) -> Bool {
-        guard Identifier.isValid(lockID), context.settings.site.locks[lockID] != nil else {
-            context.metrics.drop("unknown_device")
-            return false
-        }
-        return true
+        isKnown(lockID) { $0.locks[lockID] != nil }
     }
 
     private func isKnownPole(_ poleID: String) -> Bool {
-        guard Identifier.isValid(poleID), context.settings.site.poles[poleID] != nil else {
+        isKnown(poleID) { $0.poles[poleID] != nil }
+    }
+
+    /// A valid id in the inventory; anything else is dropped and counted before it takes room.
+    private func isKnown(_ id: String, in inventory: (Site) -> Bool) -> Bool {
+        guard Identifier.isValid(id), inventory(context.settings.site) else {
             context.metrics.drop("unknown_device")
             return false
         }

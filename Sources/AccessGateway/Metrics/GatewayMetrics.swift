@@ -38,7 +38,8 @@ struct GatewayMetrics: Sendable {
         self.requests = requests
         var withheld: [DecisionReason: Counter] = [:]
         for reason in [DecisionReason.rateLimited, .unknownLock] {
-            withheld[reason] = Counter(label: "access_decisions_withheld_total", dimensions: [("reason", reason.rawValue)])
+            withheld[reason] = Counter(
+                label: "access_decisions_withheld_total", dimensions: [("reason", reason.rawValue)])
         }
         self.withheldAnswers = withheld
         var alarms: [Alarm.Kind: Counter] = [:]
