@@ -141,7 +141,6 @@ struct FloodPhase {
         let interval = seconds / Double(total + 1)
         for holder in 0..<total {
             try await Task.sleep(for: .seconds(interval))
-            let reservation = site.holderReservation(phase: index, index: holder)
             if holder < cancels {
                 try await site.publish(.cancel(reservationID: reservation.id, version: 2))
             } else {
@@ -215,7 +214,6 @@ struct FloodPhase {
         defer { Task { await client.shutdown() } }
         var expected: [String: String] = [:]
         for holder in 0..<(cancels + revokes) {
-            let reservation = site.holderReservation(phase: index, index: holder)
             let requestID = "c-\(index)-\(holder)"
             expected[requestID] = holder < cancels ? "cancelled" : "revoked"
             let payload = AccessRequest(

@@ -29,9 +29,11 @@ public final class RecordingPublisher: MessagePublisher {
         recorded.withLock { $0.filter { $0.topic == topic } }
     }
 
-    /// The first message (already published or still to come) that matches, or nil after `timeout`.
+    /// The first message (already published or still to come) that matches, or nil after `timeout`
+    /// (generous: on a loaded 2-core machine the suite's other tests can hold the cooperative
+    /// threads for seconds; a passing test does not wait for it).
     public func first(
-        timeout: Duration = .seconds(5), where matches: @Sendable (MQTTMessage) -> Bool
+        timeout: Duration = .seconds(30), where matches: @Sendable (MQTTMessage) -> Bool
     ) async -> MQTTMessage? {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -42,7 +44,7 @@ public final class RecordingPublisher: MessagePublisher {
     }
 
     /// Waits until at least `count` messages on `topic` were published; false after `timeout`.
-    public func waitFor(_ count: Int, on topic: String, timeout: Duration = .seconds(10)) async -> Bool {
+    public func waitFor(_ count: Int, on topic: String, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while self.count(on: topic) < count {
             guard ContinuousClock.now < deadline else { return false }

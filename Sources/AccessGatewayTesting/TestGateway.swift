@@ -108,7 +108,7 @@ public final class TestGateway: Sendable {
 
     /// A lock's request and its decision (nil after `timeout`).
     public func request(
-        lockID: String = "lock-1", requestID: String, credential: Credential, timeout: Duration = .seconds(5)
+        lockID: String = "lock-1", requestID: String, credential: Credential, timeout: Duration = .seconds(30)
     ) async -> [String: Any]? {
         send(lockID: lockID, requestID: requestID, credential: credential)
         let topic = topics.decision(lockID: lockID)

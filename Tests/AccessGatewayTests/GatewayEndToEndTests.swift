@@ -149,23 +149,27 @@ import Testing
         #expect(harness.messages(on: harness.topics.command(lockID: "lock-1")).count == 1, "only the single-use grant")
     }
 
+    /// A lock bursting past its budget is refused `rate_limited`; the refusals are published only
+    /// within the same budget (a flood's answers would fill the one outbound window), the rest are
+    /// decided and counted as withheld.
     @Test func aLockBurstingPastItsBudgetIsRateLimited() async throws {
         let harness = try await GatewayHarness(maxRequestsPerS: 2)
         try await harness.startGateway()
         for index in 0..<6 {
             try harness.device.publish(
                 MQTTMessage(
-                    topic: "access/site-1/locks/lock-1/request",
-                    payload: #"{"requestId":"q-\#(index)","credential":{"type":"pin","value":"1234"}}"#))
+                    topic: harness.topics.request(lockID: "lock-1"),
+                    payload: AccessRequest(requestID: "q-\(index)", credential: .pin("1234")).payload))
         }
-        let decisions = await harness.inbox.waitFor(count: 6 + 1, timeout: .seconds(5)).filter {
-            $0.topic == harness.topics.decision(lockID: "lock-1")
-        }
-        _ = await eventually { harness.messages(on: harness.topics.decision(lockID: "lock-1")).count >= 6 }
+        let probe = GatewayProbe(port: harness.httpPort)
+        #expect(await eventually { await probe.total("access_requests_total") == 6 })
+        #expect(await probe.total("access_requests_total{reason=\"rate_limited\"}") == 4)
+        #expect(await probe.total("access_decisions_withheld_total{reason=\"rate_limited\"}") == 2)
+        _ = await eventually { harness.messages(on: harness.topics.decision(lockID: "lock-1")).count >= 4 }
         let reasons = harness.messages(on: harness.topics.decision(lockID: "lock-1")).compactMap {
             GatewayHarness.json($0.payload)?["reason"] as? String
         }
-        #expect(reasons.filter { $0 == "rate_limited" }.count >= 3, "\(reasons) \(decisions.count)")
+        #expect(reasons.count == 4 && reasons.filter { $0 == "rate_limited" }.count == 2, "\(reasons)")
     }
 
     @Test func aCancelOverBookingsDeniesTheVeryNextRequest() async throws {

@@ -140,8 +140,8 @@ final class GatewayHarness: @unchecked Sendable {
         (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
     }
 
-    func http(_ path: String) throws -> (status: Int, body: String) {
-        let result = try ExternalTool.capture(
+    func http(_ path: String) async throws -> (status: Int, body: String) {
+        let result = try await ExternalTool.captureDetached(
             "curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "http://127.0.0.1:\(httpPort)\(path)"])
         let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))

@@ -14,9 +14,9 @@ import Testing
     @Test func healthAndMetricsAnswerAndMalformedInputIsCountedNotFatal() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()
-        let health = try harness.http("/healthz")
+        let health = try await harness.http("/healthz")
         #expect(health.status == 200 && health.body.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
-        #expect(try harness.http("/nope").status == 404)
+        #expect(try await harness.http("/nope").status == 404)
 
         let root = "access/site-1"
         var invalidUTF8 = Array(#"{"requestId":"x-1","credential":{"type":"pin","value":"1234"}}"#.utf8)
@@ -47,7 +47,7 @@ import Testing
         }
         #expect(decisions.filter { $0 == "malformed" }.count == 4)
 
-        let metrics = try harness.http("/metrics")
+        let metrics = try await harness.http("/metrics")
         #expect(metrics.status == 200)
         let text = metrics.body
         #expect(text.contains(#"access_requests_total{reason="malformed"} 4"#))
@@ -61,8 +61,8 @@ import Testing
 
         // Without the broker the gateway is not healthy (and tells why).
         harness.broker.kill()
-        #expect(await eventually(timeout: .seconds(10)) { (try? harness.http("/healthz").status) == 503 })
-        #expect(try harness.http("/healthz").body.contains("broker not connected"))
+        #expect(await eventually(timeout: .seconds(10)) { (try? await harness.http("/healthz").status) == 503 })
+        #expect(try await harness.http("/healthz").body.contains("broker not connected"))
     }
 
     @Test func sigtermWithTheBrokerGoneStillExitsPromptly() async throws {
@@ -194,7 +194,8 @@ import Testing
             ("policy", "pinDigit", "6", "policy.pinDigit"),
             ("databse", "", "{synchronous: normal}", "databse"),
         ] as [(String, String, String?, String)])
-    func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String) throws
+    func aBadConfigurationRefusesToStartNamingTheKey(section: String, key: String, value: String?, named: String)
+        async throws
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("badconfig-\(UUID().uuidString)")
             .path
@@ -221,7 +222,8 @@ import Testing
             yaml += "\(name):\n" + pairs.map { "  \($0.0): \($0.1)\n" }.joined()
         }
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
-        let result = try ExternalTool.capture(try GatewayHarness.executable, ["--config", directory + "/gateway.yaml"])
+        let result = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", directory + "/gateway.yaml"])
         #expect(result.status == 78, "\(result.standardError)")
         #expect(result.standardError.contains("configuration refused: \(named)"), "\(result.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/db.sqlite"), "nothing was created")
@@ -229,7 +231,7 @@ import Testing
 
     /// `config/gateway.example.yaml`, as installed, with the unit's environment: key names in
     /// $CREDENTIALS_DIRECTORY and the database in the state directory.
-    @Test func theShippedExampleConfigurationPassesCheckConfigUnderTheUnitsEnvironment() throws {
+    @Test func theShippedExampleConfigurationPassesCheckConfigUnderTheUnitsEnvironment() async throws {
         let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
@@ -237,7 +239,7 @@ import Testing
         try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: credentials + "/site.key")
         try GatewayHarness.writeSecret(TestSite.pinKeyBytes, to: credentials + "/pin.key")
         let example = PackagePaths.root + "/config/gateway.example.yaml"
-        let result = try ExternalTool.capture(
+        let result = try await ExternalTool.captureDetached(
             "/usr/bin/env",
             [
                 "CREDENTIALS_DIRECTORY=\(credentials)", "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE=site.key",
@@ -247,14 +249,16 @@ import Testing
             ])
         #expect(result.status == 0, "\(result.standardError)")
         // Without the credentials the same file is refused, naming the key.
-        let bare = try ExternalTool.capture(try GatewayHarness.executable, ["--config", example, "--check-config"])
+        let bare = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", example, "--check-config"])
         #expect(bare.status == 78 && bare.standardError.contains("keys.siteKeyFile"), "\(bare.standardError)")
     }
 
     @Test func aGroupOrWorldReadableKeyFileIsRefused() async throws {
         let harness = try await GatewayHarness()
         chmod(harness.directory + "/pin.key", 0o644)
-        let result = try ExternalTool.capture(try GatewayHarness.executable, ["--config", harness.configPath])
+        let result = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", harness.configPath])
         #expect(result.status == 78)
         #expect(result.standardError.contains("keys.pinKeyFile") && result.standardError.contains("chmod 600"))
     }

@@ -37,28 +37,28 @@ import Testing
 
     @Test func reservationsPinsAndTokens() async throws {
         let (store, options) = try await fixture()
-        let list = try ExternalTool.capture(
+        let list = try await ExternalTool.captureDetached(
             try tool(), ["reservations", "list", "--space", "room-1", "--json"] + options)
         #expect(list.status == 0, "\(list.standardError)")
         #expect(list.standardOutput.split(separator: "\n").count == 2 && list.standardOutput.contains("\"id\":\"b-3\""))
-        let active = try ExternalTool.capture(
+        let active = try await ExternalTool.captureDetached(
             try tool(), ["reservations", "list", "--active-at", "2026-11-21T16:30:00Z"] + options)
         #expect(
             active.standardOutput.contains("b-1") && active.standardOutput.contains("b-2")
                 && !active.standardOutput.contains("b-3"))
 
-        let pin = try ExternalTool.capture(try tool(), ["pins", "show", "b-1"] + options)
+        let pin = try await ExternalTool.captureDetached(try tool(), ["pins", "show", "b-1"] + options)
         let b1 = try #require(try store.store.reservation(id: "b-1"))
         #expect(pin.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == store.testSite.pin(of: b1))
 
-        let missing = try ExternalTool.capture(try tool(), ["reservations", "show", "b-9"] + options)
+        let missing = try await ExternalTool.captureDetached(try tool(), ["reservations", "show", "b-9"] + options)
         #expect(missing.status == 1 && missing.standardError.contains("no reservation b-9"))
         #expect(missing.standardError.split(separator: "\n").count == 1)
 
-        let cancel = try ExternalTool.capture(try tool(), ["reservations", "cancel", "b-2"] + options)
+        let cancel = try await ExternalTool.captureDetached(try tool(), ["reservations", "cancel", "b-2"] + options)
         #expect(cancel.status == 0)
         #expect(try store.store.reservation(id: "b-2")?.status == .cancelled)
-        let revoke = try ExternalTool.capture(try tool(), ["reservations", "revoke", "t-77"] + options)
+        let revoke = try await ExternalTool.captureDetached(try tool(), ["reservations", "revoke", "t-77"] + options)
         let revoked = try store.store.isRevoked(jti: "t-77")
         #expect(revoke.status == 0 && revoked)
 
@@ -70,7 +70,7 @@ import Testing
                 (Array(store.testSite.minter.privateKey.rawRepresentation).map { String(format: "%02x", $0) }.joined()
                     + "\n").utf8),
             attributes: [.posixPermissions: 0o600])
-        let token = try ExternalTool.capture(
+        let token = try await ExternalTool.captureDetached(
             try tool(), ["tokens", "issue", "--reservation", "b-1", "--private-key", issuerKey] + options)
         #expect(token.status == 0, "\(token.standardError)")
         let payload = TestSite.requestPayload(
@@ -87,50 +87,55 @@ import Testing
 
     @Test func auditVerifyQueryExportAndTamper() async throws {
         let (store, options) = try await fixture()
-        let verify = try ExternalTool.capture(try tool(), ["audit", "verify"] + options)
+        let verify = try await ExternalTool.captureDetached(try tool(), ["audit", "verify"] + options)
         #expect(verify.status == 0 && verify.standardOutput.contains("intact: 2 records"))
-        let query = try ExternalTool.capture(
+        let query = try await ExternalTool.captureDetached(
             try tool(), ["audit", "query", "--outcome", "granted", "--json"] + options)
         #expect(
             query.standardOutput.split(separator: "\n").count == 1
                 && query.standardOutput.contains("\"reason\":\"granted\""))
-        let export = try ExternalTool.capture(try tool(), ["audit", "export", "--format", "csv"] + options)
+        let export = try await ExternalTool.captureDetached(
+            try tool(), ["audit", "export", "--format", "csv"] + options)
         #expect(
             export.standardOutput.hasPrefix("seq,ts,gatewayId")
                 && export.standardOutput.split(separator: "\n").count == 3)
-        let tail = try ExternalTool.capture(try tool(), ["audit", "tail", "-n", "1", "--json"] + options)
+        let tail = try await ExternalTool.captureDetached(try tool(), ["audit", "tail", "-n", "1", "--json"] + options)
         #expect(tail.standardOutput.contains("\"seq\":2") && !tail.standardOutput.contains("\"seq\":1"))
 
         try ExternalTool.run(
             "sqlite3", [store.path, "UPDATE audit_log SET reason = 'granted', granted = 1 WHERE seq = 2"])
-        let broken = try ExternalTool.capture(try tool(), ["audit", "verify"] + options)
+        let broken = try await ExternalTool.captureDetached(try tool(), ["audit", "verify"] + options)
         #expect(broken.status == 1 && broken.standardError.contains("record 2 does not match its hash"))
-        let check = try ExternalTool.capture(try tool(), ["db", "check"] + options)
+        let check = try await ExternalTool.captureDetached(try tool(), ["db", "check"] + options)
         #expect(check.status == 1)
     }
 
     @Test func dbBackupStatsAndKeys() async throws {
         let (store, options) = try await fixture()
-        let backup = try ExternalTool.capture(try tool(), ["db", "backup", store.directory + "/copy.sqlite"] + options)
+        let backup = try await ExternalTool.captureDetached(
+            try tool(), ["db", "backup", store.directory + "/copy.sqlite"] + options)
         #expect(
             backup.status == 0 && backup.standardOutput.contains("2 audit records, chain intact"),
             "\(backup.standardError)")
-        let again = try ExternalTool.capture(try tool(), ["db", "backup", store.directory + "/copy.sqlite"] + options)
+        let again = try await ExternalTool.captureDetached(
+            try tool(), ["db", "backup", store.directory + "/copy.sqlite"] + options)
         #expect(again.status != 0 && again.standardError.contains("exists"))
-        let stats = try ExternalTool.capture(try tool(), ["db", "stats", "--json"] + options)
+        let stats = try await ExternalTool.captureDetached(try tool(), ["db", "stats", "--json"] + options)
         #expect(
             stats.standardOutput.contains("\"reservations\":3")
                 && stats.standardOutput.contains("\"journal_mode\":\"wal\""))
 
         let site = store.directory + "/site.key"
         let pin = store.directory + "/new-pin.key"
-        let generate = try ExternalTool.capture(try tool(), ["keys", "generate", "--site-key", site, "--pin-key", pin])
+        let generate = try await ExternalTool.captureDetached(
+            try tool(), ["keys", "generate", "--site-key", site, "--pin-key", pin])
         #expect(generate.status == 0)
         let attributes = try FileManager.default.attributesOfItem(atPath: site)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let refuse = try ExternalTool.capture(try tool(), ["keys", "generate", "--site-key", site, "--pin-key", pin])
+        let refuse = try await ExternalTool.captureDetached(
+            try tool(), ["keys", "generate", "--site-key", site, "--pin-key", pin])
         #expect(refuse.status == 1 && refuse.standardError.contains("--force"))
-        let device = try ExternalTool.capture(
+        let device = try await ExternalTool.captureDetached(
             try tool(), ["keys", "device", "lock", "lock-1", "--site-key", site, "--site-id", "site-1"])
         let expected = DeviceKeys(siteKey: try SecretKeyFile.load(path: site), siteID: "site-1").lockKey(
             lockID: "lock-1"
@@ -142,7 +147,7 @@ import Testing
     @Test func theExampleInventoryImports() async throws {
         let (store, options) = try await fixture()
         let example = PackagePaths.root + "/config/site-inventory.example.yaml"
-        let result = try ExternalTool.capture(try tool(), ["site", "import", example] + options)
+        let result = try await ExternalTool.captureDetached(try tool(), ["site", "import", example] + options)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("3 spaces, 4 locks, 2 poles"))
         #expect(try store.store.loadSite()?.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
@@ -167,14 +172,14 @@ import Testing
             (["reservations", "list", "--active-at", "yesterday"] + options, 64, "RFC 3339"),
         ]
         for (arguments, status, message) in cases {
-            let result = try ExternalTool.capture(try tool(), arguments)
+            let result = try await ExternalTool.captureDetached(try tool(), arguments)
             #expect(result.status == status, "\(arguments): \(result.standardError)")
             #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
         }
         // A corrupt database file: one line, non-zero.
         let corrupt = store.directory + "/corrupt.sqlite"
         try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: corrupt))
-        let result = try ExternalTool.capture(
+        let result = try await ExternalTool.captureDetached(
             try tool(), ["db", "check", "--database", corrupt, "--site-id", "site-1", "--pin-key-file", options[5]])
         #expect(result.status != 0 && !result.standardError.isEmpty)
         let after = (

@@ -97,7 +97,7 @@ import Testing
                 prev = digest
             print("ok", prev)
             """
-        let result = try ExternalTool.capture("python3", ["-c", script, store.path])
+        let result = try await ExternalTool.captureDetached("python3", ["-c", script, store.path])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == "ok \(store.auditLog.head.hash)\n")
     }

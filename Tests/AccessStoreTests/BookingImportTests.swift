@@ -57,7 +57,7 @@ import Testing
         return path
     }
 
-    @Test func theCLIReportsBadLinesAndExitsNonZero() throws {
+    @Test func theCLIReportsBadLinesAndExitsNonZero() async throws {
         let store = try TemporaryStore()
         let accessctl = try #require(PackagePaths.executable("accessctl"), "build the package first")
         let file = store.directory + "/bookings.ndjson"
@@ -67,11 +67,11 @@ import Testing
             "reservations", "import", "--database", store.path, "--site-id", "site-1", "--pin-key-file", key,
         ]
         // By default a file with a bad line changes nothing.
-        let refused = try ExternalTool.capture(accessctl, arguments + [file])
+        let refused = try await ExternalTool.captureDetached(accessctl, arguments + [file])
         #expect(refused.status == 1 && refused.standardError.contains("nothing imported: 3 bad lines"))
         #expect(refused.standardError.contains("bookings.ndjson:3: upsert: holder missing"))
         #expect(try store.store.reservationCount() == 0)
-        let result = try ExternalTool.capture(accessctl, arguments + ["--skip-bad-lines", file])
+        let result = try await ExternalTool.captureDetached(accessctl, arguments + ["--skip-bad-lines", file])
         #expect(result.status == 1)
         #expect(result.standardError.contains("bookings.ndjson:3: upsert: holder missing"))
         #expect(result.standardError.contains("bookings.ndjson:6: not a JSON object"))
@@ -79,14 +79,14 @@ import Testing
         #expect(try store.store.reservation(id: "b-1") != nil)
 
         // Wrong arguments: a one-line reason, non-zero, nothing changed.
-        let missing = try ExternalTool.capture(accessctl, arguments + [store.directory + "/nope.ndjson"])
+        let missing = try await ExternalTool.captureDetached(accessctl, arguments + [store.directory + "/nope.ndjson"])
         #expect(missing.status != 0 && missing.standardError.contains("nope.ndjson"))
-        let badSite = try ExternalTool.capture(
+        let badSite = try await ExternalTool.captureDetached(
             accessctl,
             ["reservations", "import", "--database", store.path, "--site-id", "a/b", "--pin-key-file", key, file])
         #expect(badSite.status != 0 && badSite.standardError.contains("--site-id"))
         chmod(key, 0o644)
-        let openKey = try ExternalTool.capture(accessctl, arguments + [file])
+        let openKey = try await ExternalTool.captureDetached(accessctl, arguments + [file])
         #expect(openKey.status != 0 && openKey.standardError.contains("chmod 600"))
     }
 

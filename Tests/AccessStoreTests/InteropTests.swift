@@ -32,7 +32,7 @@ import Testing
             digest = hmac.new(bytes.fromhex(sys.argv[2]), message.encode(), hashlib.sha256).digest()
             print(str(int.from_bytes(digest[:8], "big") % 10**8).zfill(8))
             """
-        let result = try ExternalTool.capture(python, ["-c", script, seed, pinKey])
+        let result = try await ExternalTool.captureDetached(python, ["-c", script, seed, pinKey])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n").map(String.init)
         try #require(lines.count == 4)

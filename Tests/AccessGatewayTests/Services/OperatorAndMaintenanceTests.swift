@@ -18,7 +18,6 @@ import Testing
 
     @Test func anOperatorUnlockIsAuditedThenCommandedAndAReplayIsRefused() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         let unlock = Self.signedUnlock(gateway, requestID: "op-1")
         let topic = gateway.topics.operatorUnlock(gatewayID: "gw-1")
         gateway.receive(topic, unlock.payload)
@@ -26,9 +25,9 @@ import Testing
         let json = try #require(reply.flatMap { TestGateway.json($0.payload) })
         #expect(json["granted"] as? Bool == true && json["auditSeq"] as? Int == 1)
         #expect(gateway.published.count(on: gateway.topics.command(lockID: "lock-1")) == 1)
-        // The same request again: refused, no second command.
+        // The same request again: refused, no second command (the stop drains the lane first).
         gateway.receive(topic, unlock.payload)
-        try await Task.sleep(for: .milliseconds(200))
+        await gateway.stop()
         #expect(gateway.published.count(on: gateway.topics.command(lockID: "lock-1")) == 1)
         #expect(gateway.temporary.auditLog.head.seq == 1)
     }

@@ -90,18 +90,18 @@ import Testing
     /// A lock that floods its request topic holds at most its lane; another lock is still decided.
     @Test func aFloodingLockCannotStarveAnotherAndItsExcessIsDroppedAndLogged() async throws {
         let gateway = try await TestGateway(maxRequestsPerS: 1_000_000, synchronous: .normal, logLevel: .warning)
-        defer { Task { await gateway.stop() } }
         for index in 0..<5000 {
             gateway.send(requestID: "f-\(index)", credential: .pin("0000\(index % 10)"))
         }
+        let floodTopic = gateway.topics.decision(lockID: "lock-1")
+        let before = gateway.published.count(on: floodTopic)
         let decision = await gateway.request(lockID: "lock-2", requestID: "q-1", credential: .pin("12345678"))
         #expect(decision?["reason"] as? String == "invalid_credential")
-        let floodDecided = gateway.published.messages(on: gateway.topics.decision(lockID: "lock-1")).count
-        // Lock-1 had at most its lane (64) plus the one being decided when lock-2 was answered.
-        #expect(floodDecided <= RequestService.perLockCapacity + 1)
-        try await Task.sleep(for: .milliseconds(300))
-        let total = gateway.published.messages(on: gateway.topics.decision(lockID: "lock-1")).count
-        #expect(total < 5000)
+        // Lock-2 did not wait behind lock-1's lane (64 requests): it was decided alongside.
+        #expect(gateway.published.count(on: floodTopic) - before < RequestService.perLockCapacity)
+        await gateway.stop()  // decides what the lanes still hold
+        // The rest of the flood was dropped at the lane, not queued without bound, and said so.
+        #expect(gateway.published.count(on: floodTopic) < 5000)
         #expect(gateway.logs.entries.contains { "\($0.message)" == "lane full: messages dropped" })
     }
 
