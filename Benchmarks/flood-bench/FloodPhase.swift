@@ -141,6 +141,7 @@ struct FloodPhase {
         let interval = seconds / Double(total + 1)
         for holder in 0..<total {
             try await Task.sleep(for: .seconds(interval))
+            let reservation = site.holderReservation(phase: index, index: holder)
             if holder < cancels {
                 try await site.publish(.cancel(reservationID: reservation.id, version: 2))
             } else {
