@@ -70,7 +70,9 @@ import Testing
         let decided = lock1.filter { $0.topic == decisions }.compactMap {
             TestGateway.json($0.payload)?["requestId"] as? String
         }
-        #expect(decided == expected)
+        #expect(decided.count == expected.count)
+        let firstOutOfOrder = zip(decided, expected).firstIndex { $0 != $1 }
+        #expect(firstOutOfOrder == nil, "first decision out of order: \(firstOutOfOrder.map { decided[$0] } ?? "-")")
         // Each grant's command follows its own decision, before the next decision.
         var pendingCommand: String?
         var outOfOrder = 0
