@@ -71,7 +71,7 @@ import Testing
             TestGateway.json($0.payload)?["requestId"] as? String
         }
         #expect(decided.count == expected.count)
-        let firstOutOfOrder = zip(decided, expected).firstIndex { $0 != $1 }
+        let firstOutOfOrder = decided.indices.first { $0 < expected.count && decided[$0] != expected[$0] }
         #expect(firstOutOfOrder == nil, "first decision out of order: \(firstOutOfOrder.map { decided[$0] } ?? "-")")
         // Each grant's command follows its own decision, before the next decision.
         var pendingCommand: String?
