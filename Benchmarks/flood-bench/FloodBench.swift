@@ -60,9 +60,9 @@ struct FloodBench: AsyncParsableCommand {
             handler.logLevel = .error
             return handler
         }
-        if _isDebugAssertConfiguration() {
+        #if DEBUG
             print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        }
+        #endif
         guard let executable = gateway ?? ExecutablePaths.sibling("access-gateway") else {
             throw ValidationError("access-gateway not found beside this binary: build it or pass --gateway")
         }

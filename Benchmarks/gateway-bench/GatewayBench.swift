@@ -63,9 +63,9 @@ struct GatewayBench: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        if _isDebugAssertConfiguration() {
+        #if DEBUG
             print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        }
+        #endif
         let gatewayExecutable = try gateway ?? Self.sibling("access-gateway")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-bench-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
