@@ -1,6 +1,5 @@
 import AccessConfiguration
 import AccessCore
-import AccessGateway
 import AccessProtocol
 import AccessStore
 import ArgumentParser

@@ -10,7 +10,6 @@ import Testing
 @Suite struct BookingServiceTests {
     @Test func aCancelAppliesToTheVeryNextRequest() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         let booking = RequestServiceTests.activeBooking()
         let token = Credential.token(gateway.site.token(for: booking, jti: "t-1"))
         #expect(gateway.book(.upsert(booking)) == "applied")
@@ -21,15 +20,16 @@ import Testing
         #expect(gateway.book(.upsert(booking)) == "ignored_as_older")
         #expect(await gateway.request(requestID: "r-3", credential: token)?["reason"] as? String == "cancelled")
         #expect(gateway.book(.revoke(jti: "t-9")) == "applied")
+        await gateway.stop()
     }
 
     @Test func aMalformedBookingIsRejectedWholeAndChangesNothing() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         for payload in [#"{"op":"upsert","reservation":{"id":"b/1"}}"#, "not json", #"{"op":"cancel","id":"b-1"}"#] {
             let outcome = gateway.services.bookings.apply(MQTTMessage(topic: gateway.topics.bookings, payload: payload))
             #expect(outcome == "rejected")
         }
         #expect(try gateway.temporary.store.reservationCount() == 0)
+        await gateway.stop()
     }
 }

@@ -23,12 +23,12 @@ import Testing
 
     @Test func aForcedDoorRaisesDoorForced() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         gateway.receive(gateway.topics.event(lockID: "lock-2"), DeviceMessages.door(open: true, ts: 1))
         let alarm = await gateway.published.first {
             $0.topic == gateway.topics.alarms && $0.payloadString?.contains("door_forced") == true
         }
         #expect(alarm != nil)
+        await gateway.stop()
     }
 
     /// A lock flooding its status costs one slot: the latest status is what is stored.

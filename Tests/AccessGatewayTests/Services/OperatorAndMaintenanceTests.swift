@@ -34,13 +34,13 @@ import Testing
 
     @Test func aForgedOperatorUnlockIsRefusedAndNotAudited() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         var unlock = Self.signedUnlock(gateway, requestID: "op-2")
         unlock.note = "changed after signing"
         gateway.receive(gateway.topics.operatorUnlock(gatewayID: "gw-1"), unlock.payload)
         let reply = await gateway.published.first { $0.topic == gateway.topics.operatorResult(gatewayID: "gw-1") }
         #expect(reply?.payloadString?.contains("\"reason\":\"refused\"") == true)
         #expect(gateway.temporary.auditLog.head.seq == 0)
+        await gateway.stop()
     }
 
     @Test func theAuditHeadIsPublishedRetainedAtStop() async throws {

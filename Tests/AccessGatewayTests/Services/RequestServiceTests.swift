@@ -17,7 +17,6 @@ import Testing
 
     @Test func aGrantIsDecidedAuditedAndFollowedByItsSignedCommand() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         let booking = Self.activeBooking()
         #expect(gateway.book(.upsert(booking)) == "applied")
         let decision = try #require(
@@ -39,13 +38,13 @@ import Testing
                 key: gateway.site.deviceKeys.lockKey(lockID: "lock-1")))
         // Audited before it was published.
         #expect(gateway.temporary.auditLog.head.seq == 1)
+        await gateway.stop()
     }
 
     /// 1,000 bursts of 10 pipelined requests from one lock: decisions and commands come back in
     /// request order every time (contract v1.1).
     @Test func oneLocksDecisionsAndCommandsKeepItsRequestOrder() async throws {
         let gateway = try await TestGateway(maxRequestsPerS: 1_000_000, synchronous: .normal, logLevel: .warning)
-        defer { Task { await gateway.stop() } }
         let booking = Self.activeBooking()
         gateway.book(.upsert(booking))
         let token = Credential.token(gateway.site.token(for: booking, jti: "t-1"))
@@ -87,6 +86,7 @@ import Testing
             }
         }
         #expect(outOfOrder == 0)
+        await gateway.stop()
     }
 
     /// A lock that floods its request topic holds at most its lane; another lock is still decided.
@@ -109,12 +109,12 @@ import Testing
 
     @Test func aRetainedRequestIsNeverDecided() async throws {
         let gateway = try await TestGateway()
-        defer { Task { await gateway.stop() } }
         gateway.receive(
             gateway.topics.request(lockID: "lock-1"),
             AccessRequest(requestID: "r-old", credential: .pin("12345678")).payload, retain: true)
         _ = await gateway.request(requestID: "r-new", credential: .pin("12345678"))
         #expect(gateway.published.messages.allSatisfy { $0.payloadString?.contains("r-old") != true })
+        await gateway.stop()
     }
 
     @Test func aGracefulStopDecidesEveryQueuedRequest() async throws {
