@@ -79,7 +79,7 @@ import Testing
         var earlier = Self.activeBooking(id: "b-earlier")
         earlier.startMs -= 86_400_000
         earlier.endMs -= 86_400_000
-        for line in [booking, once, later, earlier].map { BookingMessage.upsert($0).payload } + [
+        for line in [booking, once, later, earlier].map({ BookingMessage.upsert($0).payload }) + [
             #"{"op":"revoke","jti":"t-revoked"}"#, #"{"op":"cancel","id":"b-gone","version":1}"#,
         ] {
             try await harness.publishBooking(line)
