@@ -137,6 +137,8 @@ struct ReferenceModel {
             }
         case .revoke(let jti):
             revoked.insert(jti)
+        case .resync:
+            break  // the feed's position only
         }
     }
 

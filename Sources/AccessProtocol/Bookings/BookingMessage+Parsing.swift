@@ -11,6 +11,15 @@ extension BookingMessage {
     public static func parse(
         _ payload: some Collection<UInt8>, defaults: BookingDefaults = BookingDefaults()
     ) -> Result<BookingMessage, BookingMessageError> {
+        parseFeed(payload, defaults: defaults, allowResync: false).map(\.message)
+    }
+
+    /// A message of the booking feed (v1.1) with its `seq`: nil for a v1 message without one. A
+    /// `seq` that is not a positive integer rejects the message whole; `resync` is accepted only
+    /// when `allowResync` (the gateway's own answer topic).
+    public static func parseFeed(
+        _ payload: some Collection<UInt8>, defaults: BookingDefaults = BookingDefaults(), allowResync: Bool
+    ) -> Result<(message: BookingMessage, seq: Int64?), BookingMessageError> {
         guard payload.count <= maximumPayloadBytes else {
             return .failure(BookingMessageError("message over \(maximumPayloadBytes) bytes"))
         }
@@ -26,7 +35,13 @@ extension BookingMessage {
         } catch {
             return .failure(BookingMessageError("not a JSON object"))
         }
-        return wire.validated(defaults: defaults)
+        guard wire.seqIsValid else { return .failure(BookingMessageError("seq is not a positive integer")) }
+        if wire.op == "resync" {
+            guard allowResync else { return .failure(BookingMessageError("resync outside the gateway's answer topic")) }
+            guard let seq = wire.seq else { return .failure(BookingMessageError("resync without seq")) }
+            return .success((.resync(seq: seq), seq))
+        }
+        return wire.validated(defaults: defaults).map { ($0, wire.seq) }
     }
 
     private struct Wire: Decodable {
@@ -35,6 +50,27 @@ extension BookingMessage {
         var id: String?
         var version: Int64?
         var jti: String?
+        var seq: Int64?
+        var seqIsValid = true
+
+        enum Keys: String, CodingKey {
+            case op, reservation, id, version, jti, seq
+        }
+
+        init(from decoder: any Decoder) throws {
+            let object = try decoder.container(keyedBy: Keys.self)
+            op = try object.decodeIfPresent(String.self, forKey: .op)
+            reservation = try object.decodeIfPresent(ReservationWire.self, forKey: .reservation)
+            id = try object.decodeIfPresent(String.self, forKey: .id)
+            version = try object.decodeIfPresent(Int64.self, forKey: .version)
+            jti = try object.decodeIfPresent(String.self, forKey: .jti)
+            if object.contains(.seq) {
+                // Present, it must be a positive integer; anything else rejects the message whole.
+                let value = try? object.decode(Int64.self, forKey: .seq)
+                seq = value
+                seqIsValid = (value ?? 0) > 0
+            }
+        }
 
         func validated(defaults: BookingDefaults) -> Result<BookingMessage, BookingMessageError> {
             switch op {

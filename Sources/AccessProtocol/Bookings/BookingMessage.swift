@@ -6,6 +6,9 @@ public enum BookingMessage: Sendable, Hashable {
     case cancel(reservationID: String, version: Int64)
     /// Revokes a token by its `jti`.
     case revoke(jti: String)
+    /// (v1.1) The end of a backend's full republication: every message up to `seq` is covered.
+    /// Valid only on the gateway's own answer topic, never on `R/bookings` nor in an import.
+    case resync(seq: Int64)
 
     public static let maximumPayloadBytes = 64 * 1024
 }

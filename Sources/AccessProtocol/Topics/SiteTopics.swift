@@ -32,6 +32,12 @@ public struct SiteTopics: Sendable, Hashable {
     public var poleTelemetry: String { "\(root)/poles/+/telemetry" }
     public var poleStatus: String { "\(root)/poles/+/status" }
     public var bookings: String { "\(root)/bookings" }
+    /// (v1.1) The feed's newest `seq`, retained.
+    public var bookingsHead: String { "\(root)/bookings/head" }
+    /// (v1.1) Gateways ask the backend here for what they missed.
+    public var bookingsReplay: String { "\(root)/bookings/replay" }
+    /// (v1.1) The backend's replay answers to one gateway.
+    public func bookingAnswers(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/bookings" }
     public var alarms: String { "\(root)/alarms" }
 
     public func decision(lockID: String) -> String { "\(root)/locks/\(lockID)/decision" }

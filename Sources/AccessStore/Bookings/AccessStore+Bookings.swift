@@ -56,6 +56,9 @@ extension AccessStore {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO revoked_tokens (jti, revoked_at_ms) VALUES (?, ?)")
                 .execute(arguments: [jti, nowMs])
             return db.changesCount > 0 ? .applied : .unchanged
+        case .resync:
+            // Moves the feed's position only (`applyFeed`); there is nothing to store.
+            return .unchanged
         }
     }
 

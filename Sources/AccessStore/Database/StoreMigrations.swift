@@ -97,6 +97,21 @@ enum StoreMigrations {
                     CREATE INDEX audit_by_holder ON audit_log (holder) WHERE holder IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v2-booking-feed") { db in
+            // (v1.1) The booking feed's position: `applied_seq`, up to which every message has
+            // been applied, and the seqs applied above it while a gap stays open. Both change
+            // in the transaction of the message they cover.
+            try db.execute(
+                sql: """
+                    CREATE TABLE booking_feed (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        applied_seq INTEGER NOT NULL CHECK (applied_seq >= 0),
+                        last_message_ms INTEGER
+                    );
+                    INSERT INTO booking_feed (id, applied_seq) VALUES (1, 0);
+                    CREATE TABLE booking_feed_ahead (seq INTEGER PRIMARY KEY NOT NULL);
+                    """)
+        }
         return migrator
     }
 }
