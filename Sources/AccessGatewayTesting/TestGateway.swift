@@ -120,9 +120,18 @@ public final class TestGateway: Sendable {
     }
 
     /// A booking message, applied as the booking connection applies it; returns the outcome.
+    /// `seq` is its feed position (v1.1); `answer` sends it as a replay answer to this gateway.
     @discardableResult
-    public func book(_ message: BookingMessage) -> String {
-        services.bookings.apply(MQTTMessage(topic: topics.bookings, payload: message.payload))
+    public func book(_ message: BookingMessage, seq: Int64? = nil, answer: Bool = false) -> String {
+        let topic = answer ? topics.bookingAnswers(gatewayID: "gw-1") : topics.bookings
+        return services.bookings.apply(MQTTMessage(topic: topic, payload: message.payload(seq: seq)))
+    }
+
+    /// The backend's retained head.
+    @discardableResult
+    public func head(_ seq: Int64) -> String {
+        let head = BookingFeedMessages.Head(seq: seq, timestampMs: 0)
+        return services.bookings.apply(MQTTMessage(topic: topics.bookingsHead, payload: head.payload))
     }
 
     public static func json(_ bytes: [UInt8]) -> [String: Any]? {

@@ -44,4 +44,12 @@ import Testing
         #expect(feed.applied(appliedSeq: 4, seq: nil, nowMs: 7) == nil)
         #expect(feed.appliedSeq == 4 && feed.lastMessageMs == 7)
     }
+
+    /// A head far ahead of what the backend can replay ends in its resync, not in asking forever.
+    @Test func aResyncBelowABogusHeadEndsTheAsking() {
+        var feed = BookingFeed(appliedSeq: 2, highestSeq: 2, lastMessageMs: nil)
+        #expect(feed.head(seq: 1_000_000_000, nowMs: 0) == .askReplay(after: 2))
+        #expect(feed.resynced(appliedSeq: 40, seq: 40, nowMs: 1_000) == nil)
+        #expect(!feed.isBehind && feed.tick(nowMs: 120_000) == nil)
+    }
 }

@@ -45,6 +45,16 @@ public struct BookingFeed: Sendable, Hashable {
         return settle(nowMs: nowMs)
     }
 
+    /// The backend answered with a full republication ending at `seq`: what it says it has is the
+    /// truth, so a head seen earlier that was further ahead (bogus, or from a backend that lost
+    /// its feed) no longer keeps the gateway asking.
+    public mutating func resynced(appliedSeq: Int64, seq: Int64, nowMs: Int64) -> Action? {
+        self.appliedSeq = appliedSeq
+        knownSeq = max(appliedSeq, seq)
+        lastMessageMs = nowMs
+        return settle(nowMs: nowMs)
+    }
+
     /// The retained head arrived (at every connect) or changed.
     public mutating func head(seq: Int64, nowMs: Int64) -> Action? {
         knownSeq = max(knownSeq, seq)

@@ -78,8 +78,15 @@ public final class GatewayApplication: Sendable {
 
         var http: HTTPService?
         if let listen = configuration.httpListen {
-            let health: @Sendable () -> String? = { [client, bookings, store] in
-                Self.healthProblem(devices: client, bookings: bookings, store: store)
+            let health: @Sendable () -> HTTPService.Health = { [client, bookings, store] in
+                if let problem = Self.healthProblem(devices: client, bookings: bookings, store: store) {
+                    return .failing(problem)
+                }
+                let feed = bookings.feedStatus
+                guard feed.isBehind else { return .ok }
+                return .degraded(
+                    "booking feed \(feed.lagMessages) messages behind for \(feed.lagSeconds) s "
+                        + "(applied seq \(feed.appliedSeq)); deciding from the store")
             }
             http = try HTTPService(
                 context: context, host: listen.host, port: listen.port, health: health, metricsText: metricsText)

@@ -2,13 +2,22 @@ import Logging
 import ServiceLifecycle
 
 /// `/healthz` and `/metrics` on `http.listen`: 200 "ok" when both MQTT connections are up and
-/// the store takes writes, 503 with the reason otherwise; Prometheus text for the metrics.
+/// the store takes writes, 200 "degraded: …" when it serves but knows it is behind (the booking
+/// feed's lag), 503 with the reason otherwise; Prometheus text for the metrics.
 public final class HTTPService: Service, Sendable {
+    public enum Health: Sendable, Hashable {
+        case ok
+        /// Serving, and saying what it knows it lacks.
+        case degraded(String)
+        /// Not serving as it must (the watchdog stops too).
+        case failing(String)
+    }
+
     let context: GatewayContext
     let server: HealthServer
 
     init(
-        context: GatewayContext, host: String, port: Int, health: @escaping @Sendable () -> String?,
+        context: GatewayContext, host: String, port: Int, health: @escaping @Sendable () -> Health,
         metricsText: @escaping @Sendable () -> [UInt8]
     ) throws {
         self.context = context
@@ -18,8 +27,11 @@ public final class HTTPService: Service, Sendable {
         server = try HealthServer(host: host, port: port) { path in
             switch path {
             case "/healthz":
-                let problem = health()
-                return HealthServer.Response(status: problem == nil ? 200 : 503, body: (problem ?? "ok") + "\n")
+                switch health() {
+                case .ok: return HealthServer.Response(status: 200, body: "ok\n")
+                case .degraded(let why): return HealthServer.Response(status: 200, body: "degraded: \(why)\n")
+                case .failing(let why): return HealthServer.Response(status: 503, body: why + "\n")
+                }
             case "/metrics":
                 let (locks, poles) = monitor.read { ($0.onlineLocks, $0.onlinePoles) }
                 metrics.locksOnline.record(locks)

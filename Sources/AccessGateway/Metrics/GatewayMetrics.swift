@@ -13,6 +13,13 @@ struct GatewayMetrics: Sendable {
     let brokerConnected = Gauge(label: "access_broker_connected")
     /// The booking feed's own connection.
     let bookingsConnected = Gauge(label: "access_booking_feed_connected")
+    /// (v1.1) The feed: what is applied, how far behind the gateway knows it is, and since when.
+    let bookingFeedAppliedSeq = Gauge(label: "access_booking_feed_applied_seq")
+    let bookingFeedLagMessages = Gauge(label: "access_booking_feed_lag_messages")
+    let bookingFeedLagSeconds = Gauge(label: "access_booking_feed_lag_seconds")
+    /// Seconds since the last booking message was applied; -1 before the first.
+    let bookingFeedLastMessageAge = Gauge(label: "access_booking_feed_last_message_age_seconds")
+    let replayRequests = Counter(label: "access_booking_replay_requests_total")
     /// How long a request waited in its lock's lane before its decision began.
     let laneWait = Timer(label: "access_request_lane_wait_seconds")
     let locksOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "lock")])
