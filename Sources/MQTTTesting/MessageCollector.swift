@@ -30,10 +30,15 @@ public final class StreamRecorder<Element: Sendable>: Sendable {
         return recorded
     }
 
-    /// Waits for the first element matching `predicate`.
-    public func first(timeout: Duration = .seconds(5), where predicate: (Element) -> Bool) async -> Element? {
-        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { recorded.contains(where: predicate) }
-        return recorded.first(where: predicate)
+    /// Waits for the first element matching `predicate`, among those recorded from position
+    /// `since` on (0: all of them; `recorded.count` before an action: only what follows it).
+    public func first(
+        since: Int = 0, timeout: Duration = .seconds(5), where predicate: (Element) -> Bool
+    ) async -> Element? {
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) {
+            recorded.dropFirst(since).contains(where: predicate)
+        }
+        return recorded.dropFirst(since).first(where: predicate)
     }
 }
 

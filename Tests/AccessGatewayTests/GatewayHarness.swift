@@ -92,11 +92,13 @@ final class GatewayHarness: @unchecked Sendable {
     func startGateway(environment: [String: String] = [:]) async throws {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
+        // Only a status published by this start counts (a restart finds the last one recorded).
+        let since = inbox.recorded.count
         let process = try ChildProcess(
             executable: try Self.executable, arguments: ["--config", configPath], environment: env,
             outputFile: URL(fileURLWithPath: logFile))
         gateway = process
-        let online = await inbox.first(timeout: .seconds(20)) {
+        let online = await inbox.first(since: since, timeout: .seconds(20)) {
             $0.topic == self.topics.gatewayStatus(gatewayID: "gw-1")
                 && $0.payloadString?.contains("\"online\":true") == true
         }
