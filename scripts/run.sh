@@ -16,6 +16,7 @@ http="${HTTP_PORT:-9464}"
 state="$PWD/run"
 mkdir -p "$state"
 sed "s/^listener 1883 /listener $port /" config/mosquitto-local.conf > "$state/mosquitto.conf"
+echo "persistence_location $state/" >> "$state/mosquitto.conf"
 [ "$(id -u)" -eq 0 ] && echo "user root" >> "$state/mosquitto.conf"
 
 pids=()

@@ -10,6 +10,7 @@ extension GatewayConfiguration {
         "broker.host", "broker.port", "broker.clientId", "broker.username", "broker.passwordFile",
         "broker.tls.caFile", "broker.tls.certFile", "broker.tls.keyFile", "broker.keepAliveS", "broker.sharedGroup",
         "broker.bookings.clientId", "broker.bookings.certFile", "broker.bookings.keyFile",
+        "broker.bookings.sessionExpiryS",
         "database.path", "database.synchronous",
         "policy.tokenLeewayS", "policy.pinDigits", "policy.failureWindowS", "policy.maxFailures", "policy.lockoutS",
         "policy.maxRequestsPerS", "policy.unlockForS", "policy.commandTTLS", "policy.defaultGraceBeforeMin",

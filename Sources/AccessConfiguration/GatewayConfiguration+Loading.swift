@@ -164,6 +164,8 @@ extension GatewayConfiguration {
         var broker = Broker(
             clientID: clientID, bookingsClientID: values.string("broker.bookings.clientId") ?? "\(clientID)-bookings")
         broker.bookingsCertificateFile = values.string("broker.bookings.certFile")
+        broker.bookingsSessionExpiryS = try values.int(
+            "broker.bookings.sessionExpiryS", default: broker.bookingsSessionExpiryS, in: 0...2_592_000)
         broker.bookingsPrivateKeyFile = values.string("broker.bookings.keyFile")
         if (broker.bookingsCertificateFile == nil) != (broker.bookingsPrivateKeyFile == nil) {
             throw ConfigurationError(

@@ -44,6 +44,10 @@ extension GatewayConfiguration {
                 retain: true)
         case .bookings:
             configuration.clientID = broker.bookingsClientID
+            // Clean Start 0: what the backend publishes while the gateway is away is queued for it.
+            if broker.bookingsSessionExpiryS > 0 {
+                configuration.sessionExpiryInterval = UInt32(broker.bookingsSessionExpiryS)
+            }
             if let certificate = broker.bookingsCertificateFile, let key = broker.bookingsPrivateKeyFile {
                 configuration.tls?.certificateFile = certificate
                 configuration.tls?.privateKeyFile = key

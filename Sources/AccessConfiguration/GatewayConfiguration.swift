@@ -23,6 +23,10 @@ public struct GatewayConfiguration: Sendable {
         public var bookingsClientID: String
         public var bookingsCertificateFile: String?
         public var bookingsPrivateKeyFile: String?
+        /// The booking connection's MQTT session lives this long on the broker while the gateway
+        /// is away (a restart, a network break), so the messages of that time are queued for it;
+        /// 0: a clean session each time.
+        public var bookingsSessionExpiryS = 86_400
     }
 
     public var gatewayID: String

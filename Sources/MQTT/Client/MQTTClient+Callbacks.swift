@@ -16,6 +16,9 @@ extension MQTTClient {
         try mosquittoCall("set receive maximum \(configuration.receiveMaximum)") {
             mosquitto_int_option(pointer, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(clamping: configuration.receiveMaximum))
         }
+        if let expiry = configuration.sessionExpiryInterval {
+            try setSessionExpiry(expiry)
+        }
         // Other threads publish while the network thread runs the loop.
         try mosquittoCall("enable threaded mode") { mosquitto_threaded_set(pointer, true) }
         if configuration.username != nil || configuration.password != nil {
@@ -68,6 +71,24 @@ extension MQTTClient {
         mosquitto_log_callback_set(pointer) { _, context, level, text in
             guard level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text else { return }
             MQTTClient.from(context)?.libraryLogged(String(cString: text), isError: level & MOSQ_LOG_ERR != 0)
+        }
+    }
+
+    /// libmosquitto sends CONNECT properties only from `mosquitto_connect_bind_v5`, which connects
+    /// blocking; the asynchronous connect this client uses reuses the properties kept by the last
+    /// such call. So the properties are handed over by one call that stops at its argument check
+    /// (port -1) after keeping them, before any connection is tried; `MQTTClientSessionTests`
+    /// checks that the broker keeps the session.
+    private func setSessionExpiry(_ seconds: UInt32) throws(MQTTError) {
+        var properties: OpaquePointer?
+        try mosquittoCall("build the Session Expiry Interval property") {
+            mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), seconds)
+        }
+        defer { mosquitto_property_free_all(&properties) }
+        let code = mosquitto_connect_bind_v5(
+            handle.pointer, "", -1, Int32(configuration.keepAliveSeconds), nil, properties)
+        guard code == MOSQ_ERR_INVAL.rawValue else {
+            throw .invalidArgument("libmosquitto did not keep the session properties (code \(code))")
         }
     }
 

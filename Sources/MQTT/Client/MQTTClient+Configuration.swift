@@ -33,6 +33,11 @@ extension MQTTClient {
         /// client before it waits for acknowledgements (1...65535; libmosquitto's default is 20).
         /// A busy subscriber raises it so that the broker's queue for it does not fill and drop.
         public var receiveMaximum: Int
+        /// MQTT v5 session persistence: when set, the client connects with Clean Start 0 and
+        /// this Session Expiry Interval (seconds), so the broker keeps its subscriptions and
+        /// queues QoS 1/2 messages for it while it is away (a gateway restart, a network
+        /// break). Nil: a clean session each time.
+        public var sessionExpiryInterval: UInt32?
 
         public init(
             host: String = "127.0.0.1",
@@ -50,7 +55,8 @@ extension MQTTClient {
             outboundQueueCapacity: Int = 10_000,
             inboundBufferCapacity: Int = 100_000,
             messageHandler: (@Sendable (MQTTMessage) -> Void)? = nil,
-            receiveMaximum: Int = 20
+            receiveMaximum: Int = 20,
+            sessionExpiryInterval: UInt32? = nil
         ) {
             self.host = host
             self.port = port
@@ -68,6 +74,7 @@ extension MQTTClient {
             self.inboundBufferCapacity = inboundBufferCapacity
             self.messageHandler = messageHandler
             self.receiveMaximum = receiveMaximum
+            self.sessionExpiryInterval = sessionExpiryInterval
         }
     }
 

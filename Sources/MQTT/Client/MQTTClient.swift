@@ -62,7 +62,8 @@ public final class MQTTClient: Sendable {
         self.logger = logger
         (messages, inbound) = AsyncStream.makeStream(
             of: MQTTMessage.self, bufferingPolicy: .bufferingOldest(max(1, configuration.inboundBufferCapacity)))
-        handle = try MosquittoHandle(clientID: configuration.clientID)
+        handle = try MosquittoHandle(
+            clientID: configuration.clientID, cleanStart: configuration.sessionExpiryInterval == nil)
         core = Mutex(
             Core(
                 machine: ConnectionStateMachine(

@@ -8,10 +8,11 @@ private let libraryInitialisation: Int32 = mosquitto_lib_init()
 final class MosquittoHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 
-    init(clientID: String) throws(MQTTError) {
+    /// `cleanStart` false keeps the broker's session (its queued messages) across connections;
+    /// the client restores its own subscriptions on every (re)connect either way.
+    init(clientID: String, cleanStart: Bool = true) throws(MQTTError) {
         try mosquittoCall("mosquitto_lib_init") { libraryInitialisation }
-        // clean_start: this client restores its own subscriptions on every (re)connect.
-        guard let pointer = mosquitto_new(clientID, true, nil) else {
+        guard let pointer = mosquitto_new(clientID, cleanStart, nil) else {
             throw .invalidArgument("libmosquitto could not create a client for id '\(clientID)'")
         }
         self.pointer = pointer
