@@ -40,6 +40,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     struct Resolved {
+        /// The gateway's whole configuration, when one was read (its broker, for instance).
+        var configuration: GatewayConfiguration?
         var databasePath: String
         var siteID: String
         var pinKeyFile: String
@@ -68,7 +70,7 @@ struct StoreOptions: ParsableArguments {
             throw ValidationError("give --config FILE, or --database, --site-id and --pin-key-file")
         }
         return Resolved(
-            databasePath: database, siteID: site, pinKeyFile: pinKey,
+            configuration: loaded, databasePath: database, siteID: site, pinKeyFile: pinKey,
             pinDigits: pinDigits ?? loaded?.policy.pinDigits ?? 8)
     }
 

@@ -169,6 +169,13 @@ import Testing
         try await harness.startGateway()
         // The gateway asks after 4; the backend keeps only 7 and 8: it republishes and resyncs.
         #expect(await caughtUp(harness, to: 8))
+        // What an operator sees.
+        let accessctl = try #require(PackagePaths.executable("accessctl"), "build the package first")
+        let status = try await ExternalTool.captureDetached(
+            accessctl, ["bookings", "status", "--config", harness.configPath, "--json"])
+        #expect(status.status == 0, "\(status.standardError)")
+        let json = try #require(GatewayHarness.json(Array(status.standardOutput.utf8)))
+        #expect(json["appliedSeq"] as? Int == 8 && json["headSeq"] as? Int == 8 && json["lagMessages"] as? Int == 0)
         for (index, booking) in bookings.enumerated() {
             let token = harness.site.token(for: booking, jti: "t-\(index)")
             #expect(
