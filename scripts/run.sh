@@ -64,8 +64,21 @@ echo "gateway healthy: $(curl -s "http://127.0.0.1:$http/healthz"); log in $stat
   --poles pole-1,pole-2 --speed 720 --start-hour 17 --interval-s 5 > "$state/pole-sim.log" 2>&1 &
 pids+=($!)
 
-# The booking backend publishes reservations and hands out tokens and PINs; a holder arrives.
-"$bin/booking-sim" "${backend[@]}" --spaces room-1,room-2 --count 10 --period-h 3 --holders-out "$state/holders.ndjson"
+# The booking backend runs alongside: its feed (kept in run/feed.ndjson, so a restarted gateway or
+# backend catches up by replay), the retained head, replays. It publishes reservations (new ids each
+# run) and hands out tokens and PINs; a holder arrives.
+rm -f "$state/holders.ndjson"
+"$bin/booking-sim" serve "${backend[@]}" --spaces room-1,room-2 --count 10 --period-h 3 --seed "$(date +%s)" \
+  --holders-out "$state/holders.ndjson" --feed-file "$state/feed.ndjson" < /dev/null > "$state/booking-sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do [ -s "$state/holders.ndjson" ] && break; sleep 0.1; done
+head -2 "$state/booking-sim.log"
+# Bookings reach the gateway on its booking connection: wait until it has applied them.
+for _ in $(seq 100); do
+  applied=$(curl -s "http://127.0.0.1:$http/metrics" | awk '/^access_booking_messages_total/ {s += $2} END {print int(s)}')
+  [ "${applied:-0}" -ge 10 ] && break
+  sleep 0.1
+done
 read -r space token pin < <(head -1 "$state/holders.ndjson" | python3 -c \
   'import json,sys; h=json.load(sys.stdin); print(h["spaceId"], h["token"], h["pin"])')
 lock=$([ "$space" = room-1 ] && echo lock-1 || echo lock-2)
