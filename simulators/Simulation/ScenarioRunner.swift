@@ -81,7 +81,7 @@ public struct ScenarioRunner: Sendable {
               poles: [\(plan.poles.map { "\($0.id)@\($0.space)" }.joined(separator: ", "))]
             issuers: ["\(backend.issuerSetting)"]
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
-            broker: {host: \(broker.host), port: \(broker.port)}
+            broker: {host: \(broker.host), port: \(broker.port), bookings: {sessionExpiryS: 0}}
             database: {path: \(directory)/access.sqlite, synchronous: full}
             http: {listen: "127.0.0.1:\(httpPort)"}
             log: {level: notice}
@@ -99,7 +99,7 @@ public struct ScenarioRunner: Sendable {
         try await observer.subscribe(topics.gatewayStatuses)
         try await observer.subscribe(topics.poleCommands)
 
-        let gateway = try ChildProcess(
+        var gateway = try ChildProcess(
             executable: options.gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
         defer { gateway.terminate(SIGTERM, grace: .seconds(10)) }
@@ -134,14 +134,17 @@ public struct ScenarioRunner: Sendable {
         }
         progress("\(locks.count) locks and \(poles.count) poles online")
 
-        // The backend publishes every booking before anyone arrives.
-        let backendClient = try MQTTClient(
-            configuration: .init(host: broker.host, port: broker.port, clientID: "booking-sim-\(options.seed)"),
-            logger: logger)
-        try await backendClient.connect()
-        defer { Task { await backendClient.shutdown() } }
+        // The backend (its v1.1 feed, kept on disk) publishes every booking before anyone arrives.
+        let feed = try BookingFeedBackend(
+            broker: broker, siteID: siteID, clientID: "booking-sim-\(options.seed)",
+            feedFile: directory + "/feed.ndjson", logger: logger)
+        try await feed.start()
+        defer { Task { await feed.stop() } }
         for line in plan.bookingLines {
-            try await backendClient.publishAcknowledged(MQTTMessage(topic: topics.bookings, payload: line))
+            guard case .success(let message) = BookingMessage.parse(Array(line.utf8)) else {
+                throw ScenarioError("the plan made a booking message the contract rejects: \(line)")
+            }
+            try await feed.publish(message)
         }
         progress("\(plan.bookingLines.count) booking messages published")
         // Bookings travel on the gateway's own booking connection, not in order with requests:
@@ -338,6 +341,45 @@ public struct ScenarioRunner: Sendable {
                 "\(lightMismatches) poles were lit a different number of times than grants after dark")
         }
 
+        // Episode: the gateway restarts mid-day and misses bookings. It is stopped, holders who were
+        // let in are cancelled while it is away (its booking session is not kept: sessionExpiryS 0,
+        // so nothing is queued for it), and it starts again: the retained head shows the gap, the
+        // replay closes it, and each of those holders must now be refused `cancelled`.
+        let episode = plan.requests.filter { $0.kind == .onTime && $0.reservation?.singleUse == false }.prefix(10)
+        await gateway.terminated(SIGTERM, grace: .seconds(10))
+        for request in episode {
+            guard let reservation = request.reservation else { continue }
+            try await feed.publish(.cancel(reservationID: reservation.id, version: reservation.version + 10))
+        }
+        let since = seen.recorded.count
+        let restartedAt = ContinuousClock.now
+        gateway = try ChildProcess(
+            executable: options.gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
+            outputFile: URL(fileURLWithPath: directory + "/gateway-restarted.log"))
+        let backOnline = await seen.first(since: since, timeout: .seconds(30)) {
+            $0.topic == topics.gatewayStatus(gatewayID: "gw-sim")
+                && $0.payloadString?.contains("\"online\":true") == true
+        }
+        let probe = GatewayProbe(port: httpPort)
+        let caughtUp = await eventually(timeout: .seconds(30), every: .milliseconds(20)) {
+            await probe.total("access_booking_feed_applied_seq") ?? 0 >= Double(feed.headSeq)
+        }
+        let catchUpMs =
+            Int((ContinuousClock.now - restartedAt).components.seconds * 1000)
+            + Int((ContinuousClock.now - restartedAt).components.attoseconds / 1_000_000_000_000_000)
+        var refused = 0
+        for (index, request) in episode.enumerated() {
+            guard let lock = locks[request.lockID] else { continue }
+            let decision = try await lock.present(request.credential, requestID: "restart-\(index)")
+            if decision?["reason"] as? String == "cancelled" { refused += 1 }
+            try await Task.sleep(for: interval)
+        }
+        if backOnline == nil || !caughtUp || refused != episode.count {
+            report.mismatches.append(
+                "restart episode: \(refused)/\(episode.count) holders cancelled while the gateway was down were refused"
+                    + (caughtUp ? "" : "; the gateway did not catch up with the feed"))
+        }
+
         // Summary.
         let latencies = results.values.map(\.latencyMs).sorted()
         func percentile(_ p: Double) -> String {
@@ -367,12 +409,15 @@ public struct ScenarioRunner: Sendable {
             "welcome lighting: \(expectedLights.values.reduce(0, +)) expected, \(poles.values.map { $0.commandResults.filter { $0 == .executed }.count }.reduce(0, +)) executed"
         )
         report.lines.append(
+            "restart episode: \(episode.count) cancels published while the gateway was down, caught up "
+                + "\(catchUpMs) ms after its restart (replay), \(refused)/\(episode.count) holders refused `cancelled`")
+        report.lines.append(
             "decision latency (ms, lock publish -> decision): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0))"
         )
 
         for lock in locks.values { await lock.stop() }
         for pole in poles.values { await pole.stop() }
-        await backendClient.shutdown()
+        await feed.stop()
         await observer.shutdown()
         return report
     }
