@@ -72,7 +72,7 @@ rm -f "$state/holders.ndjson"
   --holders-out "$state/holders.ndjson" --feed-file "$state/feed.ndjson" < /dev/null > "$state/booking-sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do [ -s "$state/holders.ndjson" ] && break; sleep 0.1; done
-head -2 "$state/booking-sim.log"
+echo "booking backend serving its feed (run/feed.ndjson, replays included); log in $state/booking-sim.log"
 # Bookings reach the gateway on its booking connection: wait until it has applied them.
 for _ in $(seq 100); do
   applied=$(curl -s "http://127.0.0.1:$http/metrics" | awk '/^access_booking_messages_total/ {s += $2} END {print int(s)}')
