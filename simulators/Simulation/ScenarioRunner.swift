@@ -345,7 +345,10 @@ public struct ScenarioRunner: Sendable {
         // let in are cancelled while it is away (its booking session is not kept: sessionExpiryS 0,
         // so nothing is queued for it), and it starts again: the retained head shows the gap, the
         // replay closes it, and each of those holders must now be refused `cancelled`.
-        let episode = plan.requests.filter { $0.kind == .onTime && $0.reservation?.singleUse == false }.prefix(10)
+        // Holders at doors still online (the misbehaviour above cut one lock's power).
+        let episode = plan.requests.filter {
+            $0.kind == .onTime && $0.reservation?.singleUse == false && locks[$0.lockID]?.isOnline == true
+        }.prefix(10)
         await gateway.terminated(SIGTERM, grace: .seconds(10))
         for request in episode {
             guard let reservation = request.reservation else { continue }
@@ -368,16 +371,23 @@ public struct ScenarioRunner: Sendable {
             Int((ContinuousClock.now - restartedAt).components.seconds * 1000)
             + Int((ContinuousClock.now - restartedAt).components.attoseconds / 1_000_000_000_000_000)
         var refused = 0
+        var otherwise: [String] = []
         for (index, request) in episode.enumerated() {
             guard let lock = locks[request.lockID] else { continue }
             let decision = try await lock.present(request.credential, requestID: "restart-\(index)")
-            if decision?["reason"] as? String == "cancelled" { refused += 1 }
+            let reason = decision?["reason"] as? String
+            if reason == "cancelled" {
+                refused += 1
+            } else {
+                otherwise.append("\(request.reservation?.id ?? "?") at \(request.lockID): \(reason ?? "no decision")")
+            }
             try await Task.sleep(for: interval)
         }
         if backOnline == nil || !caughtUp || refused != episode.count {
             report.mismatches.append(
                 "restart episode: \(refused)/\(episode.count) holders cancelled while the gateway was down were refused"
-                    + (caughtUp ? "" : "; the gateway did not catch up with the feed"))
+                    + (caughtUp ? "" : "; the gateway did not catch up with the feed")
+                    + (otherwise.isEmpty ? "" : " (" + otherwise.joined(separator: ", ") + ")"))
         }
 
         // Summary.

@@ -165,6 +165,9 @@ public final class SimulatedLock: Sendable {
     public func powerCut() async { await client.shutdownAbruptly() }
 
     public func stop() async { await client.shutdown() }
+
+    /// Whether its connection is up (false after `powerCut`).
+    public var isOnline: Bool { client.isConnected }
 }
 
 func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
