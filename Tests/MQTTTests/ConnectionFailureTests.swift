@@ -38,8 +38,9 @@ import Testing
             configuration: .init(host: "127.0.0.1", port: port, clientID: "nobody"), logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
-        // Far below any TCP or DNS timeout; generous because parallel tests share two cores.
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // Not a hang: far below any TCP or DNS timeout, and generous, because the whole suite's
+        // tests share two cores (a CPU-heavy in-process test can hold them for seconds).
+        #expect(ContinuousClock.now - started < .seconds(60))
         guard case .library(_, _, let message, _) = error else {
             Issue.record("expected a libmosquitto error, got \(String(describing: error))")
             return
@@ -54,7 +55,7 @@ import Testing
             logger: TestLogging.logger("mqtt"))
         let started = ContinuousClock.now
         let error = await #expect(throws: MQTTError.self) { try await client.connect() }
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect("\(error.map(String.init(describing:)) ?? "")".contains("no-such-host.invalid"))
     }
 
