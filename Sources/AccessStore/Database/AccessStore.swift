@@ -29,6 +29,11 @@ public final class AccessStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autocheckpoint)")
         }
         pool = try DatabasePool(path: configuration.path, configuration: database)
+        // DatabasePool sets `synchronous = NORMAL` on its writer when it turns WAL on, after
+        // `prepareDatabase` ran: with FULL asked for, a commit would not sync the WAL, and a power
+        // cut could lose granted, already-executed audit records. Set it again on the writer,
+        // where commits happen (`DurabilityTests` checks it).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         try StoreMigrations.migrator.migrate(pool)
         if configuration.backgroundCheckpoints {
             var checkpointing = Configuration()
