@@ -62,7 +62,7 @@ import Testing
                     gateway.send(lockID: "lock-2", requestID: "o-\(burst)-\(index)", credential: otherToken)
                 }
             }
-            #expect(await gateway.published.waitFor((burst + 1) * 10, on: decisions))
+            #expect(await gateway.published.waitFor((burst + 1) * 10, on: decisions, timeout: .seconds(120)))
         }
         let lock1 = gateway.published.messages.filter { $0.topic == decisions || $0.topic == commands }
         var expected: [String] = []
