@@ -138,7 +138,8 @@ public final class TestGateway: Sendable {
         (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
     }
 
-    static func writeSecret(_ bytes: [UInt8], to path: String) throws {
+    /// A key file as the gateway reads it: 64 hex digits, mode 0600.
+    public static func writeSecret(_ bytes: [UInt8], to path: String) throws {
         try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(
             toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)

@@ -1,5 +1,6 @@
 import AccessCore
 import AccessGateway
+import AccessGatewayTesting
 import AccessProtocol
 import AccessTesting
 import Foundation
@@ -34,8 +35,8 @@ final class GatewayHarness: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         httpPort = try LoopbackPort.free()
-        try Self.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
-        try Self.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
+        try TestGateway.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
+        try TestGateway.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
         let publicKey = Base64URL.encode(Array(site.minter.privateKey.publicKey.rawRepresentation))
         let yaml = """
             gateway:
@@ -75,12 +76,6 @@ final class GatewayHarness: @unchecked Sendable {
           locks: [lock-1@room-1, lock-2@room-2, lock-3@room-3]
           poles: [pole-1@room-1, pole-2@room-2, pole-3@room-3]
         """
-
-    static func writeSecret(_ bytes: [UInt8], to path: String) throws {
-        try (bytes.map { String(format: "%02x", $0) }.joined() + "\n").write(
-            toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
-    }
 
     var configPath: String { directory + "/gateway.yaml" }
 

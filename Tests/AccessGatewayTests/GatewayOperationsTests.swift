@@ -1,5 +1,6 @@
 import AccessCore
 import AccessGateway
+import AccessGatewayTesting
 import AccessProtocol
 import AccessStore
 import AccessTesting
@@ -201,8 +202,8 @@ import Testing
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
-        try GatewayHarness.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
+        try TestGateway.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
+        try TestGateway.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
         var sections: [(String, [(String, String)])] = [
             ("gateway", [("id", "gw-1")]),
             ("site", [("id", "site-1"), ("spaces", "[room-1]"), ("locks", "[lock-1@room-1]")]),
@@ -236,8 +237,8 @@ import Testing
             .path
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: credentials) }
-        try GatewayHarness.writeSecret(TestSite.siteKeyBytes, to: credentials + "/site.key")
-        try GatewayHarness.writeSecret(TestSite.pinKeyBytes, to: credentials + "/pin.key")
+        try TestGateway.writeSecret(TestSite.siteKeyBytes, to: credentials + "/site.key")
+        try TestGateway.writeSecret(TestSite.pinKeyBytes, to: credentials + "/pin.key")
         let example = PackagePaths.root + "/config/gateway.example.yaml"
         let result = try await ExternalTool.captureDetached(
             "/usr/bin/env",

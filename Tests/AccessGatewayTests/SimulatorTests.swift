@@ -1,5 +1,6 @@
 import AccessCore
 import AccessGateway
+import AccessGatewayTesting
 import AccessProtocol
 import AccessTesting
 import Crypto
@@ -91,7 +92,7 @@ import Testing
         try await harness.startGateway()
         // The harness gateway trusts TestSite's issuer; booking-sim uses that key here.
         let issuerKey = harness.directory + "/issuer.key"
-        try GatewayHarness.writeSecret(Array(harness.site.minter.privateKey.rawRepresentation), to: issuerKey)
+        try TestGateway.writeSecret(Array(harness.site.minter.privateKey.rawRepresentation), to: issuerKey)
         let holders = harness.directory + "/holders.ndjson"
         let booking = try await ExternalTool.captureDetached(
             try Self.executable("booking-sim"),

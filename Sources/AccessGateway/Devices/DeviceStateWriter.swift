@@ -40,8 +40,6 @@ final class DeviceStateWriter: Sendable {
         pending.withLock { $0.openAlarms[Key(kind: kind, id: id)] = alarms }
     }
 
-    var pendingCount: Int { pending.withLock { $0.states.count + $0.openAlarms.count } }
-
     /// Writes what is pending; on failure it is kept (merged under anything newer) for the next try.
     func flush(to store: AccessStore) async throws {
         let batch = pending.withLock { pending -> Pending in

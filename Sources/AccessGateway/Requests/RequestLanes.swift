@@ -71,7 +71,4 @@ final class RequestLanes: Sendable {
         }
         for worker in idle { worker.resume(returning: nil) }
     }
-
-    var waiting: Int { state.withLock { $0.queues.count } }
-    var isIdle: Bool { state.withLock { $0.queues.isIdle } }
 }

@@ -21,8 +21,6 @@ public struct SiteTopics: Sendable, Hashable {
     public func status(lockID: String) -> String { "\(root)/locks/\(lockID)/status" }
     /// The v5 response topic a lock names in its requests (any topic under its own branch will do).
     public func reply(lockID: String) -> String { "\(root)/locks/\(lockID)/reply" }
-    /// Everything a lock may read: its own branch.
-    public func lockBranch(lockID: String) -> String { "\(root)/locks/\(lockID)/#" }
     public func telemetry(poleID: String) -> String { "\(root)/poles/\(poleID)/telemetry" }
     public func status(poleID: String) -> String { "\(root)/poles/\(poleID)/status" }
 

@@ -33,11 +33,6 @@ extension AccessStore {
         }
     }
 
-    /// Merges a report into the stored state: fields that are nil keep their stored value.
-    public func recordDeviceState(_ state: DeviceState) async throws {
-        try await recordDeviceStates([state], openAlarms: [])
-    }
-
     /// A device's open alarms, as `accessctl devices` shows them.
     public struct OpenAlarms: Sendable, Hashable {
         public var kind: String
@@ -51,8 +46,9 @@ extension AccessStore {
         }
     }
 
-    /// Merges many reports and open-alarm lists in one transaction (the gateway's coalescing
-    /// writer calls this a few times a second, whatever the devices send).
+    /// Merges reports (fields that are nil keep their stored value) and open-alarm lists in one
+    /// transaction; the gateway's coalescing writer calls this a few times a second, whatever the
+    /// devices send.
     public func recordDeviceStates(_ states: [DeviceState], openAlarms: [OpenAlarms]) async throws {
         guard !states.isEmpty || !openAlarms.isEmpty else { return }
         try await pool.write { db in
