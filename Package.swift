@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "access-gateway",
             dependencies: [
-                "AccessConfiguration", "AccessGateway",
+                "AccessConfiguration", "AccessGateway", "AccessStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

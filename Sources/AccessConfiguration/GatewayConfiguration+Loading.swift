@@ -202,6 +202,8 @@ extension GatewayConfiguration {
         policy.maxRequestsPerS = try values.double("policy.maxRequestsPerS", default: 10, in: 0.01...1_000_000)
         policy.unlockForS = try values.int("policy.unlockForS", default: 5, in: 1...600)
         policy.commandTTLMs = Int64(try values.int("policy.commandTTLS", default: 5, in: 1...300)) * 1000
+        policy.maxQueueMs = Int64(try values.int("policy.maxQueueMs", default: 2000, in: 100...60_000))
+        policy.maxRequestAgeS = Int64(try values.int("policy.maxRequestAgeS", default: 30, in: 1...3600))
 
         let bookingDefaults = BookingDefaults(
             graceBeforeMin: Int64(try values.int("policy.defaultGraceBeforeMin", default: 0, in: 0...10080)),
@@ -234,12 +236,15 @@ extension GatewayConfiguration {
             throw ConfigurationError("log.level", "\"\(logLevel)\" is not a log level (trace ... critical)")
         }
 
-        return GatewayConfiguration(
+        let minimumFreeMB = try values.int("database.minFreeMB", default: 64, in: 0...1_048_576)
+        var configuration = GatewayConfiguration(
             gatewayID: gatewayID, site: site, topicPrefix: prefix, issuers: issuers,
             siteKeyFile: try values.required("keys.siteKeyFile"), pinKeyFile: try values.required("keys.pinKeyFile"),
             broker: broker, databasePath: try values.required("database.path"), synchronous: synchronous,
             inventoryFromStore: inventoryFromStore, policy: policy, bookingDefaults: bookingDefaults, alarms: alarms,
             httpListen: httpListen, logLevel: logLevel
         )
+        configuration.minimumFreeBytes = UInt64(minimumFreeMB) * 1_048_576
+        return configuration
     }
 }

@@ -36,6 +36,12 @@ extension GatewayConfiguration {
         // of 20 a flood fills the broker's queue for the gateway, and the broker then drops
         // other locks' requests with the flood's. The gateway acknowledges on receipt.
         configuration.receiveMaximum = 65535
+        // Back within a second of the broker's return: a few fast tries (50, 100, 200, 400 ms),
+        // then one every 0.4 to 0.8 s (jittered) while it stays down; a refused TCP connect
+        // costs the broker next to nothing.
+        configuration.reconnectBackoff = ReconnectBackoff(
+            initialDelay: .milliseconds(50), maximumDelay: .milliseconds(800), multiplier: 2, jitter: 0.5)
+        configuration.connectTimeout = .seconds(5)
         switch connection {
         case .devices:
             configuration.will = MQTTMessage(

@@ -38,6 +38,9 @@ public struct GatewayConfiguration: Sendable {
     public var broker: Broker
     public var databasePath: String
     public var synchronous: StoreConfiguration.Synchronous
+    /// Below this much free space beside the store, `/healthz` fails and the watchdog stops
+    /// (`database.minFreeMB`, default 64).
+    public var minimumFreeBytes: UInt64 = 64 * 1_048_576
     /// The config lists no inventory: the store's (from `accessctl site import`) is used.
     public var inventoryFromStore: Bool
     public var policy: AccessPolicy

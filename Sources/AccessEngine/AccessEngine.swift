@@ -19,6 +19,8 @@ public final class AccessEngine: Sendable {
     /// request) this closes the window between a grant and its commit.
     private let spentReservations = Mutex<Set<String>>([])
     private let makeCommandID: @Sendable () -> String
+    /// (v1.1) `rate_limited` and `busy` decisions, audited per lock and minute.
+    private let refusals = Mutex(RefusalTally())
 
     public init(
         store: AccessStore, auditLog: AuditLog, configuration: AccessEngineConfiguration,
@@ -43,7 +45,9 @@ public final class AccessEngine: Sendable {
         Identifier.random(prefix: "c-")
     }
 
-    public func handle(lockID: String, payload: [UInt8], nowMs: Int64) async -> AccessResult {
+    /// Decides one request. `queuedMs` is how long it waited inside the gateway before this call
+    /// (order of checks 4b: beyond `maxQueueMs` it is `busy`).
+    public func handle(lockID: String, payload: [UInt8], nowMs: Int64, queuedMs: Int64 = 0) async -> AccessResult {
         guard Identifier.isValid(lockID) else { return .dropped }
         let configuration = self.configuration.withLock { $0 }
         var audit = AuditRecord(
@@ -76,6 +80,11 @@ public final class AccessEngine: Sendable {
         }
         audit.requestID = request.requestID
         audit.credentialType = request.credential.typeName
+        if let retryAfterS = Self.tooOld(request, queuedMs: queuedMs, nowMs: nowMs, policy: configuration.policy) {
+            return await finish(
+                .busy, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID,
+                retryAfterS: retryAfterS)
+        }
 
         var evaluation: Evaluation
         switch request.credential {
@@ -211,6 +220,20 @@ public final class AccessEngine: Sendable {
         // `unknown_lock` and `rate_limited` are decided before parsing: no requestId.
         let requestID = reason == .unknownLock || reason == .rateLimited ? nil : audit.requestID
         audit.requestID = requestID
+        if RefusalTally.reasons.contains(reason) {
+            // Published at once; audited in the lock's per-minute record.
+            let closed = refusals.withLock { $0.count(lockID: audit.lockID, reason: reason, nowMs: nowMs) }
+            var failure: String?
+            if let closed {
+                failure = await appendTallies([closed], gatewayID: configuration.gatewayID)
+            }
+            let decision = Decision(
+                requestID: requestID, reason: reason, retryAfterS: retryAfterS, timestampMs: nowMs)
+            return .decided(
+                AccessDecided(
+                    decision: decision, command: nil, audit: nil, lockoutStartedS: nil,
+                    detail: failure.map { "audit: \($0)" } ?? detail, spaceID: spaceID))
+        }
         let lockKey = reason == .granted ? configuration.lockKey(audit.lockID) : nil
         if reason == .granted {
             if lockKey != nil {
@@ -247,6 +270,46 @@ public final class AccessEngine: Sendable {
             AccessDecided(
                 decision: decision, command: command, audit: committed, lockoutStartedS: lockoutStartedS,
                 detail: detail, spaceID: spaceID))
+    }
+
+    /// Order of checks 4b: the `retryAfterS` of a request too old to act on, nil for one that is
+    /// not. A door must never open long after the credential was shown.
+    static func tooOld(_ request: AccessRequest, queuedMs: Int64, nowMs: Int64, policy: AccessPolicy) -> Int64? {
+        if queuedMs > policy.maxQueueMs {
+            // Back off about as long as the backlog made this request wait.
+            return max(1, (queuedMs + 999) / 1000)
+        }
+        if let sentMs = request.timestampMs {
+            let (age, overflow) = nowMs.subtractingReportingOverflow(sentMs)
+            let (limit, limitOverflow) = policy.maxRequestAgeS.multipliedReportingOverflow(by: 1000)
+            if !overflow, !limitOverflow, age > limit { return 1 }
+        }
+        return nil
+    }
+
+    /// Commits the per-minute `rate_limited` and `busy` records whose window has closed by
+    /// `nowMs` (every open one when `all`, at shutdown). Returns the failure, if any: the
+    /// windows that failed are counted again in the next attempt.
+    @discardableResult
+    public func commitRefusalTallies(nowMs: Int64, all: Bool = false) async -> String? {
+        let closed = refusals.withLock { all ? $0.closeAll() : $0.closeEnded(nowMs: nowMs) }
+        guard !closed.isEmpty else { return nil }
+        return await appendTallies(closed, gatewayID: configuration.withLock { $0.gatewayID })
+    }
+
+    /// Open per-minute refusal windows (for metrics and tests).
+    public var openRefusalWindows: Int { refusals.withLock { $0.openCount } }
+
+    private func appendTallies(_ windows: [RefusalTally.Window], gatewayID: String) async -> String? {
+        var failure: String?
+        for window in windows {
+            do {
+                _ = try await auditLog.append(window.auditRecord(gatewayID: gatewayID))
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        return failure
     }
 
     /// Forgets the admission state of locks whose state is the same as a new lock's (a full

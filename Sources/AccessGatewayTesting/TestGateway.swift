@@ -103,7 +103,7 @@ public final class TestGateway: Sendable {
     public func send(lockID: String = "lock-1", requestID: String, credential: Credential) {
         receive(
             topics.request(lockID: lockID),
-            AccessRequest(requestID: requestID, credential: credential, timestampMs: 0).payload)
+            AccessRequest(requestID: requestID, credential: credential, timestampMs: nil).payload)
     }
 
     /// A lock's request and its decision (nil after `timeout`).

@@ -71,7 +71,7 @@ public struct TestSite: @unchecked Sendable {
     }
 
     /// A request payload as a lock sends it.
-    public static func requestPayload(requestID: String, credential: Credential, ts: Int64 = 0) -> [UInt8] {
+    public static func requestPayload(requestID: String, credential: Credential, ts: Int64? = nil) -> [UInt8] {
         Array(AccessRequest(requestID: requestID, credential: credential, timestampMs: ts).payload.utf8)
     }
 }

@@ -1,5 +1,6 @@
 import AccessConfiguration
 import AccessGateway
+import AccessStore
 import ArgumentParser
 import Foundation
 import Logging
@@ -17,7 +18,7 @@ struct AccessGatewayCommand: AsyncParsableCommand {
             Configuration is a YAML file (see config/gateway.example.yaml for every key and its default);
             environment variables override it: ACCESS_GATEWAY_ and the key in upper case with _ for . and between camelCase words
             (broker.port -> ACCESS_GATEWAY_BROKER_PORT). SIGTERM/SIGINT stop gracefully; SIGHUP reloads
-            policy, issuers, inventory and keys. Exit status 78 means the configuration was refused.
+            policy, issuers, inventory and keys. Exit status 78 means the configuration or the store was refused.
             """)
 
     @Option(name: .long, help: "The YAML configuration file.")
@@ -25,6 +26,14 @@ struct AccessGatewayCommand: AsyncParsableCommand {
 
     @Flag(help: "Check the configuration and key files, print a summary, and exit.")
     var checkConfig = false
+
+    @Flag(
+        name: .customLong("init"),
+        help: """
+            Create an empty store when the state directory held one that is gone (without it the \
+            gateway refuses to start rather than forget every booking and the audit log).
+            """)
+    var initializeStore = false
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -54,7 +63,7 @@ struct AccessGatewayCommand: AsyncParsableCommand {
         do {
             let application = try GatewayApplication(
                 configurationPath: config, configuration: configuration, environment: environment, logger: logger,
-                metricsText: { registry.emitToBuffer() })
+                initializeStore: initializeStore, metricsText: { registry.emitToBuffer() })
             let services = application.services + [application.supervisor()]
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
@@ -66,6 +75,11 @@ struct AccessGatewayCommand: AsyncParsableCommand {
             logger.info("stopped", metadata: ["auditSeq": "\(application.context.auditLog.head.seq)"])
         } catch let error as ConfigurationError {
             logger.critical("configuration refused", metadata: ["key": "\(error.key)", "reason": "\(error.reason)"])
+            throw ExitCode(78)
+        } catch let error as StoreError {
+            // A missing or malformed store: a restart would fail the same way; the operator acts.
+            logger.critical("store refused", metadata: ["reason": "\(error)"])
+            FileHandle.standardError.write(Data("access-gateway: store refused: \(error)\n".utf8))
             throw ExitCode(78)
         } catch {
             logger.critical("gateway failed", metadata: ["error": "\(error)"])

@@ -129,7 +129,7 @@ struct Audit: AsyncParsableCommand {
             var after: Int64 = 0
             if format == "csv" {
                 print(
-                    "seq,ts,gatewayId,lockId,requestId,credentialType,reservationId,holder,jti,granted,reason,commandId,operator,note,hash"
+                    "seq,ts,gatewayId,lockId,requestId,credentialType,reservationId,holder,jti,granted,reason,commandId,operator,note,count,hash"
                 )
             }
             while true {
@@ -145,7 +145,8 @@ struct Audit: AsyncParsableCommand {
                                 r.credentialType ?? "",
                                 r.reservationID ?? "", r.holder ?? "", r.jti ?? "", r.granted ? "true" : "false",
                                 r.reason.rawValue,
-                                r.commandID ?? "", r.operatorName ?? "", r.note ?? "", item.hash,
+                                r.commandID ?? "", r.operatorName ?? "", r.note ?? "", r.count.map(String.init) ?? "",
+                                item.hash,
                             ].map(Output.csv).joined(separator: ","))
                     }
                 }

@@ -49,7 +49,8 @@ enum Output {
             ("reservationId", r.reservationID.map(JSONValue.string)), ("holder", r.holder.map(JSONValue.string)),
             ("jti", r.jti.map(JSONValue.string)), ("granted", .bool(r.granted)), ("reason", .string(r.reason.rawValue)),
             ("commandId", r.commandID.map(JSONValue.string)), ("operator", r.operatorName.map(JSONValue.string)),
-            ("note", r.note.map(JSONValue.string)), ("hash", .string(item.hash)),
+            ("note", r.note.map(JSONValue.string)), ("count", r.count.map(JSONValue.integer)),
+            ("hash", .string(item.hash)),
         ])
     }
 

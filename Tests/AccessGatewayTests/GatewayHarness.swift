@@ -110,7 +110,7 @@ final class GatewayHarness: @unchecked Sendable {
         lockID: String = "lock-1", requestID: String, credential: Credential,
         properties: MQTTPublishProperties = .init()
     ) async throws -> [String: Any]? {
-        let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: 0).payload
+        let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: nil).payload
         try await device.publishAcknowledged(
             MQTTMessage(topic: topics.request(lockID: lockID), payload: payload, properties: properties))
         let decision = await inbox.first(timeout: .seconds(5)) {

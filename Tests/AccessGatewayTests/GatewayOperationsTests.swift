@@ -63,7 +63,7 @@ import Testing
         // Without the broker the gateway is not healthy (and tells why).
         harness.broker.kill()
         #expect(await eventually(timeout: .seconds(10)) { (try? await harness.http("/healthz").status) == 503 })
-        #expect(try await harness.http("/healthz").body.contains("broker not connected"))
+        #expect(try await harness.http("/healthz").body.contains("broker: not connected"))
     }
 
     @Test func sigtermWithTheBrokerGoneStillExitsPromptly() async throws {

@@ -212,9 +212,14 @@ import Testing
         }
         #expect(reasons.filter { $0 == .malformed }.count == 9)
         #expect(reasons.filter { $0 == .rateLimited }.count == 3)
-        // Every decided request has exactly one audit record and the chain is intact.
+        // Every other decided request has one audit record; the three `rate_limited` ones share
+        // their lock's per-minute record, committed when its window closes (here: forced).
+        #expect(try AuditLog.verify(store.store.pool).verifiedRecords == 11)
+        #expect(await store.engine.commitRefusalTallies(nowMs: Self.startMs + 1, all: true) == nil)
         let verification = try AuditLog.verify(store.store.pool)
-        #expect(verification.isIntact && verification.verifiedRecords == 14)
+        #expect(verification.isIntact && verification.verifiedRecords == 12)
+        let tally = try store.store.auditRecords(afterSeq: 11, limit: 1).first?.record
+        #expect(tally?.reason == .rateLimited && tally?.count == 3 && tally?.requestID == nil)
     }
 
     @Test func aStoreFaultIsAnInternalErrorNeverAGrant() async throws {

@@ -26,7 +26,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        return try store.store.checkpointPassively().walPages
+        return try store.store.checkpoint(.passive).walFrames
     }
 
     @Test func commitsLeaveTheWALAloneAndTheBackgroundCheckpointCopiesIt() async throws {
@@ -35,8 +35,8 @@ import Testing
         let walPages = try await fill(background, count: 12_000)
         #expect(walPages > 1_000, "the WAL was checkpointed by a commit (\(walPages) pages)")
         // The checkpoint above copied everything: a second one has nothing left behind it.
-        let again = try background.store.checkpointPassively()
-        #expect(again.checkpointed == again.walPages)
+        let again = try background.store.checkpoint(.passive)
+        #expect(again.checkpointedFrames == again.walFrames)
 
         // The control: SQLite's automatic checkpoint keeps the WAL near 1,000 pages.
         let automatic = try TemporaryStore()

@@ -19,12 +19,15 @@ public struct AuditRecord: Sendable, Hashable {
     /// Operator unlocks only.
     public var operatorName: String?
     public var note: String?
+    /// (v1.1) Aggregated `rate_limited` and `busy` records only: how many such decisions the lock
+    /// got in the minute the record covers.
+    public var count: Int64?
 
     public init(
         seq: Int64 = 0, timestampMs: Int64, gatewayID: String, lockID: String, requestID: String? = nil,
         credentialType: String? = nil, reservationID: String? = nil, holder: String? = nil, jti: String? = nil,
         granted: Bool, reason: DecisionReason, commandID: String? = nil, operatorName: String? = nil,
-        note: String? = nil
+        note: String? = nil, count: Int64? = nil
     ) {
         self.seq = seq
         self.timestampMs = timestampMs
@@ -40,6 +43,7 @@ public struct AuditRecord: Sendable, Hashable {
         self.commandID = commandID
         self.operatorName = operatorName
         self.note = note
+        self.count = count
     }
 
     /// `canonical(record)`: the record as a JCS object, absent fields omitted.
@@ -59,6 +63,7 @@ public struct AuditRecord: Sendable, Hashable {
             ("commandId", commandID.map(JSONValue.string)),
             ("operator", operatorName.map(JSONValue.string)),
             ("note", note.map(JSONValue.string)),
+            ("count", count.map(JSONValue.integer)),
         ])
     }
 }

@@ -21,6 +21,11 @@ public struct AccessPolicy: Sendable, Hashable {
     public var unlockForS: Int = 5
     /// A command's lifetime: `notAfter = issuedAt + commandTTLMs`.
     public var commandTTLMs: Int64 = 5000
+    /// (v1.1) A request that waited longer than this inside the gateway before its decision
+    /// began is answered `busy`: a door must never open long after the credential was shown.
+    public var maxQueueMs: Int64 = 2000
+    /// (v1.1) A request whose `ts` is further than this behind the gateway's clock is `busy`.
+    public var maxRequestAgeS: Int64 = 30
 
     public init() {}
 }

@@ -7,6 +7,7 @@ import Crypto
 import Foundation
 import Logging
 import MQTT
+import Metrics
 import ServiceLifecycle
 
 /// The daemon, assembled: opens the store and the audit log, builds the engine, the two MQTT
@@ -36,13 +37,13 @@ public final class GatewayApplication: Sendable {
 
     public init(
         configurationPath: String, configuration loaded: GatewayConfiguration, environment: [String: String],
-        logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]
+        logger: Logger, initializeStore: Bool = false, metricsText: @escaping @Sendable () -> [UInt8]
     ) throws {
         self.configurationPath = configurationPath
         self.environment = environment
         var configuration = loaded
         let keys = try Self.loadKeys(configuration)
-        let store = try Self.openStore(configuration, keys: keys)
+        let store = try Self.openStore(configuration, keys: keys, initialize: initializeStore)
         try configuration.settleInventory(with: store)
         let auditLog = try AuditLog(store: store)
         let engine = AccessEngine(
@@ -59,6 +60,7 @@ public final class GatewayApplication: Sendable {
         let slot = MessageHandlerSlot()
         var deviceConfiguration = try configuration.mqttConfiguration(for: .devices)
         deviceConfiguration.messageHandler = { slot.deliver($0) }
+        deviceConfiguration.expiredHandler = Self.countExpired
         let client = try MQTTClient(configuration: deviceConfiguration, logger: logger)
         let context = GatewayContext(
             settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
@@ -78,8 +80,8 @@ public final class GatewayApplication: Sendable {
 
         var http: HTTPService?
         if let listen = configuration.httpListen {
-            let health: @Sendable () -> HTTPService.Health = { [client, bookings, store] in
-                if let problem = Self.healthProblem(devices: client, bookings: bookings, store: store) {
+            let health: @Sendable () -> HTTPService.Health = { [client, bookings, context] in
+                if let problem = Self.healthProblem(devices: client, bookings: bookings, context: context) {
                     return .failing(problem)
                 }
                 let feed = bookings.feedStatus
@@ -97,20 +99,30 @@ public final class GatewayApplication: Sendable {
         self.services = services
     }
 
+    /// (v1.1) A command whose Message Expiry ran out while the connection was down is never sent
+    /// (nor sent again): counted as stale; any other expired message as dropped.
+    static let countExpired: @Sendable (MQTTMessage) -> Void = { message in
+        if message.topic.hasSuffix("/command") {
+            Counter(label: GatewayMetrics.staleCommandsLabel).increment()
+        } else {
+            Counter(label: "access_messages_dropped_total", dimensions: [("kind", "expired_unsent")]).increment()
+        }
+    }
+
     /// The supervisor comes last (it needs the application); `main` appends it.
     public func supervisor() -> SupervisorService {
         SupervisorService(application: self, environment: environment)
     }
 
-    /// Nil when healthy: both connections up and the store writable.
+    /// Nil when healthy: the store can commit (its last probe) and both connections are up.
     func healthProblem() -> String? {
-        Self.healthProblem(devices: deviceConnection.client, bookings: bookings, store: context.store)
+        Self.healthProblem(devices: deviceConnection.client, bookings: bookings, context: context)
     }
 
-    static func healthProblem(devices: MQTTClient, bookings: BookingService, store: AccessStore) -> String? {
-        guard devices.isConnected else { return "broker not connected" }
-        guard bookings.isConnected else { return "booking feed not connected" }
-        do { try store.checkWritable() } catch { return "store not writable: \(error)" }
+    static func healthProblem(devices: MQTTClient, bookings: BookingService, context: GatewayContext) -> String? {
+        if let problem = context.storeHealth.withLock({ $0.problem }) { return "store: \(problem)" }
+        guard devices.isConnected else { return "broker: not connected" }
+        guard bookings.isConnected else { return "broker: booking feed not connected" }
         return nil
     }
 
@@ -145,7 +157,12 @@ public final class GatewayApplication: Sendable {
         return GatewaySettings.Keys(siteKey: siteKey, pinKey: pinKey)
     }
 
-    static func openStore(_ configuration: GatewayConfiguration, keys: GatewaySettings.Keys) throws -> AccessStore {
+    /// Opens the store in the state directory: made on a first start; refused when the directory
+    /// held a store that is gone (unless `initialize`, the operator's `--init`) or when the file
+    /// fails `quick_check`.
+    static func openStore(
+        _ configuration: GatewayConfiguration, keys: GatewaySettings.Keys, initialize: Bool
+    ) throws -> AccessStore {
         let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
         let store = try AccessStore(
             configuration: StoreConfiguration(
@@ -153,7 +170,7 @@ public final class GatewayApplication: Sendable {
                 // Lookups run on Swift's cooperative threads, one per core: more readers would
                 // only hold more page cache.
                 maximumReaders: max(2, ProcessInfo.processInfo.activeProcessorCount),
-                backgroundCheckpoints: true),
+                backgroundCheckpoints: true, creation: .stateDirectory(initialize: initialize)),
             pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey))
         try store.bindSite(configuration.site.id)
         return store

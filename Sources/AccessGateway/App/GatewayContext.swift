@@ -4,6 +4,7 @@ import AccessProtocol
 import AccessStore
 import Logging
 import MQTT
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -24,6 +25,8 @@ public final class GatewayContext: Sendable {
     public let logger: Logger
     let metrics: GatewayMetrics
     let monitor: SiteMonitor
+    /// The store probe's last finding (`MaintenanceService`, every 2 s; `/healthz`, watchdog).
+    let storeHealth: Mutex<AccessStore.Health>
     /// Wall-clock Unix milliseconds (decisions, commands, audit records).
     let nowMs: @Sendable () -> Int64
 
@@ -43,6 +46,7 @@ public final class GatewayContext: Sendable {
         self.nowMs = nowMs
         let metrics = GatewayMetrics()
         self.metrics = metrics
+        self.storeHealth = Mutex(store.probe(minimumFreeBytes: configuration.minimumFreeBytes, nowMs: nowMs()))
         self.monitor = SiteMonitor(
             configuration: configuration, startMs: nowMs(), publisher: publisher, topics: topics, settings: settings,
             metrics: metrics, logger: logger, nowMs: nowMs)

@@ -20,6 +20,7 @@ public final class SupervisorService: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await self.application.readiness.wait()
+                guard self.application.readiness.isReady else { return }
                 let configuration = context.settings.configuration
                 self.notifier.notify("READY=1\nSTATUS=serving site \(configuration.site.id)")
                 context.logger.info(

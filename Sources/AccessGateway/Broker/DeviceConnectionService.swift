@@ -52,6 +52,7 @@ public final class DeviceConnectionService: Service, Sendable {
                     context.metrics.brokerConnected.record(1)
                     context.logger.info("broker connected", metadata: ["requests": "\(requestFilter)"])
                     await bookingsReadiness.wait()
+                    guard bookingsReadiness.isReady else { continue }
                     publishStatus(online: true)
                     readiness.markReady()
                 case .disconnected(let reason, _):
@@ -65,6 +66,7 @@ public final class DeviceConnectionService: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
+            self.bookingsReadiness.close()
             Task {
                 let status = MQTTMessage(
                     topic: topics.gatewayStatus(gatewayID: self.context.gatewayID),
@@ -98,25 +100,57 @@ public final class DeviceConnectionService: Service, Sendable {
 }
 
 /// Set once the device connection is up and subscribed: the supervisor tells systemd READY=1.
+/// A waiter returns early when its task is cancelled, so a stop before the first connection
+/// is not held up by it.
 final class Readiness: Sendable {
-    private let state = Mutex<(ready: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private struct State {
+        var ready = false
+        var closed = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    var isReady: Bool { state.withLock { $0.ready } }
 
     func markReady() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.ready = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Releases every waiter without being ready (a stop began before it was).
+    func close() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once ready, closed, or when the calling task is cancelled (check `isReady`).
     func wait() async {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Bool in
-                if !state.ready { state.waiters.append(continuation) }
-                return state.ready
+        let id = state.withLock { state -> UInt64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.ready || state.closed || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 }

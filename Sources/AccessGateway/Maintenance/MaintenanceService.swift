@@ -8,8 +8,8 @@ import Synchronization
 
 /// Periodic work: the device monitor's tick (offline locks, doors ajar, overstay) and, once a
 /// minute, forgetting idle admission state; the audit head, retained, when it changed and at most
-/// every 10 s (and once more at shutdown); WAL checkpoints every second on a thread of their own,
-/// so that no commit waits for the database file's sync.
+/// every 10 s (and once more at shutdown); WAL checkpoints every second and the store probe every
+/// two, on a thread of their own, so that no commit waits for the database file's sync.
 public final class MaintenanceService: Service, Sendable {
     let context: GatewayContext
     private let lastHead = Mutex<(head: AuditLog.AuditHead?, publishedMs: Int64)>((nil, 0))
@@ -32,6 +32,8 @@ public final class MaintenanceService: Service, Sendable {
             try? await gracefulShutdown()
             group.cancelAll()
         }
+        // Refusal windows still open are committed early rather than lost.
+        await commitRefusalTallies(all: true)
         publishAuditHeadIfDue(force: true)
     }
 
@@ -41,11 +43,19 @@ public final class MaintenanceService: Service, Sendable {
             try? await Task.sleep(for: .seconds(1))
             let nowMs = context.nowMs()
             context.monitor.update { $0.tick(nowMs: nowMs) }
+            await commitRefusalTallies(all: false)
             ticks += 1
             if ticks % 60 == 0 {
                 context.engine.forgetIdleAdmissionState(nowMs: nowMs)
                 for sweep in minuteSweeps { sweep(nowMs) }
             }
+        }
+    }
+
+    /// (v1.1) The per-minute `rate_limited` and `busy` records whose window closed.
+    private func commitRefusalTallies(all: Bool) async {
+        if let failure = await context.engine.commitRefusalTallies(nowMs: context.nowMs(), all: all) {
+            context.logger.error("per-minute refusal records not committed", metadata: ["error": "\(failure)"])
         }
     }
 
@@ -56,24 +66,52 @@ public final class MaintenanceService: Service, Sendable {
         }
     }
 
+    /// Every second a checkpoint that keeps the WAL bounded (`AccessStore.maintainWAL`); every
+    /// two seconds the store probe, whose finding `/healthz` and the watchdog report. Both on a
+    /// thread of their own: they sync files.
     private func checkpointLoop() async {
-        let store = context.store
-        let queue = checkpointQueue
+        var seconds = 0
+        var lastProblem: String?
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            let failure = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-                queue.async {
-                    do {
-                        _ = try store.checkpointPassively()
-                        continuation.resume(returning: nil)
-                    } catch {
-                        continuation.resume(returning: "\(error)")
-                    }
+            seconds += 1
+            let probing = seconds % 2 == 0
+            let (checkpoint, health) = await onStoreThread { [context] in
+                let checkpoint = Result { try context.store.maintainWAL() }
+                let health =
+                    probing
+                    ? context.store.probe(
+                        minimumFreeBytes: context.settings.configuration.minimumFreeBytes, nowMs: context.nowMs())
+                    : nil
+                return (checkpoint, health)
+            }
+            switch checkpoint {
+            case .success(let report):
+                context.metrics.walBytes.record(Int64(clamping: report.walBytesAfter))
+                if report.mode == .truncate {
+                    context.metrics.walTruncations.increment()
                 }
+            case .failure(let error):
+                context.logger.warning("WAL checkpoint failed (retried in 1 s)", metadata: ["error": "\(error)"])
             }
-            if let failure {
-                context.logger.warning("WAL checkpoint failed (retried in 1 s)", metadata: ["error": "\(failure)"])
+            guard let health else { continue }
+            context.storeHealth.withLock { $0 = health }
+            context.metrics.storeHealthy.record(health.isHealthy ? 1 : 0)
+            if let free = health.freeBytes { context.metrics.storeFreeBytes.record(Int64(clamping: free)) }
+            if health.problem != lastProblem {
+                if let problem = health.problem {
+                    context.logger.critical("store cannot commit", metadata: ["reason": "\(problem)"])
+                } else {
+                    context.logger.notice("store commits again")
+                }
+                lastProblem = health.problem
             }
+        }
+    }
+
+    private func onStoreThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            checkpointQueue.async { continuation.resume(returning: work()) }
         }
     }
 

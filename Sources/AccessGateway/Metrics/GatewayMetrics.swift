@@ -26,15 +26,23 @@ struct GatewayMetrics: Sendable {
     let polesOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "pole")])
     let alarms: [Alarm.Kind: Counter]
     let dropped: [String: Counter]
-    let staleCommands = Counter(label: "access_commands_dropped_stale_total")
+    /// Commands dropped because their `notAfter` passed before they could be sent (or sent again
+    /// after a reconnect).
+    let staleCommands = Counter(label: Self.staleCommandsLabel)
+    static let staleCommandsLabel = "access_commands_dropped_stale_total"
     let commandsPublished = Counter(label: "access_commands_published_total")
     let ignoredResponseTopics = Counter(label: "access_response_topics_ignored_total")
     let bookings: [String: Counter]
     let auditHeadSeq = Gauge(label: "access_audit_head_seq")
+    /// The store probe: 1 when a commit can be made, 0 when not (see `/healthz` for why).
+    let storeHealthy = Gauge(label: "access_store_healthy")
+    let storeFreeBytes = Gauge(label: "access_store_free_bytes")
+    let walBytes = Gauge(label: "access_store_wal_bytes")
+    let walTruncations = Counter(label: "access_store_wal_truncations_total")
 
     static let dropKinds = [
         "invalid_lock_id", "malformed_event", "malformed_status", "malformed_telemetry", "malformed_booking",
-        "unknown_device", "unknown_topic", "retained",
+        "unknown_device", "unknown_topic", "retained", "expired_unsent",
     ]
 
     init() {

@@ -80,16 +80,20 @@ public final class RequestService: Service, Sendable {
     /// Decides one request and publishes its decision and command (in that order).
     func decide(_ message: MQTTMessage, lockID: String, receivedNs: UInt64) async {
         let metrics = context.metrics
-        metrics.laneWait.recordNanoseconds(Int64(clamping: DispatchTimeNow.nanoseconds() &- receivedNs))
+        let waitedNs = Int64(clamping: DispatchTimeNow.nanoseconds() &- receivedNs)
+        metrics.laneWait.recordNanoseconds(waitedNs)
         let started = ContinuousClock.now
         let nowMs = context.nowMs()
-        let result = await context.engine.handle(lockID: lockID, payload: message.payload, nowMs: nowMs)
+        let result = await context.engine.handle(
+            lockID: lockID, payload: message.payload, nowMs: nowMs, queuedMs: waitedNs / 1_000_000)
         guard case .decided(let decided) = result else {
             metrics.drop("invalid_lock_id")
             return
         }
         metrics.requests[decided.decision.reason]?.increment()
-        if decided.decision.reason == .malformed || decided.decision.reason == .internalError {
+        if decided.decision.reason == .malformed || decided.decision.reason == .internalError
+            || decided.detail?.hasPrefix("audit:") == true
+        {
             context.logger.warning(
                 "request denied",
                 metadata: [

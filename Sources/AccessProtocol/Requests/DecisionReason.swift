@@ -15,6 +15,9 @@ public enum DecisionReason: String, Sendable, Hashable, CaseIterable, Codable {
     case lockedOut = "locked_out"
     case rateLimited = "rate_limited"
     case internalError = "internal_error"
+    /// (v1.1) Too old to act on: it waited too long inside the gateway, or its `ts` is too far
+    /// behind the gateway's clock. Carries `retryAfterS`; never a command.
+    case busy
 
     public var isGrant: Bool { self == .granted }
 }

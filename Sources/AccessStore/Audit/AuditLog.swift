@@ -43,6 +43,7 @@ public final class AuditLog: Sendable {
     public static let maximumBatch = 1024
 
     private let pool: DatabasePool
+    private let store: AccessStore
     private let state: Mutex<State>
     private let writerQueue = DispatchQueue(label: "audit-writer", qos: .userInitiated)
     private let statistics = Mutex(Statistics())
@@ -56,6 +57,7 @@ public final class AuditLog: Sendable {
 
     public init(store: AccessStore) throws {
         pool = store.pool
+        self.store = store
         state = Mutex(State(head: try Self.loadHead(pool)))
     }
 
@@ -109,18 +111,20 @@ public final class AuditLog: Sendable {
             previousHash = hash
         }
         do {
+            // A grant committed to a file deleted or replaced under the store would be lost.
+            try store.checkCommitsAllowed()
             try pool.write { db in
                 let insert = try db.cachedStatement(
                     sql: """
                         INSERT INTO audit_log (seq, ts, gateway_id, lock_id, request_id, credential_type,
-                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash, count)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for (entry, item) in zip(batch, committed) {
                     let r = item.record
                     try insert.execute(arguments: [
                         r.seq, r.timestampMs, r.gatewayID, r.lockID, r.requestID, r.credentialType, r.reservationID,
-                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash,
+                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash, r.count,
                     ])
                     if let reservationID = entry.spends {
                         try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")

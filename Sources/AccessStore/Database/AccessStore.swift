@@ -2,6 +2,7 @@ import AccessCore
 import AccessProtocol
 import Foundation
 import GRDB
+import Synchronization
 
 /// The gateway's SQLite store (WAL): the site inventory, reservations and their tombstones,
 /// revoked and used `jti`s, device state, and the hash-chained audit log.
@@ -12,12 +13,28 @@ public final class AccessStore: Sendable {
     public let pool: DatabasePool
     public let configuration: StoreConfiguration
     public let pinIndex: PINIndex
+    /// The file, and which file it was when opened (see `probe`).
+    public let file: StoreFile
+    let openedIdentity: StoreFile.Identity?
+    /// Set when the file was deleted or replaced under the store: every commit is refused.
+    let refusal = Mutex<StoreError?>(nil)
+
+    /// The WAL is truncated to this size when it restarts (`journal_size_limit`), and a
+    /// checkpoint that can restart it runs once it is larger than `walRestartBytes`.
+    public static let walSizeLimitBytes = 4 * 1024 * 1024
+    public static let walRestartBytes: UInt64 = 16 * 1024 * 1024
 
     /// Opens (creating if needed) and migrates the store. When the PIN settings changed since the
     /// digests were made, they are rebuilt before the store is used.
     public init(configuration: StoreConfiguration, pinIndex: PINIndex) throws {
         self.configuration = configuration
         self.pinIndex = pinIndex
+        let file = StoreFile(path: configuration.path)
+        self.file = file
+        let existed = file.exists
+        if !existed, case .stateDirectory(let initialize) = configuration.creation, !initialize, file.markerExists {
+            throw StoreError.missing(path: configuration.path, marker: file.markerPath)
+        }
         var database = Configuration()
         database.busyMode = .timeout(configuration.busyTimeoutS)
         database.maximumReaderCount = max(1, configuration.maximumReaders)
@@ -27,17 +44,39 @@ public final class AccessStore: Sendable {
         database.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(autocheckpoint)")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimitBytes)")
         }
-        pool = try DatabasePool(path: configuration.path, configuration: database)
-        // DatabasePool sets `synchronous = NORMAL` on its writer when it turns WAL on, after
-        // `prepareDatabase` ran: with FULL asked for, a commit would not sync the WAL, and a power
-        // cut could lose granted, already-executed audit records. Set it again on the writer,
-        // where commits happen (`DurabilityTests` checks it).
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-        try StoreMigrations.migrator.migrate(pool)
+        do {
+            pool = try DatabasePool(path: configuration.path, configuration: database)
+            // DatabasePool sets `synchronous = NORMAL` on its writer when it turns WAL on, after
+            // `prepareDatabase` ran: with FULL asked for, a commit would not sync the WAL, and a
+            // power cut could lose granted, already-executed audit records. Set it again on the
+            // writer, where commits happen (`DurabilityTests` checks it).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            if existed {
+                let problems = try pool.read { db in
+                    try String.fetchAll(db, sql: "PRAGMA quick_check").filter { $0 != "ok" }
+                }
+                if !problems.isEmpty {
+                    throw StoreError.malformed(
+                        path: configuration.path, problem: "quick_check: " + problems.prefix(3).joined(separator: "; "))
+                }
+            }
+            try StoreMigrations.migrator.migrate(pool)
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
+            throw StoreError.malformed(path: configuration.path, problem: error.message ?? "\(error.resultCode)")
+        }
+        if case .stateDirectory = configuration.creation, !file.markerExists {
+            try file.writeMarker(storeCreatedMs: Int64(Date().timeIntervalSince1970 * 1000))
+        }
+        openedIdentity = file.identity()
         if configuration.backgroundCheckpoints {
             var checkpointing = Configuration()
             checkpointing.label = "access-store-checkpoint"
+            // A checkpoint that restarts the WAL waits this long for the writer and readers.
+            checkpointing.busyMode = .timeout(2)
             checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointing)
         } else {
             checkpointer = nil
@@ -48,14 +87,10 @@ public final class AccessStore: Sendable {
     /// Its own connection, so that a checkpoint never waits in the writer's queue.
     private let checkpointer: DatabaseQueue?
 
-    /// Copies committed WAL pages into the database file without blocking readers or the writer
-    /// (`PRAGMA wal_checkpoint(PASSIVE)`); returns the WAL's pages and those now copied.
-    /// Blocking I/O (it syncs the database file): call it from a thread of its own.
-    @discardableResult
-    public func checkpointPassively() throws -> (walPages: Int, checkpointed: Int) {
-        let connection = try checkpointer ?? DatabaseQueue(path: configuration.path)
-        let row = try connection.inDatabase { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
-        return (row?[1] ?? 0, row?[2] ?? 0)
+    /// The dedicated checkpoint connection (or a temporary one when background checkpoints
+    /// are off).
+    func checkpointConnection() throws -> DatabaseQueue {
+        try checkpointer ?? DatabaseQueue(path: configuration.path)
     }
 
     /// The site id the store was first used for; a store is never shared between sites.

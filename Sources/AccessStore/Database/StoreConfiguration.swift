@@ -7,7 +7,18 @@ public struct StoreConfiguration: Sendable, Hashable {
         case full = "FULL"
     }
 
+    /// What opening does when there is no file at `path`.
+    public enum Creation: Sendable, Hashable {
+        /// Create it (tests, tools, a backup's copy).
+        case createIfMissing
+        /// The gateway's state directory: create it on a first start and leave a marker beside
+        /// it; a directory with the marker and no store refuses to open (`StoreError.missing`),
+        /// unless `initialize` (the operator's explicit `--init`).
+        case stateDirectory(initialize: Bool)
+    }
+
     public var path: String
+    public var creation: Creation
     public var synchronous: Synchronous
     /// How long a writer waits for another process's lock (an operator's CLI) before failing.
     public var busyTimeoutS: Double
@@ -21,9 +32,10 @@ public struct StoreConfiguration: Sendable, Hashable {
 
     public init(
         path: String, synchronous: Synchronous = .full, busyTimeoutS: Double = 5, maximumReaders: Int = 4,
-        backgroundCheckpoints: Bool = false
+        backgroundCheckpoints: Bool = false, creation: Creation = .createIfMissing
     ) {
         self.path = path
+        self.creation = creation
         self.synchronous = synchronous
         self.busyTimeoutS = busyTimeoutS
         self.maximumReaders = maximumReaders

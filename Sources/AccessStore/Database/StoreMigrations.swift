@@ -112,6 +112,11 @@ enum StoreMigrations {
                     CREATE TABLE booking_feed_ahead (seq INTEGER PRIMARY KEY NOT NULL);
                     """)
         }
+        migrator.registerMigration("v3-audit-count") { db in
+            // (v1.1) `rate_limited` and `busy` decisions are audited per lock and minute, one
+            // record with how many there were.
+            try db.execute(sql: "ALTER TABLE audit_log ADD COLUMN count INTEGER CHECK (count IS NULL OR count > 0)")
+        }
         return migrator
     }
 }

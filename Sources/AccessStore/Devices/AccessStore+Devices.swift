@@ -122,12 +122,4 @@ extension AccessStore {
             return (lastEnd, active)
         }
     }
-
-    /// A write transaction that changes nothing: proves the file is writable right now.
-    public func checkWritable() throws {
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "BEGIN IMMEDIATE")
-            try db.execute(sql: "ROLLBACK")
-        }
-    }
 }

@@ -6,6 +6,8 @@ extension MQTTClient {
     /// them on the network thread; each copies what it needs and returns without blocking.
     func configureHandle() throws(MQTTError) {
         let pointer = handle.pointer
+        // The options and callbacks are set on a new handle and again after every
+        // `mosquitto_reinitialise` (which clears them).
         mosquitto_user_data_set(pointer, Unmanaged.passUnretained(self).toOpaque())
         try mosquittoCall("select MQTT v5") {
             mosquitto_int_option(pointer, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5)
@@ -92,6 +94,18 @@ extension MQTTClient {
         }
     }
 
+    /// Before a reconnect: a handle in its initial state, so that libmosquitto holds no message
+    /// of the old connection to resend (it would resend a command with the expiry it had when
+    /// first sent, after its `notAfter`). What was unacknowledged is already back in `pending`.
+    /// Called on the network thread, outside `mosquitto_loop`, with the core locked.
+    func freshenHandle() throws(MQTTError) {
+        try mosquittoCall("reinitialise the client") {
+            mosquitto_reinitialise(
+                handle.pointer, configuration.clientID, configuration.sessionExpiryInterval == nil, nil)
+        }
+        try configureHandle()
+    }
+
     static func from(_ context: UnsafeMutableRawPointer?) -> MQTTClient? {
         guard let context else { return nil }
         return Unmanaged<MQTTClient>.fromOpaque(context).takeUnretainedValue()
@@ -151,6 +165,7 @@ extension MQTTClient {
 
     func acknowledged(mid: Int32, reasonCode: Int32) {
         let waiter = core.withLock { core -> AcknowledgementWaiter? in
+            core.unacknowledged[mid] = nil
             let waiter = core.acknowledgementWaiters.removeValue(forKey: mid)
             if reasonCode >= 0x80 {
                 switch waiter?.operation {

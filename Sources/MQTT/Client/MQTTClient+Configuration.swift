@@ -38,6 +38,10 @@ extension MQTTClient {
         /// queues QoS 1/2 messages for it while it is away (a gateway restart, a network
         /// break). Nil: a clean session each time.
         public var sessionExpiryInterval: UInt32?
+        /// Called on the network thread for each QoS > 0 message this client drops because its
+        /// Message Expiry ran out before it could be sent (held while disconnected, or sent but not
+        /// acknowledged before the connection dropped): the owner counts them.
+        public var expiredHandler: (@Sendable (MQTTMessage) -> Void)?
 
         public init(
             host: String = "127.0.0.1",
@@ -116,6 +120,9 @@ extension MQTTClient {
         public var publishesQueued = 0
         /// Held publishes dropped because their expiry ran out before a connection came back.
         public var publishesExpiredInQueue = 0
+        /// Publishes sent but not acknowledged when the connection dropped, held to be sent again
+        /// by this client (never by libmosquitto, which would resend them with their first expiry).
+        public var publishesRequeued = 0
         /// Publishes the broker refused in PUBACK/PUBREC (reason code >= 0x80).
         public var publishesRefused = 0
         public var subscriptionsRefused = 0

@@ -22,10 +22,24 @@ extension MQTTClient {
         /// Callers whose QoS > 0 publish is held in `pending`.
         var queuedPublishWaiters: [UInt64: AcknowledgementWaiter] = [:]
         var nextWaiterID: UInt64 = 1
+        /// QoS > 0 publishes handed to libmosquitto and not yet acknowledged, by message id. When
+        /// the connection drops they go back to `pending` (aged from `sentAt`), and the handle is
+        /// made fresh before the next connect, so libmosquitto never resends one itself.
+        var unacknowledged: [Int32: Unacknowledged] = [:]
+        var nextSendOrder: UInt64 = 0
+        /// Set when a connection attempt failed or a connection was lost: the next connect
+        /// starts from a fresh libmosquitto handle.
+        var needsFreshHandle = false
         var statistics = Statistics()
         var loopThread: pthread_t?
         var loopExited = false
         var loopExitWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    struct Unacknowledged {
+        var message: MQTTMessage
+        var sentAt: ContinuousClock.Instant
+        var order: UInt64
     }
 
     /// Streams of `connectionStates()`, under their own lock: a stream that ends calls back

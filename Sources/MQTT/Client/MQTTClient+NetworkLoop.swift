@@ -50,6 +50,18 @@ extension MQTTClient {
             case .exit:
                 break loop
             case .issueConnect(let attempt):
+                let freshened = core.withLock { core -> MQTTError? in
+                    guard core.needsFreshHandle else { return nil }
+                    do throws(MQTTError) {
+                        try freshenHandle()
+                        core.needsFreshHandle = false
+                        return nil
+                    } catch {
+                        apply(core.machine.connectionFailed(error, at: .now, using: &generator), core: &core)
+                        return error
+                    }
+                }
+                if freshened != nil { continue loop }
                 lastLibraryError.withLock { $0 = nil }
                 logger.debug("connecting", metadata: ["mqtt.broker": "\(host):\(port)", "mqtt.attempt": "\(attempt)"])
                 let code = mosquitto_connect_bind_async(
@@ -122,6 +134,10 @@ extension MQTTClient {
             if case .disconnected(let reason, let retry) = state {
                 core.statistics.connectionFailures += 1
                 failWaitersOnConnectionLoss(core: &core)
+                if retry != nil {
+                    requeueUnacknowledged(core: &core)
+                    core.needsFreshHandle = true
+                }
                 let retryText = retry.map { "\($0) ms" } ?? "no"
                 logger.warning(
                     "MQTT connection down: \(reason)", metadata: ["mqtt.retry_in": "\(retryText)"])
@@ -165,6 +181,7 @@ extension MQTTClient {
         let (ready, expired) = core.pending.drain(at: .now)
         for entry in expired {
             core.statistics.publishesExpiredInQueue += 1
+            configuration.expiredHandler?(entry.message)
             logger.warning("held message to '\(entry.message.topic)' expired before a connection came back; dropped")
             if let token = entry.waiterID, let waiter = core.queuedPublishWaiters.removeValue(forKey: token) {
                 waiter.continuation.resume(returning: .failure(.expiredBeforeSending(topic: entry.message.topic)))
@@ -173,7 +190,7 @@ extension MQTTClient {
         for entry in ready {
             let waiter = entry.waiterID.flatMap { core.queuedPublishWaiters.removeValue(forKey: $0) }
             do throws(MQTTError) {
-                let mid = try sendPublish(entry.message)
+                let mid = try sendPublish(entry.message, sentAt: entry.enqueuedAt, core: &core)
                 core.statistics.messagesPublished += 1
                 if let waiter { core.acknowledgementWaiters[mid] = waiter }
             } catch {
@@ -183,8 +200,30 @@ extension MQTTClient {
         }
     }
 
-    /// SUBACKs and UNSUBACKs for the old connection will never come; PUBACKs will, because
-    /// libmosquitto resends unacknowledged QoS > 0 messages after the reconnect.
+    /// A lost connection's unacknowledged QoS > 0 publishes go back to the front of `pending`, in
+    /// send order and aged from their first send: the reconnect sends those still within their
+    /// Message Expiry (with what is left of it) and drops the rest, counted.
+    private func requeueUnacknowledged(core: inout Core) {
+        guard !core.unacknowledged.isEmpty else { return }
+        let lost = core.unacknowledged.sorted { $0.value.order < $1.value.order }
+        core.unacknowledged = [:]
+        var entries: [PendingPublishQueue.Entry] = []
+        entries.reserveCapacity(lost.count)
+        for (mid, item) in lost {
+            var waiterID: UInt64?
+            if let waiter = core.acknowledgementWaiters.removeValue(forKey: mid) {
+                core.queuedPublishWaiters[waiter.token] = waiter
+                waiterID = waiter.token
+            }
+            entries.append(
+                PendingPublishQueue.Entry(message: item.message, enqueuedAt: item.sentAt, waiterID: waiterID))
+        }
+        core.pending.requeueAtFront(entries)
+        core.statistics.publishesRequeued += entries.count
+    }
+
+    /// SUBACKs and UNSUBACKs for the old connection will never come; unacknowledged publishes
+    /// are sent again by `requeueUnacknowledged`, and their waiters follow them.
     private func failWaitersOnConnectionLoss(core: inout Core) {
         for (mid, waiter) in core.acknowledgementWaiters {
             switch waiter.operation {

@@ -291,12 +291,25 @@ public final class MQTTClient: Sendable {
             core.statistics.publishesQueued += 1
             return waiterToken == nil ? .nothingToAwait : .heldUntilConnected
         }
-        let mid = try sendPublish(message)
+        let mid = try sendPublish(message, core: &core)
         core.statistics.messagesPublished += 1
         return .awaitAcknowledgement(mid: mid)
     }
 
-    func sendPublish(_ message: MQTTMessage) throws(MQTTError) -> Int32 {
+    /// Hands a message to libmosquitto and remembers a QoS > 0 one until its acknowledgement;
+    /// called with the core locked. `sentAt`: when it was first sent (earlier for a resend).
+    func sendPublish(
+        _ message: MQTTMessage, sentAt: ContinuousClock.Instant = .now, core: inout Core
+    ) throws(MQTTError) -> Int32 {
+        let mid = try sendPublish(message)
+        if message.qos != .atMostOnce {
+            core.unacknowledged[mid] = Unacknowledged(message: message, sentAt: sentAt, order: core.nextSendOrder)
+            core.nextSendOrder &+= 1
+        }
+        return mid
+    }
+
+    private func sendPublish(_ message: MQTTMessage) throws(MQTTError) -> Int32 {
         guard message.payload.count <= 268_435_455 else {
             throw .invalidArgument("payload of \(message.payload.count) bytes exceeds MQTT's limit")
         }

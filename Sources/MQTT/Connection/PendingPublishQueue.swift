@@ -29,6 +29,13 @@ struct PendingPublishQueue {
         entries.append(Entry(message: message, enqueuedAt: now, waiterID: waiterID))
     }
 
+    /// Puts messages that were sent but not acknowledged before a connection dropped back at the
+    /// front, in their send order, aged from when they were first sent. They may exceed
+    /// `capacity` (new publishes are refused until the queue drains).
+    mutating func requeueAtFront(_ requeued: [Entry]) {
+        entries.insert(contentsOf: requeued, at: 0)
+    }
+
     /// Empties the queue: the messages still worth sending, in order and with their expiry
     /// reduced by the time waited, and the ones that expired while waiting.
     mutating func drain(at now: ContinuousClock.Instant) -> (ready: [Entry], expired: [Entry]) {
