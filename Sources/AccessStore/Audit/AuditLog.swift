@@ -124,7 +124,8 @@ public final class AuditLog: Sendable {
                     let r = item.record
                     try insert.execute(arguments: [
                         r.seq, r.timestampMs, r.gatewayID, r.lockID, r.requestID, r.credentialType, r.reservationID,
-                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash, r.count,
+                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash,
+                        r.count,
                     ])
                     if let reservationID = entry.spends {
                         try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")
