@@ -112,7 +112,7 @@ struct FloodPhase {
         case "requests-qos0", "requests-qos1":
             topic = site.topics.request(lockID: "lock-flood")
             qos = name == "requests-qos0" ? .atMostOnce : .atLeastOnce
-            payload = Array(AccessRequest(requestID: "f-1", credential: .pin("00000000"), timestampMs: 0).payload.utf8)
+            payload = Array(AccessRequest(requestID: "f-1", credential: .pin("00000000"), timestampMs: nil).payload.utf8)
         default:
             topic = site.topics.event(lockID: "lock-flood")
             qos = .atLeastOnce
@@ -165,7 +165,7 @@ struct FloodPhase {
         while ContinuousClock.now < deadline {
             let requestID = "g-\(index)-\(sequence)"
             sequence += 1
-            let payload = AccessRequest(requestID: requestID, credential: .token(token), timestampMs: 0).payload
+            let payload = AccessRequest(requestID: requestID, credential: .token(token), timestampMs: Int64(Date().timeIntervalSince1970 * 1000)).payload
             asked.append((requestID, DispatchTime.now().uptimeNanoseconds))
             try? client.publish(MQTTMessage(topic: site.topics.request(lockID: "lock-good"), payload: payload))
             try? await Task.sleep(for: .seconds(1 / goodRate))
@@ -219,7 +219,7 @@ struct FloodPhase {
             expected[requestID] = holder < cancels ? "cancelled" : "revoked"
             let payload = AccessRequest(
                 requestID: requestID, credential: .token(try site.holderToken(phase: index, index: holder)),
-                timestampMs: 0
+                timestampMs: Int64(Date().timeIntervalSince1970 * 1000)
             ).payload
             try client.publish(
                 MQTTMessage(

@@ -124,7 +124,7 @@ struct BenchSite: @unchecked Sendable {
     // MARK: What the locks present
 
     static func requestPayload(sequence: Int, credential: Credential) -> [UInt8] {
-        Array(AccessRequest(requestID: "q\(sequence)", credential: credential, timestampMs: 0).payload.utf8)
+        Array(AccessRequest(requestID: "q\(sequence)", credential: credential, timestampMs: nil).payload.utf8)
     }
 
     func lockTopic(_ sequence: Int) -> (topic: String, space: Int) {

@@ -29,8 +29,10 @@ public final class TestGateway: Sendable {
     private let running: Task<Void, any Error>
 
     /// Starts the services. `yaml` is appended to the generated configuration (policy, alarms…).
+    /// `maxQueueMs` is generous by default: on a starved CI machine an in-process request can wait
+    /// seconds for a core, and only the tests of load shedding want it answered `busy`.
     public init(
-        site: TestSite = TestSite(), maxRequestsPerS: Double = 1000, yaml: String = "",
+        site: TestSite = TestSite(), maxRequestsPerS: Double = 1000, maxQueueMs: Int = 60_000, yaml: String = "",
         synchronous: StoreConfiguration.Synchronous = .full, logLevel: Logger.Level = .debug
     ) async throws {
         self.site = site
@@ -57,6 +59,7 @@ public final class TestGateway: Sendable {
               path: \(temporary.path)
             policy:
               maxRequestsPerS: \(maxRequestsPerS)
+              maxQueueMs: \(maxQueueMs)
             \(yaml)
             """
         try text.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)

@@ -54,6 +54,7 @@ final class GatewayHarness: @unchecked Sendable {
               path: \(directory)/access.sqlite
             policy:
               maxRequestsPerS: \(maxRequestsPerS)
+              maxQueueMs: 60000
             http:
               listen: 127.0.0.1:\(httpPort)
             log:
