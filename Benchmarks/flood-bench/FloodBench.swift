@@ -27,7 +27,12 @@ struct FloodBench: AsyncParsableCommand {
 
     @Option(help: "Seconds of flood per phase.") var seconds = 30.0
     @Option(help: "Flood messages per second.") var rate = 40_000
-    @Option(help: "Phases: requests-qos0, requests-qos1, events.") var phases = "requests-qos0,requests-qos1,events"
+    @Option(help: "Phases: requests-qos0, requests-qos1, events, steady, overload.")
+    var phases = "requests-qos0,requests-qos1,events"
+    @Option(help: "Granted requests per second in the steady phase, spread over the load doors.")
+    var steadyRate = 1000
+    @Option(help: "Requests per second in the overload phase (wrong PINs, each decided and audited).")
+    var overloadRate = 8000
     @Option(help: "Cancels published during each phase.") var cancels = 100
     @Option(help: "Revokes published during each phase.") var revokes = 100
     @Option(help: "Requests per second from the well-behaved lock.") var goodRate = 5.0
@@ -38,7 +43,7 @@ struct FloodBench: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     static let checkLocks = 20
-    static let knownPhases = ["requests-qos0", "requests-qos1", "events"]
+    static let knownPhases = ["requests-qos0", "requests-qos1", "events", "steady", "overload"]
 
     var parsedPhases: [String] { phases.split(separator: ",").map(String.init) }
 
@@ -72,8 +77,9 @@ struct FloodBench: AsyncParsableCommand {
 
         var results: [FloodPhase.Result] = []
         for (index, name) in parsedPhases.enumerated() {
+            let phaseRate = name == "steady" ? steadyRate : name == "overload" ? overloadRate : rate
             let phase = FloodPhase(
-                name: name, index: index, seconds: seconds, rate: rate, cancels: cancels, revokes: revokes,
+                name: name, index: index, seconds: seconds, rate: phaseRate, cancels: cancels, revokes: revokes,
                 goodRate: goodRate, site: site)
             let result = try await phase.run()
             print(result.summary)

@@ -34,6 +34,14 @@ struct FloodPhase {
         var holdersDenied = 0
         var holdersChecked = 0
         var laneDrops: Double = 0
+        /// Grants that reached the well-behaved lock more than 2 s after it asked: must be none.
+        var goodLateGrants = 0
+        var goodBusy = 0
+        var walPeakBytes = 0
+        /// The WAL after ten idle seconds (steady and overload phases).
+        var walIdleBytes: Int?
+
+        var isLoadPhase: Bool { name == "steady" || name == "overload" }
 
         func percentile(_ p: Double) -> Double {
             guard !goodLatenciesMs.isEmpty else { return .infinity }
@@ -42,8 +50,18 @@ struct FloodPhase {
         }
 
         var passed: Bool {
-            holdersDenied == holdersChecked && goodAnswered == goodSent && percentile(0.99) < 1000
-                && peakRSSMiB < 150 && healthFailures == 0
+            let common = holdersDenied == holdersChecked && goodAnswered == goodSent && peakRSSMiB < 150
+            switch name {
+            case "steady":
+                // Issue 15: the WAL stays under 64 MB and is back to a few MB when idle.
+                return common && healthFailures == 0 && goodLateGrants == 0 && walPeakBytes <= 64 << 20
+                    && (walIdleBytes ?? .max) <= 8 << 20
+            case "overload":
+                // Decided within 2 s or answered busy, never granted later.
+                return common && goodLateGrants == 0
+            default:
+                return common && percentile(0.99) < 1000 && healthFailures == 0
+            }
         }
 
         var summary: String {
@@ -55,6 +73,12 @@ struct FloodPhase {
                 goodSent, percentile(0.5), percentile(0.99), goodLatenciesMs.max() ?? 0, bookingsPublished,
                 holdersDenied, holdersChecked, peakRSSMiB, healthChecks - healthFailures, healthChecks, laneDrops,
                 passed ? "PASS" : "FAIL")
+                + (isLoadPhase
+                    ? String(
+                        format:
+                            "\n  good lock: %d busy, %d granted later than 2 s; WAL peak %.1f MiB, after 10 s idle %.1f MiB",
+                        goodBusy, goodLateGrants, Double(walPeakBytes) / 1_048_576,
+                        Double(walIdleBytes ?? 0) / 1_048_576) : "")
         }
 
         var json: [String: Any] {
@@ -65,7 +89,8 @@ struct FloodPhase {
                 "goodMaxMs": goodLatenciesMs.max() ?? 0, "peakRSSMiB": peakRSSMiB, "healthChecks": healthChecks,
                 "healthFailures": healthFailures, "bookingsPublished": bookingsPublished,
                 "holdersDenied": holdersDenied, "holdersChecked": holdersChecked, "laneDrops": laneDrops,
-                "passed": passed,
+                "goodBusy": goodBusy, "goodLateGrants": goodLateGrants, "walPeakBytes": walPeakBytes,
+                "walIdleBytes": walIdleBytes ?? -1, "passed": passed,
             ]
         }
     }
@@ -91,9 +116,17 @@ struct FloodPhase {
         for (requestID, sentNs) in asked {
             guard let decision = site.decision(requestID) else { continue }
             result.goodAnswered += 1
-            result.goodLatenciesMs.append(Double(decision.receivedNs &- sentNs) / 1_000_000)
+            let latencyMs = Double(decision.receivedNs &- sentNs) / 1_000_000
+            result.goodLatenciesMs.append(latencyMs)
+            if decision.reason == "busy" { result.goodBusy += 1 }
+            if decision.reason == "granted" && latencyMs > 2000 { result.goodLateGrants += 1 }
         }
         (result.peakRSSMiB, result.healthChecks, result.healthFailures) = samples.figures
+        result.walPeakBytes = samples.walPeak
+        if result.isLoadPhase {
+            try await Task.sleep(for: .seconds(8))
+            result.walIdleBytes = site.walBytes
+        }
         result.laneDrops = (await site.probe.total("access_lane_dropped_total") ?? 0) - dropsBefore
         (result.holdersDenied, result.holdersChecked) = try await checkHolders()
         return result
@@ -112,19 +145,27 @@ struct FloodPhase {
         case "requests-qos0", "requests-qos1":
             topic = site.topics.request(lockID: "lock-flood")
             qos = name == "requests-qos0" ? .atMostOnce : .atLeastOnce
-            payload = Array(AccessRequest(requestID: "f-1", credential: .pin("00000000"), timestampMs: nil).payload.utf8)
+            payload = Array(
+                AccessRequest(requestID: "f-1", credential: .pin("00000000"), timestampMs: nil).payload.utf8)
         default:
             topic = site.topics.event(lockID: "lock-flood")
             qos = .atLeastOnce
             payload = Array(DeviceMessages.lockState("locked", ts: 0).utf8)
         }
         let message = MQTTMessage(topic: topic, payload: payload, qos: qos)
+        let loadToken = try site.backend.token(for: site.loadReservation, jti: "t-load")
         let started = ContinuousClock.now
         var sent = 0
         while ContinuousClock.now < deadline {
             let due = Int((ContinuousClock.now - started).secondsValue * Double(rate))
             while sent < due {
-                do { try client.publish(message) } catch { break }
+                do {
+                    if isLoadPhase {
+                        try client.publish(loadMessage(sent, token: loadToken))
+                    } else {
+                        try client.publish(message)
+                    }
+                } catch { break }
                 sent += 1
             }
             try? await Task.sleep(for: .milliseconds(1))
@@ -132,6 +173,20 @@ struct FloodPhase {
         let elapsed = (ContinuousClock.now - started).secondsValue
         await client.shutdown()
         return (sent, elapsed)
+    }
+
+    var isLoadPhase: Bool { name == "steady" || name == "overload" }
+
+    /// The load phases' request `n`: round-robin over the load doors, each within its budget; a
+    /// token that is granted (steady) or a wrong PIN, decided and audited (overload).
+    private func loadMessage(_ n: Int, token: String) -> MQTTMessage {
+        let credential: Credential = name == "steady" ? .token(token) : .pin("00000000")
+        let payload = AccessRequest(
+            requestID: "o-\(n)", credential: credential, timestampMs: Int64(Date().timeIntervalSince1970 * 1000)
+        ).payload
+        return MQTTMessage(
+            topic: site.topics.request(lockID: "lock-o\(n % FloodSite.loadLocks)"), payload: Array(payload.utf8),
+            qos: .atLeastOnce)
     }
 
     /// Cancels and revokes spread evenly over the phase.
@@ -165,7 +220,9 @@ struct FloodPhase {
         while ContinuousClock.now < deadline {
             let requestID = "g-\(index)-\(sequence)"
             sequence += 1
-            let payload = AccessRequest(requestID: requestID, credential: .token(token), timestampMs: Int64(Date().timeIntervalSince1970 * 1000)).payload
+            let payload = AccessRequest(
+                requestID: requestID, credential: .token(token), timestampMs: Int64(Date().timeIntervalSince1970 * 1000)
+            ).payload
             asked.append((requestID, DispatchTime.now().uptimeNanoseconds))
             try? client.publish(MQTTMessage(topic: site.topics.request(lockID: "lock-good"), payload: payload))
             try? await Task.sleep(for: .seconds(1 / goodRate))
@@ -176,7 +233,10 @@ struct FloodPhase {
 
     final class Samples: Sendable {
         private let state = Mutex<(peakMiB: Double, checks: Int, failures: Int)>((0, 0, 0))
+        private let wal = Mutex(0)
         func rss(_ mib: Double) { state.withLock { $0.peakMiB = max($0.peakMiB, mib) } }
+        func wal(_ bytes: Int) { wal.withLock { $0 = max($0, bytes) } }
+        var walPeak: Int { wal.withLock { $0 } }
         func health(ok: Bool) {
             state.withLock {
                 $0.checks += 1
@@ -188,9 +248,24 @@ struct FloodPhase {
 
     private func sample(until deadline: ContinuousClock.Instant, into samples: Samples) async {
         let pid = site.gatewayPID
+        let printing = isLoadPhase
+        let site = self.site
         async let memory: Void = {
+            let started = ContinuousClock.now
+            var printed = 0
             while ContinuousClock.now < deadline {
-                samples.rss(ProcessFigures.memory(pid).currentMiB)
+                let rss = ProcessFigures.memory(pid).currentMiB
+                samples.rss(rss)
+                let walBytes = site.walBytes
+                samples.wal(walBytes)
+                let elapsed = Int((ContinuousClock.now - started).secondsValue)
+                if printing && elapsed >= printed + 10 {
+                    printed = elapsed
+                    print(
+                        String(
+                            format: "  %4d s: WAL %6.1f MiB, gateway RSS %6.1f MiB", elapsed,
+                            Double(walBytes) / 1_048_576, rss))
+                }
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }()

@@ -17,6 +17,9 @@ import Synchronization
 final class FloodSite: @unchecked Sendable {
     // Keys are immutable; swift-crypto 3 just does not declare them Sendable.
     static let siteID = "site-flood"
+    /// Doors of `room-load`, for the steady and overload phases: enough that each stays within
+    /// its own budget (10/s) while together they load the gateway.
+    static let loadLocks = 1000
     let topics = SiteTopics(siteID: FloodSite.siteID)
     let broker: MosquittoBroker
     let directory: String
@@ -31,6 +34,8 @@ final class FloodSite: @unchecked Sendable {
     let goodReservation: Reservation
     /// The reservation of the door whose order is checked (OrderCheck).
     let orderReservation: Reservation
+    /// The steady phase's booking, at every load door.
+    let loadReservation: Reservation
     private let published = Mutex(0)
     var bookingsPublished: Int { published.withLock { $0 } }
 
@@ -53,6 +58,17 @@ final class FloodSite: @unchecked Sendable {
         orderReservation = Reservation(
             id: "b-order", spaceID: "room-order", holder: "u-order", startMs: nowMs - 3_600_000,
             endMs: nowMs + 6 * 3_600_000)
+        loadReservation = Reservation(
+            id: "b-load", spaceID: "room-load", holder: "u-load", startMs: nowMs - 3_600_000,
+            endMs: nowMs + 6 * 3_600_000)
+    }
+
+    var databasePath: String { directory + "/access.sqlite" }
+
+    /// The store's write-ahead log, in bytes (0 when there is none).
+    var walBytes: Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: databasePath + "-wal")
+        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     /// `maxRequestsPerS`: the per-lock budget (the shipped 10 for the floods; the order check,
@@ -73,6 +89,7 @@ final class FloodSite: @unchecked Sendable {
         let backend = BookingBackend(
             siteID: siteID, kid: "flood-1", issuer: "https://booking.flood", privateKey: .init(), pinKey: pinKey)
         let checkSpaces = (0..<FloodBench.checkLocks).map { "room-c\($0)" }
+        let loadDoors = (0..<loadLocks).map { "lock-o\($0)@room-load" }.joined(separator: ", ")
         let httpPort = try LoopbackPort.free()
         // With the shipped per-lock budget (10/s) a flooding lock is mostly answered rate_limited.
         // Locks send no heartbeats here, so offline alarms are pushed past the run.
@@ -80,8 +97,8 @@ final class FloodSite: @unchecked Sendable {
             gateway: {id: gw-flood}
             site:
               id: \(siteID)
-              spaces: [room-flood, room-good, room-order, \(checkSpaces.joined(separator: ", "))]
-              locks: [lock-flood@room-flood, lock-good@room-good, lock-order@room-order, \(checkSpaces.map { "lock-\($0.dropFirst(5))@\($0)" }.joined(separator: ", "))]
+              spaces: [room-flood, room-good, room-order, room-load, \(checkSpaces.joined(separator: ", "))]
+              locks: [lock-flood@room-flood, lock-good@room-good, lock-order@room-order, \(checkSpaces.map { "lock-\($0.dropFirst(5))@\($0)" }.joined(separator: ", ")), \(loadDoors)]
             issuers: ["\(backend.issuerSetting)"]
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
             broker: {host: 127.0.0.1, port: \(broker.port)}
@@ -158,6 +175,7 @@ final class FloodSite: @unchecked Sendable {
     private func publishBookings(holdersPerPhase: Int, phases: Int) async throws {
         try await publish(.upsert(goodReservation))
         try await publish(.upsert(orderReservation))
+        try await publish(.upsert(loadReservation))
         for phase in 0..<phases {
             for index in 0..<holdersPerPhase {
                 try await publish(.upsert(holderReservation(phase: phase, index: index)))

@@ -54,7 +54,9 @@ struct OrderCheck {
             seen.withLock { $0.removeAll() }
             let ids = (0..<perBurst).map { "o-\(burst)-\($0)" }
             for id in ids {
-                let payload = AccessRequest(requestID: id, credential: .token(token), timestampMs: Int64(Date().timeIntervalSince1970 * 1000)).payload
+                let payload = AccessRequest(
+                    requestID: id, credential: .token(token), timestampMs: Int64(Date().timeIntervalSince1970 * 1000)
+                ).payload
                 try client.publish(MQTTMessage(topic: topics.request(lockID: lockID), payload: payload))
             }
             result.requests += ids.count

@@ -199,6 +199,16 @@ public final class MosquittoBroker: Sendable {
         signalAndWait(SIGKILL, escalateAfter: nil)
     }
 
+    /// SIGSTOP: the broker freezes with its connections open (nothing is acknowledged); `resume()`
+    /// or `kill()` ends it.
+    public func pause() {
+        if let pid = processIdentifier { Glibc.kill(pid, SIGSTOP) }
+    }
+
+    public func resume() {
+        if let pid = processIdentifier { Glibc.kill(pid, SIGCONT) }
+    }
+
     /// Starts the broker again with the same configuration and ports.
     public func restart() throws {
         stop()

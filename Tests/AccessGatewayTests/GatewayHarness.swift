@@ -20,7 +20,7 @@ final class GatewayHarness: @unchecked Sendable {
     let device: MQTTClient
     let inbox: MessageCollector
     let topics = SiteTopics(prefix: "access", siteID: "site-1")
-    var databasePath: String { directory + "/access.sqlite" }
+    let databasePath: String
     var logFile: String { directory + "/gateway.log" }
 
     /// Starts everything; `extraYAML` is appended to the generated configuration. A broker of the
@@ -29,11 +29,13 @@ final class GatewayHarness: @unchecked Sendable {
     init(
         extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true,
         broker givenBroker: MosquittoBroker? = nil, brokerYAML: String? = nil,
-        device deviceConfiguration: MQTTClient.Configuration? = nil
+        device deviceConfiguration: MQTTClient.Configuration? = nil, databaseDirectory: String? = nil,
+        minFreeMB: Int = 64
     ) async throws {
         broker = try givenBroker ?? MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        databasePath = (databaseDirectory ?? directory) + "/access.sqlite"
         httpPort = try LoopbackPort.free()
         try TestGateway.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
         try TestGateway.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
@@ -51,7 +53,8 @@ final class GatewayHarness: @unchecked Sendable {
               pinKeyFile: \(directory)/pin.key
             \(brokerYAML ?? "broker:\n  port: \(broker.port)")
             database:
-              path: \(directory)/access.sqlite
+              path: \(databasePath)
+              minFreeMB: \(minFreeMB)
             policy:
               maxRequestsPerS: \(maxRequestsPerS)
               maxQueueMs: 60000
@@ -82,6 +85,15 @@ final class GatewayHarness: @unchecked Sendable {
 
     static var executable: String {
         get throws { try #require(PackagePaths.executable("access-gateway"), "build the package first") }
+    }
+
+    /// Starts the gateway without waiting for anything (for starts that must fail or stall).
+    func launchGateway(_ extraArguments: [String] = []) throws -> ChildProcess {
+        let process = try ChildProcess(
+            executable: try Self.executable, arguments: ["--config", configPath] + extraArguments,
+            environment: ProcessInfo.processInfo.environment, outputFile: URL(fileURLWithPath: logFile))
+        gateway = process
+        return process
     }
 
     /// Starts the gateway and waits until it says it is online (retained status).

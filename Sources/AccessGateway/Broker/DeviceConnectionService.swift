@@ -74,7 +74,9 @@ public final class DeviceConnectionService: Service, Sendable {
                         gatewayID: self.context.gatewayID, online: false, ts: self.context.nowMs()),
                     retain: true)
                 let client = self.client
-                if await !bounded(.seconds(3), { try await client.publishAcknowledged(status) }) {
+                // Without a connection there is nothing to wait for: the Last Will (or the last
+                // offline status) already says offline.
+                if client.isConnected, await !bounded(.seconds(1), { try await client.publishAcknowledged(status) }) {
                     self.context.logger.warning(
                         "could not publish the offline status before stopping (the Last Will covers it)")
                 }
