@@ -32,13 +32,16 @@ struct FloodBench: AsyncParsableCommand {
     @Option(help: "Granted requests per second in the steady phase, spread over the load doors.")
     var steadyRate = 1000
     @Option(help: "Requests per second in the overload phase (wrong PINs, each decided and audited).")
-    var overloadRate = 8000
+    var overloadRate = 20_000
     @Option(help: "Cancels published during each phase.") var cancels = 100
     @Option(help: "Revokes published during each phase.") var revokes = 100
     @Option(help: "Requests per second from the well-behaved lock.") var goodRate = 5.0
     @Option(help: "Bursts of pipelined requests from one lock whose order is checked (0: none).")
     var orderBursts = 1000
     @Option(help: "Requests in each such burst.") var orderBurstSize = 10
+    @Option(help: "Broker restarts after the phases, each timed until the gateway serves again (0: none).")
+    var restarts = 0
+    @Option(help: "Seconds the broker stays down at each restart.") var outageSeconds = 3.0
     @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
@@ -85,6 +88,12 @@ struct FloodBench: AsyncParsableCommand {
             print(result.summary)
             results.append(result)
         }
+        var restartResult: RestartCheck.Result?
+        if restarts > 0 {
+            let checked = try await RestartCheck(restarts: restarts, outageSeconds: outageSeconds, site: site).run()
+            print(checked.summary)
+            restartResult = checked
+        }
         var order: OrderCheck.Result?
         if orderBursts > 0 {
             // A gateway of its own, whose budget lets one door pipeline its bursts.
@@ -95,7 +104,7 @@ struct FloodBench: AsyncParsableCommand {
             print(checked.summary)
             order = checked
         }
-        let passed = results.allSatisfy(\.passed) && (order?.passed ?? true)
+        let passed = results.allSatisfy(\.passed) && (order?.passed ?? true) && (restartResult?.passed ?? true)
         if !passed {
             let log = (try? String(contentsOfFile: site.directory + "/gateway.log", encoding: .utf8)) ?? ""
             print("the gateway's log, last lines:\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
@@ -111,7 +120,7 @@ struct FloodBench: AsyncParsableCommand {
             let report: [String: Any] = [
                 "seconds": seconds, "rate": rate, "cancels": cancels, "revokes": revokes, "goodRate": goodRate,
                 "cores": ProcessInfo.processInfo.activeProcessorCount, "phases": results.map(\.json),
-                "order": order?.json ?? [:], "passed": passed,
+                "order": order?.json ?? [:], "restarts": restartResult?.json ?? [:], "passed": passed,
             ]
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))

@@ -19,7 +19,7 @@ final class FloodSite: @unchecked Sendable {
     static let siteID = "site-flood"
     /// Doors of `room-load`, for the steady and overload phases: enough that each stays within
     /// its own budget (10/s) while together they load the gateway.
-    static let loadLocks = 1000
+    static let loadLocks = 2500
     let topics = SiteTopics(siteID: FloodSite.siteID)
     let broker: MosquittoBroker
     let directory: String

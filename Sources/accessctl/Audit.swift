@@ -45,7 +45,7 @@ struct Audit: AsyncParsableCommand {
                 return [
                     String(r.seq), Output.time(r.timestampMs), r.lockID, r.requestID ?? "-", r.credentialType ?? "-",
                     r.reservationID ?? "-", r.holder ?? r.operatorName.map { "operator:\($0)" } ?? "-",
-                    r.reason.rawValue, r.commandID ?? "-",
+                    r.count.map { "\(r.reason.rawValue) ×\($0)" } ?? r.reason.rawValue, r.commandID ?? "-",
                 ]
             })
     }

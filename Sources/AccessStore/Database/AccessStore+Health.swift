@@ -9,7 +9,7 @@ extension AccessStore {
         /// Copies what it can without waiting for anybody; never restarts the WAL under load.
         case passive = "PASSIVE"
         /// Waits (up to the checkpoint connection's busy timeout) for the writer and readers,
-        /// copies every frame and truncates the WAL to zero bytes.
+        /// copies every frame and truncates the WAL to zero bytes; the writer waits meanwhile.
         case truncate = "TRUNCATE"
     }
 
@@ -38,24 +38,24 @@ extension AccessStore {
 
     /// The gateway's checkpoint, once a second. Under steady load a passive checkpoint never
     /// gets to restart the WAL (some reader always holds a snapshot in it), so the file grows
-    /// without bound: past `walRestartBytes` a TRUNCATE checkpoint waits for the readers and
-    /// empties it (the writer waits a few milliseconds). When idle, a passive checkpoint that
-    /// copied everything is followed by a TRUNCATE (nothing left to copy) so the file shrinks
-    /// back; in between `journal_size_limit` trims it to `walSizeLimitBytes` at each restart.
+    /// without bound. So a PASSIVE checkpoint first copies what it can and syncs the database
+    /// file without blocking anybody; then, when it copied everything and the file is larger than
+    /// `walSizeLimitBytes`, or whatever is larger than `walRestartBytes`, a TRUNCATE empties it.
+    /// That one holds the writer only while it copies what the passive one could not (usually
+    /// nothing) and waits for the readers, at most the checkpoint connection's busy timeout
+    /// (200 ms: a commit must not wait longer; a busy one is tried again a second later).
+    /// `journal_size_limit` trims the file at each restart in between.
     @discardableResult
     public func maintainWAL() throws -> CheckpointReport {
-        if file.walBytes() > Self.walRestartBytes {
-            return try checkpoint(.truncate)
-        }
         let passive = try checkpoint(.passive)
-        if !passive.busy, passive.walFrames > 0, passive.walFrames == passive.checkpointedFrames,
-            passive.walBytesAfter > UInt64(Self.walSizeLimitBytes)
-        {
-            var truncated = try checkpoint(.truncate)
-            truncated.walBytesBefore = passive.walBytesBefore
-            return truncated
+        let copiedEverything = !passive.busy && passive.walFrames == passive.checkpointedFrames
+        let size = passive.walBytesAfter
+        guard size > Self.walRestartBytes || (copiedEverything && size > UInt64(Self.walSizeLimitBytes)) else {
+            return passive
         }
-        return passive
+        var truncated = try checkpoint(.truncate)
+        truncated.walBytesBefore = passive.walBytesBefore
+        return truncated
     }
 
     /// What the probe found; `problem` nil when the store can commit.

@@ -75,8 +75,9 @@ public final class AccessStore: Sendable {
         if configuration.backgroundCheckpoints {
             var checkpointing = Configuration()
             checkpointing.label = "access-store-checkpoint"
-            // A checkpoint that restarts the WAL waits this long for the writer and readers.
-            checkpointing.busyMode = .timeout(2)
+            // A checkpoint that restarts the WAL holds the writer while it waits for readers:
+            // never longer than this (`maintainWAL`).
+            checkpointing.busyMode = .timeout(0.2)
             checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointing)
         } else {
             checkpointer = nil

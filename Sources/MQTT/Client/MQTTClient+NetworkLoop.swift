@@ -190,7 +190,8 @@ extension MQTTClient {
         for entry in ready {
             let waiter = entry.waiterID.flatMap { core.queuedPublishWaiters.removeValue(forKey: $0) }
             do throws(MQTTError) {
-                let mid = try sendPublish(entry.message, sentAt: entry.enqueuedAt, core: &core)
+                // `drain` already took the wait off its expiry: it ages from now on.
+                let mid = try sendPublish(entry.message, core: &core)
                 core.statistics.messagesPublished += 1
                 if let waiter { core.acknowledgementWaiters[mid] = waiter }
             } catch {
