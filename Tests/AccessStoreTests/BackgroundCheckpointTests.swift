@@ -2,10 +2,13 @@ import AccessCore
 import AccessProtocol
 import AccessStore
 import AccessTesting
+import Dispatch
+import Foundation
 import Testing
 
 /// With background checkpoints, no commit copies the WAL into the database file (SQLite's
-/// automatic checkpoint would, past 1,000 pages); `checkpointPassively` does it instead.
+/// automatic checkpoint would, past 1,000 pages); `checkpoint(.passive)` does it instead, and
+/// `maintainWAL` keeps the file bounded without holding commits up behind a reader.
 @Suite struct BackgroundCheckpointTests {
     /// Appends `count` audit records, 64 at a time, and returns the WAL's size in pages after.
     func fill(_ store: TemporaryStore, count: Int) async throws -> Int {
@@ -43,5 +46,42 @@ import Testing
         defer { automatic.remove() }
         let automaticPages = try await fill(automatic, count: 12_000)
         #expect(automaticPages < walPages, "automatic \(automaticPages), background \(walPages)")
+    }
+
+    @Test func aPinnedWALIsLeftAloneAndTruncatedOnceNothingPinsIt() async throws {
+        let temporary = try TemporaryStore(backgroundCheckpoints: true)
+        defer { temporary.remove() }
+        let store = temporary.store
+        // A reader holds a snapshot from before the fill: no checkpoint can copy past it.
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            try? store.pool.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log")
+                holding.signal()
+                release.wait()
+            }
+        }
+        reader.start()
+        holding.wait()
+        _ = try await fill(temporary, count: 12_000)
+        let pinned = store.file.walBytes()
+        #expect(pinned > UInt64(AccessStore.walSizeLimitBytes))
+
+        // While pinned: the passive checkpoint cannot finish, so nothing waits on the reader.
+        let whilePinned = try store.maintainWAL()
+        #expect(whilePinned.mode == .passive && whilePinned.checkpointedFrames < whilePinned.walFrames)
+        // A TRUNCATE asked for anyway gives up after its short busy timeout, and commits go on.
+        let started = ContinuousClock.now
+        let forced = try store.checkpoint(.truncate)
+        #expect(forced.busy && ContinuousClock.now - started < .seconds(2))
+        _ = try await temporary.auditLog.append(
+            AuditRecord(timestampMs: 1, gatewayID: "gw-1", lockID: "lock-1", granted: false, reason: .malformed))
+
+        release.signal()
+        try await Task.sleep(for: .milliseconds(100))
+        let unpinned = try store.maintainWAL()
+        #expect(unpinned.mode == .truncate && !unpinned.busy && unpinned.walBytesAfter == 0)
+        #expect(store.file.walBytes() == 0)
     }
 }
