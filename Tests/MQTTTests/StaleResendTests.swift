@@ -45,4 +45,25 @@ import Testing
             #expect(statistics.publishesRequeued == 2 && statistics.publishesExpiredInQueue == 1)
         }
     }
+
+    /// libmosquitto's own queue is unbounded; beyond the in-flight limit the client keeps messages
+    /// in its bounded, ageing queue and sends them, in order, as acknowledgements come back.
+    @Test func beyondTheInflightLimitMessagesWaitInOrderInTheClientsQueue() async throws {
+        try await withMosquittoBroker { broker in
+            let subscriber = try await broker.connectedClient("subscriber")
+            let inbox = MessageCollector(subscriber)
+            try await subscriber.subscribe("flow/#")
+            let publisher = try await broker.connectedClient("publisher") { $0.maximumInflight = 5 }
+            broker.pause()
+            for index in 0..<50 {
+                try publisher.publish(MQTTMessage(topic: "flow/\(index)", payload: "x"))
+            }
+            #expect(publisher.statistics.publishesQueued == 45)
+            broker.resume()
+            #expect(await eventually { inbox.messages.count == 50 })
+            #expect(inbox.messages.map(\.topic) == (0..<50).map { "flow/\($0)" })
+            await publisher.shutdown()
+            await subscriber.shutdown()
+        }
+    }
 }

@@ -29,6 +29,9 @@ public final class GatewayContext: Sendable {
     let storeHealth: Mutex<AccessStore.Health>
     /// Wall-clock Unix milliseconds (decisions, commands, audit records).
     let nowMs: @Sendable () -> Int64
+    /// What the connection's outbound queue could not take (full while the broker is slow or
+    /// away): counted as the `outbound` lane, logged at most every 10 s.
+    let outboundDrops: DropReporter
 
     public init(
         settings: GatewaySettings, store: AccessStore, auditLog: AuditLog, engine: AccessEngine,
@@ -46,6 +49,7 @@ public final class GatewayContext: Sendable {
         self.nowMs = nowMs
         let metrics = GatewayMetrics()
         self.metrics = metrics
+        self.outboundDrops = DropReporter(lane: "outbound", logger: logger)
         self.storeHealth = Mutex(store.probe(minimumFreeBytes: configuration.minimumFreeBytes, nowMs: nowMs()))
         self.monitor = SiteMonitor(
             configuration: configuration, startMs: nowMs(), publisher: publisher, topics: topics, settings: settings,
@@ -56,6 +60,10 @@ public final class GatewayContext: Sendable {
     func publish(_ message: MQTTMessage) {
         do {
             try publisher.publish(message)
+        } catch MQTTError.outboundQueueFull {
+            outboundDrops.dropped("outbound queue full")
+        } catch MQTTError.notConnected {
+            outboundDrops.dropped("not connected")
         } catch {
             logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
         }

@@ -39,11 +39,18 @@ public final class DeviceConnectionService: Service, Sendable {
         context.logger.info(
             "connecting to broker",
             metadata: ["broker": "\(client.configuration.host):\(client.configuration.port)"])
-        for filter in [
-            requestFilter, topics.lockEvents, topics.lockStatus, topics.poleTelemetry, topics.poleStatus,
-            topics.operatorUnlock(gatewayID: context.gatewayID),
-        ] {
-            try await client.subscribe(filter, qos: .atLeastOnce)
+        // (v1.1) Requests, events and operator unlocks: a retained one is never sent at subscribe
+        // time (Retain Handling 2), and one that arrives with its flag kept (Retain As Published)
+        // is dropped by the router. Statuses are retained by design (a device's last word).
+        let actionable: MQTTSubscribeOptions = [.neverSendRetained, .retainAsPublished]
+        let none: MQTTSubscribeOptions = []
+        let filters: [(String, MQTTSubscribeOptions)] = [
+            (requestFilter, actionable), (topics.lockEvents, actionable), (topics.lockStatus, none),
+            (topics.poleTelemetry, none), (topics.poleStatus, none),
+            (topics.operatorUnlock(gatewayID: context.gatewayID), actionable),
+        ]
+        for (filter, options) in filters {
+            try await client.subscribe(filter, qos: .atLeastOnce, options: options)
         }
         await withGracefulShutdownHandler {
             for await state in client.connectionStates() {

@@ -135,10 +135,14 @@ public final class RequestService: Service, Sendable {
     private func publish(_ decided: AccessDecided, request: MQTTMessage, lockID: String) {
         let topics = context.topics
         let payload = Array(decided.decision.payload.utf8)
-        context.publish(MQTTMessage(topic: topics.decision(lockID: lockID), payload: payload))
+        // (project choice) A decision expires with the command TTL: one that could not reach
+        // the lock by then (a broker slow or away) is of no use to it, it has asked again.
+        var expiring = MQTTPublishProperties()
+        expiring.messageExpiryInterval = UInt32(clamping: (context.settings.configuration.policy.commandTTLMs + 999) / 1000)
+        context.publish(MQTTMessage(topic: topics.decision(lockID: lockID), payload: payload, properties: expiring))
         if let responseTopic = request.properties.responseTopic {
             if topics.isAcceptableResponseTopic(responseTopic, lockID: lockID) {
-                var properties = MQTTPublishProperties()
+                var properties = expiring
                 properties.correlationData = request.properties.correlationData
                 context.publish(MQTTMessage(topic: responseTopic, payload: payload, properties: properties))
             } else {

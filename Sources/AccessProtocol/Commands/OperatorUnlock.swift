@@ -72,7 +72,9 @@ public struct OperatorUnlock: Sendable, Hashable {
         guard CommandMAC.verify(mac: wire.mac, canonical: canonical, key: operatorKey) else {
             return .failure(MalformedRequest(requestID: wire.requestId, problem: "bad operator MAC"))
         }
-        guard abs(nowMs - wire.issuedAt) <= freshnessMs else {
+        // Checked: an `issuedAt` near Int64.min must be refused, not trap.
+        let (age, overflow) = nowMs.subtractingReportingOverflow(wire.issuedAt)
+        guard !overflow, age != .min, abs(age) <= freshnessMs else {
             return .failure(MalformedRequest(requestID: wire.requestId, problem: "operator request not fresh"))
         }
         var unlock = OperatorUnlock(

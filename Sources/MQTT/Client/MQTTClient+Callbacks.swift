@@ -49,8 +49,11 @@ extension MQTTClient {
             try mosquittoCall("set Last Will on '\(will.topic)'") { code }
         }
 
-        mosquitto_connect_v5_callback_set(pointer) { _, context, reasonCode, _, _ in
-            MQTTClient.from(context)?.connackReceived(reasonCode: reasonCode)
+        mosquitto_connect_v5_callback_set(pointer) { _, context, reasonCode, _, properties in
+            var receiveMaximum: UInt16 = 65535
+            _ = mosquitto_property_read_int16(
+                properties, Int32(MQTT_PROP_RECEIVE_MAXIMUM.rawValue), &receiveMaximum, false)
+            MQTTClient.from(context)?.connackReceived(reasonCode: reasonCode, receiveMaximum: Int(receiveMaximum))
         }
         mosquitto_disconnect_v5_callback_set(pointer) { _, context, reasonCode, _ in
             MQTTClient.from(context)?.disconnected(reasonCode: reasonCode)
@@ -111,9 +114,10 @@ extension MQTTClient {
         return Unmanaged<MQTTClient>.fromOpaque(context).takeUnretainedValue()
     }
 
-    func connackReceived(reasonCode: Int32) {
+    func connackReceived(reasonCode: Int32, receiveMaximum: Int) {
         core.withLock { core in
             if reasonCode == 0 {
+                core.brokerReceiveMaximum = max(1, receiveMaximum)
                 apply(core.machine.connackAccepted(), core: &core)
             } else {
                 var generator = SystemRandomNumberGenerator()
@@ -165,7 +169,10 @@ extension MQTTClient {
 
     func acknowledged(mid: Int32, reasonCode: Int32) {
         let waiter = core.withLock { core -> AcknowledgementWaiter? in
-            core.unacknowledged[mid] = nil
+            if core.unacknowledged.removeValue(forKey: mid) != nil {
+                // Room in flight: what waits behind the limit goes next.
+                sendPending(core: &core)
+            }
             let waiter = core.acknowledgementWaiters.removeValue(forKey: mid)
             if reasonCode >= 0x80 {
                 switch waiter?.operation {

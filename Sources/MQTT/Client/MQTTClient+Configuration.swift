@@ -42,6 +42,11 @@ extension MQTTClient {
         /// Message Expiry ran out before it could be sent (held while disconnected, or sent but not
         /// acknowledged before the connection dropped): the owner counts them.
         public var expiredHandler: (@Sendable (MQTTMessage) -> Void)?
+        /// QoS > 0 publishes handed to libmosquitto and not yet acknowledged. Beyond it (or beyond
+        /// the broker's Receive Maximum, when lower) they wait in the outbound queue, bounded by
+        /// `outboundQueueCapacity`, where they age like held messages: libmosquitto's own queue
+        /// is unbounded and would send a command long after its expiry was set.
+        public var maximumInflight: Int = 1000
 
         public init(
             host: String = "127.0.0.1",

@@ -13,7 +13,7 @@ extension MQTTClient {
         var pending: PendingPublishQueue
         var currentState: MQTTConnectionState = .idle
         /// Filters to restore on every connection, in the order they were first made.
-        var subscriptions: [String: MQTTQoS] = [:]
+        var subscriptions: [String: Subscription] = [:]
         var subscriptionOrder: [String] = []
         /// Callers waiting for the acknowledgement of a message id. A waiter is registered in
         /// the same critical section that sends its packet, and the callback that resolves it
@@ -30,10 +30,17 @@ extension MQTTClient {
         /// Set when a connection attempt failed or a connection was lost: the next connect
         /// starts from a fresh libmosquitto handle.
         var needsFreshHandle = false
+        /// The broker's Receive Maximum from the last CONNACK (65,535 when it sent none).
+        var brokerReceiveMaximum = 65535
         var statistics = Statistics()
         var loopThread: pthread_t?
         var loopExited = false
         var loopExitWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    struct Subscription {
+        var qos: MQTTQoS
+        var options: MQTTSubscribeOptions
     }
 
     struct Unacknowledged {

@@ -172,31 +172,42 @@ extension MQTTClient {
     /// After CONNACK: re-subscribe every recorded filter and send what was held, oldest first.
     private func restoreSession(core: inout Core) {
         for filter in core.subscriptionOrder {
-            guard let qos = core.subscriptions[filter] else { continue }
-            let code = mosquitto_subscribe_v5(handle.pointer, nil, filter, qos.rawValue, 0, nil)
+            guard let subscription = core.subscriptions[filter] else { continue }
+            let code = mosquitto_subscribe_v5(
+                handle.pointer, nil, filter, subscription.qos.rawValue, subscription.options.rawValue, nil)
             if code != MOSQ_ERR_SUCCESS.rawValue {
                 logger.error("re-subscribe to '\(filter)' failed: \(String(cString: mosquitto_strerror(code)))")
             }
         }
-        let (ready, expired) = core.pending.drain(at: .now)
-        for entry in expired {
-            core.statistics.publishesExpiredInQueue += 1
-            configuration.expiredHandler?(entry.message)
-            logger.warning("held message to '\(entry.message.topic)' expired before a connection came back; dropped")
-            if let token = entry.waiterID, let waiter = core.queuedPublishWaiters.removeValue(forKey: token) {
-                waiter.continuation.resume(returning: .failure(.expiredBeforeSending(topic: entry.message.topic)))
-            }
-        }
-        for entry in ready {
-            let waiter = entry.waiterID.flatMap { core.queuedPublishWaiters.removeValue(forKey: $0) }
-            do throws(MQTTError) {
-                // `drain` already took the wait off its expiry: it ages from now on.
-                let mid = try sendPublish(entry.message, core: &core)
-                core.statistics.messagesPublished += 1
-                if let waiter { core.acknowledgementWaiters[mid] = waiter }
-            } catch {
-                logger.error("sending a held message failed: \(error)")
-                waiter?.continuation.resume(returning: .failure(error))
+        sendPending(core: &core)
+    }
+
+    /// Sends what waits in the outbound queue, oldest first, while the in-flight limit allows;
+    /// drops (and reports) what expired while it waited. After CONNACK and after each PUBACK;
+    /// called with the core locked.
+    func sendPending(core: inout Core) {
+        guard core.machine.isConnected else { return }
+        let limit = inflightLimit(core)
+        while core.unacknowledged.count < limit, let taken = core.pending.takeFirst(at: .now) {
+            switch taken {
+            case .expired(let entry):
+                core.statistics.publishesExpiredInQueue += 1
+                configuration.expiredHandler?(entry.message)
+                logger.debug("held message to '\(entry.message.topic)' expired before it could be sent; dropped")
+                if let token = entry.waiterID, let waiter = core.queuedPublishWaiters.removeValue(forKey: token) {
+                    waiter.continuation.resume(returning: .failure(.expiredBeforeSending(topic: entry.message.topic)))
+                }
+            case .ready(let entry):
+                let waiter = entry.waiterID.flatMap { core.queuedPublishWaiters.removeValue(forKey: $0) }
+                do throws(MQTTError) {
+                    // Its expiry already lost the time it waited: it ages from now on.
+                    let mid = try sendPublish(entry.message, core: &core)
+                    core.statistics.messagesPublished += 1
+                    if let waiter { core.acknowledgementWaiters[mid] = waiter }
+                } catch {
+                    logger.error("sending a held message failed: \(error)")
+                    waiter?.continuation.resume(returning: .failure(error))
+                }
             }
         }
     }

@@ -160,17 +160,19 @@ public final class MQTTClient: Sendable {
 
     // MARK: Subscribing
 
-    /// Subscribes and waits for the broker's SUBACK; the subscription is restored after every
-    /// reconnect. While disconnected it is recorded and sent on the next connection.
+    /// Subscribes and waits for the broker's SUBACK; the subscription (with its options) is
+    /// restored after every reconnect. While disconnected it is recorded and sent on the next connection.
     /// Shared subscriptions use the filter `$share/<group>/<filter>`.
-    public func subscribe(_ filter: String, qos: MQTTQoS = .atLeastOnce) async throws(MQTTError) {
+    public func subscribe(
+        _ filter: String, qos: MQTTQoS = .atLeastOnce, options: MQTTSubscribeOptions = []
+    ) async throws(MQTTError) {
         try await sendAcknowledged(.subscribe(filter: filter)) { core, _ throws(MQTTError) -> Placement in
             if core.subscriptions[filter] == nil { core.subscriptionOrder.append(filter) }
-            core.subscriptions[filter] = qos
+            core.subscriptions[filter] = Subscription(qos: qos, options: options)
             guard core.machine.isConnected else { return .nothingToAwait }
             var mid: Int32 = 0
             try mosquittoCall("subscribe to '\(filter)'") {
-                mosquitto_subscribe_v5(handle.pointer, &mid, filter, qos.rawValue, 0, nil)
+                mosquitto_subscribe_v5(handle.pointer, &mid, filter, qos.rawValue, options.rawValue, nil)
             }
             return .awaitAcknowledgement(mid: mid)
         }
@@ -220,7 +222,8 @@ public final class MQTTClient: Sendable {
     enum Placement {
         /// Sent; the broker acknowledges `mid`.
         case awaitAcknowledgement(mid: Int32)
-        /// Held in the outbound queue until the next connection, with its waiter's token.
+        /// Held in the outbound queue (disconnected, or beyond the in-flight limit), with its
+        /// waiter's token.
         case heldUntilConnected
         /// Done; nothing to wait for (recorded for the next connection, or QoS 0).
         case nothingToAwait
@@ -291,9 +294,20 @@ public final class MQTTClient: Sendable {
             core.statistics.publishesQueued += 1
             return waiterToken == nil ? .nothingToAwait : .heldUntilConnected
         }
+        // Beyond the in-flight limit, or behind messages already waiting, a QoS > 0 message
+        // waits in the bounded, ageing queue (QoS 0 has no acknowledgement to wait for).
+        if message.qos != .atMostOnce, !core.pending.isEmpty || core.unacknowledged.count >= inflightLimit(core) {
+            try core.pending.enqueue(message, at: .now, waiterID: waiterToken)
+            core.statistics.publishesQueued += 1
+            return waiterToken == nil ? .nothingToAwait : .heldUntilConnected
+        }
         let mid = try sendPublish(message, core: &core)
         core.statistics.messagesPublished += 1
         return .awaitAcknowledgement(mid: mid)
+    }
+
+    func inflightLimit(_ core: Core) -> Int {
+        max(1, min(configuration.maximumInflight, core.brokerReceiveMaximum))
     }
 
     /// Hands a message to libmosquitto and remembers a QoS > 0 one until its acknowledgement;
