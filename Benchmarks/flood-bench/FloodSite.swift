@@ -29,8 +29,8 @@ final class FloodSite: @unchecked Sendable {
     let backendClient: MQTTClient
     let observer: MQTTClient
     let nowMs = Int64(Date().timeIntervalSince1970 * 1000) / 1000 * 1000
-    /// requestId -> (when the decision arrived, its reason).
-    let decisions = Mutex<[String: (receivedNs: UInt64, reason: String)]>([:])
+    /// requestId -> (when the decision arrived, its reason, the gateway's `ts` of it).
+    let decisions = Mutex<[String: (receivedNs: UInt64, reason: String, decidedMs: Int64)]>([:])
     let goodReservation: Reservation
     /// The reservation of the door whose order is checked (OrderCheck).
     let orderReservation: Reservation
@@ -139,8 +139,9 @@ final class FloodSite: @unchecked Sendable {
                     let requestID = json["requestId"] as? String
                 else { continue }
                 let reason = json["reason"] as? String ?? "?"
+                let decidedMs = (json["ts"] as? NSNumber)?.int64Value ?? 0
                 let now = DispatchTime.now().uptimeNanoseconds
-                decisions.withLock { $0[requestID] = (now, reason) }
+                decisions.withLock { $0[requestID] = (now, reason, decidedMs) }
             }
         }
         try await observer.subscribe(topics.gatewayStatus(gatewayID: "gw-flood"))
@@ -191,7 +192,7 @@ final class FloodSite: @unchecked Sendable {
         published.withLock { $0 += 1 }
     }
 
-    func decision(_ requestID: String) -> (receivedNs: UInt64, reason: String)? {
+    func decision(_ requestID: String) -> (receivedNs: UInt64, reason: String, decidedMs: Int64)? {
         decisions.withLock { $0[requestID] }
     }
 

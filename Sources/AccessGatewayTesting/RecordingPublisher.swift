@@ -18,6 +18,8 @@ public final class RecordingPublisher: MessagePublisher {
     /// How many messages were published on `topic`.
     public func count(on topic: String) -> Int { counts.withLock { $0[topic] ?? 0 } }
 
+    public var outboundBacklog: Int { 0 }
+
     public func publishAcknowledged(_ message: MQTTMessage) async throws {
         try publish(message)
     }

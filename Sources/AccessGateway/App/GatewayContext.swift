@@ -49,24 +49,17 @@ public final class GatewayContext: Sendable {
         self.nowMs = nowMs
         let metrics = GatewayMetrics()
         self.metrics = metrics
-        self.outboundDrops = DropReporter(lane: "outbound", logger: logger)
+        let outboundDrops = DropReporter(lane: "outbound", logger: logger)
+        self.outboundDrops = outboundDrops
         self.storeHealth = Mutex(store.probe(minimumFreeBytes: configuration.minimumFreeBytes, nowMs: nowMs()))
         self.monitor = SiteMonitor(
             configuration: configuration, startMs: nowMs(), publisher: publisher, topics: topics, settings: settings,
-            metrics: metrics, logger: logger, nowMs: nowMs)
+            metrics: metrics, logger: logger, nowMs: nowMs, outboundDrops: outboundDrops)
     }
 
     /// Publishes without waiting; a failure is logged, never thrown at a caller mid-decision.
     func publish(_ message: MQTTMessage) {
-        do {
-            try publisher.publish(message)
-        } catch MQTTError.outboundQueueFull {
-            outboundDrops.dropped("outbound queue full")
-        } catch MQTTError.notConnected {
-            outboundDrops.dropped("not connected")
-        } catch {
-            logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
-        }
+        publisher.publish(message, countingDropsIn: outboundDrops, logger: logger)
     }
 }
 

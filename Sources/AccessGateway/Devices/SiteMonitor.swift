@@ -18,11 +18,14 @@ final class SiteMonitor: Sendable {
     private let logger: Logger
     private let nowMs: @Sendable () -> Int64
     let stateWriter: DeviceStateWriter
+    private let outboundDrops: DropReporter
 
     init(
         configuration: GatewayConfiguration, startMs: Int64, publisher: any MessagePublisher, topics: SiteTopics,
-        settings: GatewaySettings, metrics: GatewayMetrics, logger: Logger, nowMs: @escaping @Sendable () -> Int64
+        settings: GatewaySettings, metrics: GatewayMetrics, logger: Logger, nowMs: @escaping @Sendable () -> Int64,
+        outboundDrops: DropReporter
     ) {
+        self.outboundDrops = outboundDrops
         monitor = Mutex(
             DeviceMonitor(
                 site: configuration.site, policy: configuration.alarms, unlockForS: configuration.policy.unlockForS,
@@ -103,10 +106,6 @@ final class SiteMonitor: Sendable {
     }
 
     private func publish(_ message: MQTTMessage) {
-        do {
-            try publisher.publish(message)
-        } catch {
-            logger.error("publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
-        }
+        publisher.publish(message, countingDropsIn: outboundDrops, logger: logger)
     }
 }

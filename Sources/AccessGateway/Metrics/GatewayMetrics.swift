@@ -6,7 +6,8 @@ import Metrics
 /// Handles are made once, not per request.
 struct GatewayMetrics: Sendable {
     let requests: [DecisionReason: Counter]
-    /// Refusals decided but not published: beyond the lock's answer budget (a flooding lock).
+    /// Refusals decided but not published: beyond the lock's answer budget (a flooding lock), or
+    /// behind a congested outbound connection.
     let withheldAnswers: [DecisionReason: Counter]
     let decisionLatency = Timer(label: "access_decision_seconds")
     let auditCommitLatency = Timer(label: "access_audit_commit_seconds")
@@ -52,7 +53,7 @@ struct GatewayMetrics: Sendable {
         }
         self.requests = requests
         var withheld: [DecisionReason: Counter] = [:]
-        for reason in [DecisionReason.rateLimited, .unknownLock] {
+        for reason in DecisionReason.allCases where reason != .granted {
             withheld[reason] = Counter(
                 label: "access_decisions_withheld_total", dimensions: [("reason", reason.rawValue)])
         }

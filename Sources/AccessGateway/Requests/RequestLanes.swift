@@ -30,7 +30,12 @@ final class RequestLanes: Sendable {
             state -> (PerLockQueues<Request>.Offer, (CheckedContinuation<Work?, Never>, Work)?) in
             guard !state.closed else { return (.full, nil) }
             let offer = state.queues.enqueue(request, lockID: lockID)
-            guard case .queued(ready: true) = offer, !state.workers.isEmpty, let work = state.queues.take() else {
+            let joined: Bool
+            switch offer {
+            case .queued(let ready), .queuedEvicting(let ready, _, _): joined = ready
+            case .lockFull, .full: joined = false
+            }
+            guard joined, !state.workers.isEmpty, let work = state.queues.take() else {
                 return (offer, nil)
             }
             return (offer, (state.workers.removeFirst(), work))

@@ -50,6 +50,7 @@ public final class RequestService: Service, Sendable {
         let request = RequestLanes.Request(message: message, receivedNs: DispatchTimeNow.nanoseconds())
         switch lanes.offer(request, lockID: lockID) {
         case .queued: break
+        case .queuedEvicting: drops.dropped("evicted")
         case .lockFull: drops.dropped("lock_full")
         case .full: drops.dropped("full")
         }
@@ -114,8 +115,14 @@ public final class RequestService: Service, Sendable {
     }
 
     /// Refusals made before any work are answered within the lock's request budget (see
-    /// `AnswerBudget`); every other decision is always published.
+    /// `AnswerBudget`), and no refusal is queued behind a congested connection (`OutboundBudget`);
+    /// grants and `busy` always go.
     private func mayPublish(_ reason: DecisionReason, lockID: String, nowMs: Int64) -> Bool {
+        // `busy` is the explicit answer of a shedding gateway: it always goes, like a grant.
+        if reason != .granted, reason != .busy, context.publisher.outboundBacklog > OutboundBudget.refusalBacklog {
+            context.metrics.withheldAnswers[reason]?.increment()
+            return false
+        }
         let key: String
         switch reason {
         case .rateLimited: key = lockID
@@ -138,7 +145,8 @@ public final class RequestService: Service, Sendable {
         // (project choice) A decision expires with the command TTL: one that could not reach
         // the lock by then (a broker slow or away) is of no use to it, it has asked again.
         var expiring = MQTTPublishProperties()
-        expiring.messageExpiryInterval = UInt32(clamping: (context.settings.configuration.policy.commandTTLMs + 999) / 1000)
+        expiring.messageExpiryInterval = UInt32(
+            clamping: (context.settings.configuration.policy.commandTTLMs + 999) / 1000)
         context.publish(MQTTMessage(topic: topics.decision(lockID: lockID), payload: payload, properties: expiring))
         if let responseTopic = request.properties.responseTopic {
             if topics.isAcceptableResponseTopic(responseTopic, lockID: lockID) {

@@ -94,6 +94,7 @@ public final class AuditLog: Sendable {
             }
             guard !batch.isEmpty else { return }
             commit(batch, after: head)
+            store.truncateWALIfOversized()
         }
     }
 

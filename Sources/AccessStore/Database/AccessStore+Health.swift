@@ -58,6 +58,19 @@ extension AccessStore {
         return truncated
     }
 
+    /// Called by the audit writer between its commits. Under overload the writer holds the lock
+    /// almost without a break and the background TRUNCATE (which must win it) keeps giving up,
+    /// so past `walWriterCheckpointBytes` the writer itself truncates the WAL: it already holds
+    /// the lock and waits only for the readers, a few milliseconds. Returns whether it did.
+    @discardableResult
+    public func truncateWALIfOversized() -> Bool {
+        guard file.walBytes() > Self.walWriterCheckpointBytes else { return false }
+        let row = try? pool.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        return (row?[0] ?? 1) == 0
+    }
+
     /// What the probe found; `problem` nil when the store can commit.
     public struct Health: Sendable, Hashable {
         public var problem: String?

@@ -23,6 +23,8 @@ public final class AccessStore: Sendable {
     /// checkpoint that can restart it runs once it is larger than `walRestartBytes`.
     public static let walSizeLimitBytes = 4 * 1024 * 1024
     public static let walRestartBytes: UInt64 = 16 * 1024 * 1024
+    /// Past this the audit writer truncates the WAL itself between commits (overload).
+    public static let walWriterCheckpointBytes: UInt64 = 40 * 1024 * 1024
 
     /// Opens (creating if needed) and migrates the store. When the PIN settings changed since the
     /// digests were made, they are rebuilt before the store is used.

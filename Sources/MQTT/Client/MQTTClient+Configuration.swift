@@ -123,6 +123,9 @@ extension MQTTClient {
         public var inboundDropped = 0
         /// Publishes held in the outbound queue while disconnected.
         public var publishesQueued = 0
+        /// QoS > 0 publishes waiting in the outbound queue now (disconnected, or beyond the
+        /// in-flight limit).
+        public var outboundBacklog = 0
         /// Held publishes dropped because their expiry ran out before a connection came back.
         public var publishesExpiredInQueue = 0
         /// Publishes sent but not acknowledged when the connection dropped, held to be sent again

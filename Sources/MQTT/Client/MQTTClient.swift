@@ -137,7 +137,11 @@ public final class MQTTClient: Sendable {
     }
 
     public var statistics: Statistics {
-        var statistics = core.withLock { $0.statistics }
+        var statistics = core.withLock { core in
+            var statistics = core.statistics
+            statistics.outboundBacklog = core.pending.count
+            return statistics
+        }
         statistics.messagesReceived = receivedCount.load(ordering: .relaxed)
         statistics.inboundDropped = droppedCount.load(ordering: .relaxed)
         return statistics

@@ -48,13 +48,19 @@ import Testing
         #expect(queues.enqueue(3, lockID: "a") == .lockFull)
         #expect(queues.enqueue(4, lockID: "b") == .queued(ready: true))
         #expect(queues.enqueue(5, lockID: "c") == .queued(ready: true))
-        #expect(queues.enqueue(6, lockID: "d") == .full)
-        #expect(queues.count == 5)
+        // Full: a lock with nothing waiting still gets in, in place of the oldest request of the
+        // lock with the most; one that would not have fewer than that lock is refused.
+        #expect(queues.enqueue(6, lockID: "d") == .queuedEvicting(ready: true, evicted: 0, fromLockID: "a"))
+        #expect(queues.enqueue(8, lockID: "b") == .full)
+        #expect(queues.count == 5 && queues.waiting(lockID: "a") == 2)
+        #expect(queues.enqueue(9, lockID: "e") == .queuedEvicting(ready: true, evicted: 1, fromLockID: "a"))
+        #expect(queues.enqueue(10, lockID: "f") == .full)
         // A lock being decided keeps its place: its next request joins the round when it finishes.
         let taken = queues.take()
         let lockID = try #require(taken?.lockID)
-        #expect(queues.enqueue(7, lockID: "d") == .queued(ready: true))
+        #expect(lockID == "a" && taken?.item == 2)
+        #expect(queues.enqueue(7, lockID: "a") == .queued(ready: false))
         queues.finish(lockID: lockID)
-        #expect(queues.waiting(lockID: "a") == 2)
+        #expect(queues.waiting(lockID: "a") == 1)
     }
 }
