@@ -46,7 +46,7 @@ issuer_line=$("$bin/booking-sim" "${backend[@]}" --create-issuer-key --print-iss
 sed -e "s|/etc/access-gateway/credentials/site.key|$state/site.key|" \
     -e "s|/etc/access-gateway/credentials/pin.key|$state/pin.key|" \
     -e "s|/var/lib/access-gateway/access.sqlite|$state/access.sqlite|" \
-    -e "s|\"kid-1 https://booking.example .*\"|\"$issuer_line\"|" \
+    -e "s|^issuers: \[\]|issuers: [\"$issuer_line\"]|" \
     -e "s|^  port: 1883|  port: $port|" \
     -e "s|127.0.0.1:9464|127.0.0.1:$http|" \
     config/gateway.example.yaml > "$state/gateway.yaml"

@@ -160,6 +160,15 @@ extension GatewayConfiguration {
             }
         }
 
+        // Nothing is trusted that the operator did not configure: without an issuer no token
+        // could ever verify, and a gateway that starts that way hides the mistake.
+        guard !issuers.isEmpty else {
+            throw ConfigurationError(
+                "issuers",
+                "no booking issuer is trusted: add your booking backend's \"kid issuer publicKey\" (see "
+                    + "config/gateway.example.yaml)")
+        }
+
         let clientID = values.string("broker.clientId") ?? "access-gateway-\(gatewayID)"
         var broker = Broker(
             clientID: clientID, bookingsClientID: values.string("broker.bookings.clientId") ?? "\(clientID)-bookings")

@@ -30,6 +30,17 @@ public final class AccessEngine: Sendable {
         self.auditLog = auditLog
         self.configuration = Mutex(configuration)
         self.makeCommandID = makeCommandID
+        // PIN lockouts survive a restart (each state was stored with its audit record); a store
+        // that cannot be read leaves them at a new lock's, as before they were stored.
+        if let stored = try? store.pinLockouts() {
+            guards.withLock { cells in
+                for (lockID, snapshot) in stored.states {
+                    let cell = LockGuardCell(policy: configuration.policy)
+                    cell.state.withLock { $0.lockout = PINLockout(restoring: snapshot) }
+                    cells[lockID] = cell
+                }
+            }
+        }
     }
 
     /// Replaces policy, inventory and keys; lockout and rate-limit state carry over (a changed
@@ -112,7 +123,8 @@ public final class AccessEngine: Sendable {
             evaluation.outcome.reason, audit: audit, configuration: configuration, nowMs: nowMs,
             spaceID: lock.spaceID, detail: evaluation.detail, spends: spends,
             usedJTI: evaluation.outcome.reason == .granted ? audit.jti : nil,
-            retryAfterS: evaluation.retryAfterS, lockoutStartedS: evaluation.lockoutStartedS)
+            retryAfterS: evaluation.retryAfterS, lockoutStartedS: evaluation.lockoutStartedS,
+            lockout: evaluation.lockout)
     }
 
     /// An operator's remote unlock: audited with the operator and their note like any decision,
@@ -159,6 +171,8 @@ public final class AccessEngine: Sendable {
         var detail: String?
         var retryAfterS: Int64?
         var lockoutStartedS: Int64?
+        /// The lock's PIN lockout after this PIN, stored with its audit record.
+        var lockout: PINLockout.Snapshot?
     }
 
     private func decideToken(
@@ -200,10 +214,11 @@ public final class AccessEngine: Sendable {
                 return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
             }
             let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)
+            let lockout = guardState.lockout.snapshot
             if case .lockoutStarted(let durationS, _) = effect {
-                return Evaluation(outcome: outcome, lockoutStartedS: durationS)
+                return Evaluation(outcome: outcome, lockoutStartedS: durationS, lockout: lockout)
             }
-            return Evaluation(outcome: outcome)
+            return Evaluation(outcome: outcome, lockout: lockout)
         }
     }
 
@@ -212,7 +227,7 @@ public final class AccessEngine: Sendable {
     private func finish(
         _ reason: DecisionReason, audit: AuditRecord, configuration: AccessEngineConfiguration, nowMs: Int64,
         spaceID: String? = nil, detail: String? = nil, spends: String? = nil, usedJTI: String? = nil,
-        retryAfterS: Int64? = nil, lockoutStartedS: Int64? = nil
+        retryAfterS: Int64? = nil, lockoutStartedS: Int64? = nil, lockout: PINLockout.Snapshot? = nil
     ) async -> AccessResult {
         var audit = audit
         audit.reason = reason
@@ -246,7 +261,7 @@ public final class AccessEngine: Sendable {
         }
         let committed: CommittedAuditRecord
         do {
-            committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI)
+            committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI, lockout: lockout)
         } catch {
             let decision = Decision(requestID: requestID, reason: .internalError, timestampMs: nowMs)
             return .decided(

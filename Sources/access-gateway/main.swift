@@ -45,6 +45,9 @@ struct AccessGatewayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("access-gateway: configuration refused: \(error)\n".utf8))
             throw ExitCode(78)
         }
+        for warning in configuration.safetyWarnings {
+            FileHandle.standardError.write(Data("access-gateway: warning: \(warning)\n".utf8))
+        }
         if checkConfig {
             print(
                 "configuration ok: gateway \(configuration.gatewayID), site \(configuration.site.id), "

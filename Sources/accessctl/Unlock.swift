@@ -65,7 +65,8 @@ struct Unlock: AsyncParsableCommand {
         let who = operatorName ?? environment["USER"].flatMap { Identifier.isValid($0) ? $0 : nil } ?? "operator"
         let requestID = Identifier.random(prefix: "op-")
         let unlock = OperatorUnlock(
-            siteID: configuration.site.id, requestID: requestID, lockID: lock, operatorName: who, note: reason,
+            siteID: configuration.site.id, gatewayID: configuration.gatewayID, requestID: requestID, lockID: lock,
+            operatorName: who, note: reason,
             issuedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
             operatorKey: OperatorUnlock.operatorKey(siteKey: siteKey, siteID: configuration.site.id))
 

@@ -15,6 +15,8 @@ import Testing
 
     @Test func aDoorOpenedAfterAnExecutedUnlockIsNotForcedButOneLeftOpenIsAjarOnce() {
         var monitor = monitor()
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-1", notAfterMs: 5_000)
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-2", notAfterMs: 405_000)
         #expect(
             kinds(
                 monitor.lockReport(.commandResult(commandID: "c-1", result: "executed"), lockID: "lock-1", nowMs: 1000)
@@ -27,6 +29,48 @@ import Testing
         // 15 s after the unlock is more than unlockForS + 10: forced.
         _ = monitor.lockReport(.commandResult(commandID: "c-2", result: "executed"), lockID: "lock-1", nowMs: 400_000)
         #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 415_001)) == [.doorForced])
+    }
+
+    /// (v1.1) A lock cannot mask a forced door with a result for a command the gateway never
+    /// issued, issued to another lock, already used, or past its `notAfter`.
+    @Test func onlyAnIssuedFreshCommandsExecutionMakesAnOpeningLegitimate() {
+        var monitor = monitor()
+        monitor.commandIssued(lockID: "lock-2", commandID: "c-other", notAfterMs: 10_000)
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-late", notAfterMs: 1_000)
+        for (commandID, atMs) in [("c-never", Int64(2_000)), ("c-other", 2_000), ("c-late", 2_000)] {
+            _ = monitor.lockReport(
+                .commandResult(commandID: commandID, result: "executed"), lockID: "lock-1", nowMs: atMs)
+        }
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 3_000)) == [.doorForced])
+        _ = monitor.lockReport(.door(open: false), lockID: "lock-1", nowMs: 4_000)
+
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-ok", notAfterMs: 10_000)
+        _ = monitor.lockReport(.commandResult(commandID: "c-ok", result: "executed"), lockID: "lock-1", nowMs: 5_000)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 6_000)).isEmpty)
+        _ = monitor.lockReport(.door(open: false), lockID: "lock-1", nowMs: 7_000)
+        // Used once: the same result again legitimises nothing later.
+        _ = monitor.lockReport(.commandResult(commandID: "c-ok", result: "executed"), lockID: "lock-1", nowMs: 30_000)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 31_000)) == [.doorForced])
+    }
+
+    /// Fifty failed results raise one `command_failed`, counted; an executed command ends it.
+    @Test func failedCommandsAreOneEpisodePerLockWithACount() {
+        var monitor = monitor()
+        var raised = 0
+        for index in 0..<50 {
+            raised +=
+                kinds(
+                    monitor.lockReport(
+                        .commandResult(commandID: "c-\(index)", result: "bad_mac"), lockID: "lock-1", nowMs: 100)
+                ).filter { $0 == .commandFailed }.count
+        }
+        #expect(raised == 1 && monitor.commandFailures(lockID: "lock-1") == 50)
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-ok", notAfterMs: 10_000)
+        _ = monitor.lockReport(.commandResult(commandID: "c-ok", result: "executed"), lockID: "lock-1", nowMs: 200)
+        #expect(monitor.commandFailures(lockID: "lock-1") == 0)
+        #expect(
+            kinds(monitor.lockReport(.commandResult(commandID: "c-x", result: "expired"), lockID: "lock-1", nowMs: 300))
+                == [.commandFailed])
     }
 
     @Test func offlineByLastWillOrSilenceOncePerEpisode() {

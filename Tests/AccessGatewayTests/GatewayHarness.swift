@@ -30,7 +30,7 @@ final class GatewayHarness: @unchecked Sendable {
         extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true,
         broker givenBroker: MosquittoBroker? = nil, brokerYAML: String? = nil,
         device deviceConfiguration: MQTTClient.Configuration? = nil, databaseDirectory: String? = nil,
-        minFreeMB: Int = 64
+        minFreeMB: Int = 64, httpListen: String? = nil
     ) async throws {
         broker = try givenBroker ?? MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
@@ -59,7 +59,7 @@ final class GatewayHarness: @unchecked Sendable {
               maxRequestsPerS: \(maxRequestsPerS)
               maxQueueMs: 60000
             http:
-              listen: 127.0.0.1:\(httpPort)
+              listen: \(httpListen ?? "127.0.0.1:\(httpPort)")
             log:
               level: debug
             \(extraYAML)

@@ -190,6 +190,8 @@ import Testing
             ("database", "synchronous", "sometimes", "database.synchronous"),
             ("keys", "siteKeyFile", "/nonexistent/site.key", "keys.siteKeyFile"),
             ("issuers", "", "[\"kid-1 iss notakey\"]", "issuers"),
+            // Nothing is trusted that the operator did not configure.
+            ("issuers", "", "[]", "issuers"),
             // Misspelt keys would silently fall back to defaults.
             ("broker", "prot", "1883", "broker.prot"),
             ("policy", "pinDigit", "6", "policy.pinDigit"),
@@ -213,6 +215,10 @@ import Testing
             ("policy", [("pinDigits", "8")]),
         ]
         var yaml = ""
+        if section != "issuers" {
+            let issuerKey = Base64URL.encode(Array(TestSite().minter.privateKey.publicKey.rawRepresentation))
+            yaml += "issuers: [\"kid-1 https://booking.example \(issuerKey)\"]\n"
+        }
         if key.isEmpty, let value {
             yaml += "\(section): \(value)\n"
         } else if let index = sections.firstIndex(where: { $0.0 == section }) {
@@ -231,28 +237,65 @@ import Testing
     }
 
     /// `config/gateway.example.yaml`, as installed, with the unit's environment: key names in
-    /// $CREDENTIALS_DIRECTORY and the database in the state directory.
-    @Test func theShippedExampleConfigurationPassesCheckConfigUnderTheUnitsEnvironment() async throws {
+    /// $CREDENTIALS_DIRECTORY and the database in the state directory. It trusts no issuer, so it
+    /// is refused naming `issuers` until the operator adds one; with one it passes; with a key
+    /// whose private half an RFC prints (the one the example used to ship) it is refused again.
+    @Test func theShippedExampleTrustsNoIssuerUntilOneIsAdded() async throws {
         let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: credentials) }
         try TestGateway.writeSecret(TestSite.siteKeyBytes, to: credentials + "/site.key")
         try TestGateway.writeSecret(TestSite.pinKeyBytes, to: credentials + "/pin.key")
-        let example = PackagePaths.root + "/config/gateway.example.yaml"
-        let result = try await ExternalTool.captureDetached(
-            "/usr/bin/env",
-            [
-                "CREDENTIALS_DIRECTORY=\(credentials)", "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE=site.key",
-                "ACCESS_GATEWAY_KEYS_PIN_KEY_FILE=pin.key",
-                "ACCESS_GATEWAY_DATABASE_PATH=\(credentials)/access.sqlite",
-                try GatewayHarness.executable, "--config", example, "--check-config",
-            ])
-        #expect(result.status == 0, "\(result.standardError)")
+        let shipped = try String(contentsOfFile: PackagePaths.root + "/config/gateway.example.yaml", encoding: .utf8)
+        func check(_ yaml: String) async throws -> (status: Int32, standardError: String) {
+            let path = credentials + "/gateway-\(UUID().uuidString).yaml"
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try await ExternalTool.captureDetached(
+                "/usr/bin/env",
+                [
+                    "CREDENTIALS_DIRECTORY=\(credentials)", "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE=site.key",
+                    "ACCESS_GATEWAY_KEYS_PIN_KEY_FILE=pin.key",
+                    "ACCESS_GATEWAY_DATABASE_PATH=\(credentials)/access.sqlite",
+                    try GatewayHarness.executable, "--config", path, "--check-config",
+                ])
+            return (result.status, result.standardError)
+        }
+        let asShipped = try await check(shipped)
+        #expect(asShipped.status == 78 && asShipped.standardError.contains("issuers"), "\(asShipped.standardError)")
+
+        let ours = Base64URL.encode(Array(TestSite().minter.privateKey.publicKey.rawRepresentation))
+        func withIssuer(_ key: String) -> String {
+            shipped.replacingOccurrences(
+                of: "\nissuers: []", with: "\nissuers: [\"kid-1 https://booking.example \(key)\"]")
+        }
+        let configured = try await check(withIssuer(ours))
+        #expect(configured.status == 0, "\(configured.standardError)")
+
+        let rfcExample = try await check(withIssuer("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
+        #expect(rfcExample.status == 78 && rfcExample.standardError.contains("published example key"))
+        #expect(rfcExample.standardError.contains("RFC 8037"))
+
         // Without the credentials the same file is refused, naming the key.
         let bare = try await ExternalTool.captureDetached(
-            try GatewayHarness.executable, ["--config", example, "--check-config"])
-        #expect(bare.status == 78 && bare.standardError.contains("keys.siteKeyFile"), "\(bare.standardError)")
+            try GatewayHarness.executable,
+            ["--config", PackagePaths.root + "/config/gateway.example.yaml", "--check-config"])
+        #expect(bare.status == 78, "\(bare.standardError)")
+    }
+
+    /// Allowed, but said: plain MQTT to another host, HTTP open to the network.
+    @Test func checkConfigWarnsAboutPlainMQTTAndAnOpenHTTPEndpoint() async throws {
+        let harness = try await GatewayHarness(
+            brokerYAML: "broker:\n  host: broker.example\n  port: 1883", httpListen: "0.0.0.0:9464")
+        let result = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", harness.configPath, "--check-config"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("warning: broker.host broker.example is not loopback"))
+        #expect(result.standardError.contains("warning: http.listen 0.0.0.0:9464 is not loopback"))
+        let quiet = try await GatewayHarness()
+        let clean = try await ExternalTool.captureDetached(
+            try GatewayHarness.executable, ["--config", quiet.configPath, "--check-config"])
+        #expect(clean.status == 0 && !clean.standardError.contains("warning"), "\(clean.standardError)")
     }
 
     @Test func aGroupOrWorldReadableKeyFileIsRefused() async throws {

@@ -57,31 +57,49 @@ import Testing
         #expect(gone.status == 1 && gone.standardError.contains("did not answer"))
     }
 
+    /// Replayed (in the same run and after a restart), forged, stale, meant for another gateway of
+    /// the site, or with an `issuedAt` that would overflow: refused, and the gateway keeps running.
     @Test func aReplayedOrForgedOperatorRequestIsRefused() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         let operatorKey = OperatorUnlock.operatorKey(siteKey: harness.site.siteKey, siteID: "site-1")
-        let unlock = OperatorUnlock(
-            siteID: "site-1", requestID: "op-1", lockID: "lock-2", operatorName: "bob", note: "test",
-            issuedAtMs: GatewayHarness.nowMs(), operatorKey: operatorKey)
+        func unlock(_ requestID: String, gateway: String = "gw-1", issuedAtMs: Int64 = GatewayHarness.nowMs())
+            -> OperatorUnlock
+        {
+            OperatorUnlock(
+                siteID: "site-1", gatewayID: gateway, requestID: requestID, lockID: "lock-2", operatorName: "bob",
+                note: "test", issuedAtMs: issuedAtMs, operatorKey: operatorKey)
+        }
+        let first = unlock("op-1")
         let topic = harness.topics.operatorUnlock(gatewayID: "gw-1")
-        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: unlock.payload))
-        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: unlock.payload))
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: first.payload))
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: first.payload))
         let forged = OperatorUnlock(
-            siteID: "site-1", requestID: "op-2", lockID: "lock-2", operatorName: "mallory", note: "test",
-            issuedAtMs: GatewayHarness.nowMs(),
+            siteID: "site-1", gatewayID: "gw-1", requestID: "op-2", lockID: "lock-2", operatorName: "mallory",
+            note: "test", issuedAtMs: GatewayHarness.nowMs(),
             operatorKey: OperatorUnlock.operatorKey(siteKey: .init(size: .bits256), siteID: "site-1"))
         try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: forged.payload))
-        let stale = OperatorUnlock(
-            siteID: "site-1", requestID: "op-3", lockID: "lock-2", operatorName: "bob", note: "test",
-            issuedAtMs: GatewayHarness.nowMs() - 60_000, operatorKey: operatorKey)
+        let stale = unlock("op-3", issuedAtMs: GatewayHarness.nowMs() - 60_000)
         try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: stale.payload))
+        // Signed for another gateway of the site: its MAC does not verify here.
+        let elsewhere = unlock("op-4", gateway: "gw-2")
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: elsewhere.payload))
+        // An issuedAt near Int64.min: `now - issuedAt` would overflow.
+        let extreme = unlock("op-5", issuedAtMs: .min + 1)
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: extreme.payload))
         try await Task.sleep(for: .milliseconds(500))
         #expect(harness.messages(on: harness.topics.command(lockID: "lock-2")).count == 1)
         let results = harness.messages(on: harness.topics.operatorResult(gatewayID: "gw-1")).compactMap(\.payloadString)
         #expect(results.filter { $0.contains("\"granted\":true") }.count == 1)
-        #expect(results.filter { $0.contains("bad operator MAC") }.count == 1)
-        #expect(results.filter { $0.contains("not fresh") }.count == 1)
+        #expect(results.filter { $0.contains("bad operator MAC") }.count == 2)
+        #expect(results.filter { $0.contains("not fresh") }.count == 2)
+
+        // After a restart the replay is still recognised (from the audit log).
+        await harness.stop()
+        try await harness.startGateway()
+        try await harness.device.publishAcknowledged(MQTTMessage(topic: topic, payload: first.payload))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(harness.messages(on: harness.topics.command(lockID: "lock-2")).count == 1)
     }
 
     @Test func aBackupTakenDuringLoadOpensAndVerifies() async throws {

@@ -73,6 +73,18 @@ public struct DeviceMonitor: Sendable {
     private var poles: [String: PoleHealth] = [:]
     /// Overstay episodes already raised, by space, keyed by the reservation end they follow.
     private var overstays: [String: Int64] = [:]
+    /// (v1.1) Commands this gateway issued and whose `notAfter` has not passed: only an `executed`
+    /// result for one of these makes a door opening legitimate (a lock cannot mask a forced door
+    /// with a result for a command that never existed). Bounded by the commands of one TTL.
+    private var issuedCommands: [String: IssuedCommand] = [:]
+    /// Failed command results in each lock's open `command_failed` episode.
+    private var commandFailures: [String: Int] = [:]
+    public static let issuedCommandsLimit = 100_000
+
+    struct IssuedCommand: Sendable {
+        var lockID: String
+        var notAfterMs: Int64
+    }
 
     /// `startMs` is when the gateway began listening: a lock never heard from is offline
     /// `offlineAfterS` after that.
@@ -97,6 +109,14 @@ public struct DeviceMonitor: Sendable {
     public var onlinePoles: Int { poles.values.filter { $0.online == true || $0.lastSeenMs != nil }.count }
 
     public func activeAlarms(lockID: String) -> Set<Alarm.Kind> { locks[lockID]?.active ?? [] }
+    /// Failed results in the lock's open `command_failed` episode (0 when none is open).
+    public func commandFailures(lockID: String) -> Int { commandFailures[lockID] ?? 0 }
+
+    /// A command the gateway handed to the broker for this lock.
+    public mutating func commandIssued(lockID: String, commandID: String, notAfterMs: Int64) {
+        guard issuedCommands.count < Self.issuedCommandsLimit else { return }
+        issuedCommands[commandID] = IssuedCommand(lockID: lockID, notAfterMs: notAfterMs)
+    }
     public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active ?? [] }
     public func latestTelemetry(poleID: String) -> [DeviceReport.PoleTelemetry] { poles[poleID]?.history ?? [] }
 
@@ -130,14 +150,25 @@ public struct DeviceMonitor: Sendable {
             }
         case .commandResult(let commandID, let result):
             if result == "executed" {
+                // Only a command this gateway issued to this lock, still fresh, counts; once.
+                guard let issued = issuedCommands[commandID], issued.lockID == lockID, nowMs <= issued.notAfterMs
+                else { break }
+                issuedCommands[commandID] = nil
                 lock.lastExecutedCommandMs = nowMs
+                lock.active.remove(.commandFailed)
+                commandFailures[lockID] = nil
             } else {
-                // One alarm per failed command: each command is its own episode.
-                actions.append(
-                    .raise(
-                        Alarm(
-                            kind: .commandFailed, lockID: lockID, spaceID: spaceID, timestampMs: nowMs,
-                            detail: "command \(commandID): \(result)")))
+                // One open episode per lock, whatever the number of failures (a lock reporting
+                // fifty `bad_mac` raises one alarm); it ends with the next executed command.
+                commandFailures[lockID, default: 0] += 1
+                if !lock.active.contains(.commandFailed) {
+                    lock.active.insert(.commandFailed)
+                    actions.append(
+                        .raise(
+                            Alarm(
+                                kind: .commandFailed, lockID: lockID, spaceID: spaceID, timestampMs: nowMs,
+                                detail: "command \(commandID): \(result)")))
+                }
             }
         case .door(let open):
             if open {
@@ -247,6 +278,7 @@ public struct DeviceMonitor: Sendable {
     /// back only the few that changed: a site of 100k locks must not hold grants up.
     public mutating func tick(nowMs: Int64) -> [Action] {
         var actions: [Action] = []
+        if !issuedCommands.isEmpty { issuedCommands = issuedCommands.filter { $0.value.notAfterMs >= nowMs } }
         let offlineBeforeMs = nowMs - policy.offlineAfterS * 1000
         let ajarBeforeMs = nowMs - policy.maxOpenS * 1000
         let tamperBeforeMs = nowMs - policy.tamperQuietS * 1000

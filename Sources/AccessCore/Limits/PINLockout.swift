@@ -79,4 +79,35 @@ public struct PINLockout: Sendable, Hashable {
             return .none
         }
     }
+
+    /// Everything a lockout remembers, to be stored with the audit record of the PIN that changed
+    /// it and restored at start: a restart must not give a brute-forcer a fresh count.
+    public struct Snapshot: Sendable, Hashable {
+        public var failureTimesMs: [Int64]
+        public var lockedUntilMs: Int64?
+        public var lastLockoutS: Int64?
+        public var lastLockoutEndedMs: Int64?
+
+        public init(
+            failureTimesMs: [Int64], lockedUntilMs: Int64?, lastLockoutS: Int64?, lastLockoutEndedMs: Int64?
+        ) {
+            self.failureTimesMs = failureTimesMs
+            self.lockedUntilMs = lockedUntilMs
+            self.lastLockoutS = lastLockoutS
+            self.lastLockoutEndedMs = lastLockoutEndedMs
+        }
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(
+            failureTimesMs: failureTimesMs, lockedUntilMs: lockedUntilMs, lastLockoutS: lastLockoutS,
+            lastLockoutEndedMs: lastLockoutEndedMs)
+    }
+
+    public init(restoring snapshot: Snapshot) {
+        failureTimesMs = snapshot.failureTimesMs
+        lockedUntilMs = snapshot.lockedUntilMs
+        lastLockoutS = snapshot.lastLockoutS
+        lastLockoutEndedMs = snapshot.lastLockoutEndedMs
+    }
 }

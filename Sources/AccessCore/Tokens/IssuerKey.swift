@@ -24,16 +24,24 @@ public struct IssuerKey: @unchecked Sendable {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else {
             throw .notAnEd25519PublicKey(kid: kid)
         }
+        if let source = PublishedKeys.source(ofEd25519PublicKey: bytes) {
+            throw .publishedKey(kid: kid, source: source)
+        }
         self.init(kid: kid, issuer: issuer, publicKey: key)
     }
 }
 
 public enum IssuerKeyError: Error, Hashable, CustomStringConvertible {
     case notAnEd25519PublicKey(kid: String)
+    /// Its private key is printed in a public document: anybody could sign tokens with it.
+    case publishedKey(kid: String, source: String)
 
     public var description: String {
         switch self {
         case .notAnEd25519PublicKey(let kid): "issuer key \(kid): not 32 bytes of Ed25519 public key in base64"
+        case .publishedKey(let kid, let source):
+            "issuer key \(kid) is a published example key (\(source)): its private key is public, so anybody "
+                + "could sign tokens with it; configure your booking backend's own key"
         }
     }
 }

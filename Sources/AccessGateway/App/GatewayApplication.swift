@@ -64,6 +64,8 @@ public final class GatewayApplication: Sendable {
         let client = try MQTTClient(configuration: deviceConfiguration, logger: logger)
         let context = GatewayContext(
             settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
+        // Until the device connection has read the retained head (`AuditHeadCheck`).
+        context.holdAuditHead.withLock { $0 = true }
         self.context = context
 
         let requestFilter = DeviceConnectionService.requestFilter(
@@ -83,6 +85,9 @@ public final class GatewayApplication: Sendable {
             let health: @Sendable () -> HTTPService.Health = { [client, bookings, context] in
                 if let problem = Self.healthProblem(devices: client, bookings: bookings, context: context) {
                     return .failing(problem)
+                }
+                if let audit = context.auditHeadProblem.withLock({ $0 }) {
+                    return .degraded("audit_truncated: \(audit)")
                 }
                 let feed = bookings.feedStatus
                 guard feed.isBehind else { return .ok }
@@ -122,6 +127,7 @@ public final class GatewayApplication: Sendable {
     static func healthProblem(devices: MQTTClient, bookings: BookingService, context: GatewayContext) -> String? {
         if let problem = context.storeHealth.withLock({ $0.problem }) { return "store: \(problem)" }
         guard devices.isConnected else { return "broker: not connected" }
+        if context.holdAuditHead.withLock({ $0 }) { return "broker: connecting (reading the published audit head)" }
         guard bookings.isConnected else { return "broker: booking feed not connected" }
         return nil
     }

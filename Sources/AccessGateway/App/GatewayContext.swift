@@ -25,6 +25,12 @@ public final class GatewayContext: Sendable {
     public let logger: Logger
     let metrics: GatewayMetrics
     let monitor: SiteMonitor
+    /// (v1.1) Set when the published audit head is not in the store (`AuditHeadCheck`).
+    let auditHeadProblem = Mutex<String?>(nil)
+    /// While true the maintenance service publishes no audit head: the daemon holds it until the
+    /// head retained on the broker has been read, so that the check compares with the last one.
+    let holdAuditHead = Mutex(false)
+    let auditHeadInbox = AuditHeadInbox()
     /// The store probe's last finding (`MaintenanceService`, every 2 s; `/healthz`, watchdog).
     let storeHealth: Mutex<AccessStore.Health>
     /// Wall-clock Unix milliseconds (decisions, commands, audit records).

@@ -30,7 +30,8 @@ public final class GatewayServices: Sendable {
         operators = OperatorService(context: context)
         router = InboundRouter(
             topics: context.topics, requests: requests, devices: devices, operators: operators,
-            metrics: context.metrics)
+            metrics: context.metrics, auditHeadTopic: context.topics.auditHead(gatewayID: context.gatewayID),
+            auditHeadInbox: context.auditHeadInbox)
     }
 
     /// In the order a ServiceGroup starts them (it stops them in reverse: requests first).

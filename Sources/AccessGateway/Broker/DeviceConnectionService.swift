@@ -45,19 +45,31 @@ public final class DeviceConnectionService: Service, Sendable {
         let actionable: MQTTSubscribeOptions = [.neverSendRetained, .retainAsPublished]
         let none: MQTTSubscribeOptions = []
         let filters: [(String, MQTTSubscribeOptions)] = [
-            (requestFilter, actionable), (topics.lockEvents, actionable), (topics.lockStatus, none),
-            (topics.poleTelemetry, none), (topics.poleStatus, none),
-            (topics.operatorUnlock(gatewayID: context.gatewayID), actionable),
+            (topics.lockEvents, actionable), (topics.lockStatus, none), (topics.poleTelemetry, none),
+            (topics.poleStatus, none), (topics.operatorUnlock(gatewayID: context.gatewayID), actionable),
         ]
         for (filter, options) in filters {
             try await client.subscribe(filter, qos: .atLeastOnce, options: options)
         }
+        var requestsSubscribed = false
         await withGracefulShutdownHandler {
             for await state in client.connectionStates() {
                 switch state {
                 case .connected:
-                    context.metrics.brokerConnected.record(1)
                     context.logger.info("broker connected", metadata: ["requests": "\(requestFilter)"])
+                    if !requestsSubscribed {
+                        // (v1.1) Before deciding anything: is the published audit head ours?
+                        await AuditHeadCheck.run(context: context, client: client)
+                        do {
+                            try await client.subscribe(requestFilter, qos: .atLeastOnce, options: actionable)
+                            requestsSubscribed = true
+                        } catch {
+                            // The client restores the recorded subscription at the next connect.
+                            context.logger.error("request subscription failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    // Connected as far as a lock can tell: its requests are heard.
+                    context.metrics.brokerConnected.record(requestsSubscribed ? 1 : 0)
                     await bookingsReadiness.wait()
                     guard bookingsReadiness.isReady else { continue }
                     publishStatus(online: true)

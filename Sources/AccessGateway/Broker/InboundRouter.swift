@@ -11,12 +11,17 @@ final class InboundRouter: Sendable {
     let devices: DeviceReportService
     let operators: OperatorService
     let metrics: GatewayMetrics
+    /// This gateway's own retained audit head, read once at start (`AuditHeadCheck`).
+    let auditHeadTopic: String
+    let auditHeadInbox: AuditHeadInbox
 
     init(
         topics: SiteTopics, requests: RequestService, devices: DeviceReportService, operators: OperatorService,
-        metrics: GatewayMetrics
+        metrics: GatewayMetrics, auditHeadTopic: String, auditHeadInbox: AuditHeadInbox
     ) {
         self.topics = topics
+        self.auditHeadTopic = auditHeadTopic
+        self.auditHeadInbox = auditHeadInbox
         self.requests = requests
         self.devices = devices
         self.operators = operators
@@ -24,6 +29,9 @@ final class InboundRouter: Sendable {
     }
 
     func route(_ message: MQTTMessage) {
+        if message.topic == auditHeadTopic {
+            return auditHeadInbox.deliver(message.payload)
+        }
         guard let inbound = topics.classify(message.topic) else {
             metrics.drop("unknown_topic")
             return

@@ -78,15 +78,7 @@ final class SiteMonitor: Sendable {
                 } else if let poleID = alarm.poleID {
                     noteOpenAlarms(poleID: poleID)
                 }
-                metrics.alarms[alarm.kind]?.increment()
-                let alarmID = Identifier.random(prefix: "a-")
-                logger.notice(
-                    "alarm",
-                    metadata: [
-                        "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
-                        "pole": "\(alarm.poleID ?? "-")", "detail": "\(alarm.detail)",
-                    ])
-                publish(MQTTMessage(topic: topics.alarms, payload: alarm.payload(alarmID: alarmID)))
+                raise(alarm)
             case .light(let poleID, let level, let forS):
                 let snapshot = settings.current
                 guard let key = snapshot.poleKeys[poleID] else { continue }
@@ -103,6 +95,19 @@ final class SiteMonitor: Sendable {
                     "welcome lighting", metadata: ["pole": "\(poleID)", "level": "\(level)", "forS": "\(forS)"])
             }
         }
+    }
+
+    /// Counts, logs and publishes an alarm (also for alarms that are not the device monitor's).
+    func raise(_ alarm: Alarm) {
+        metrics.alarms[alarm.kind]?.increment()
+        let alarmID = Identifier.random(prefix: "a-")
+        logger.notice(
+            "alarm",
+            metadata: [
+                "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
+                "pole": "\(alarm.poleID ?? "-")", "detail": "\(alarm.detail)",
+            ])
+        publish(MQTTMessage(topic: topics.alarms, payload: alarm.payload(alarmID: alarmID)))
     }
 
     private func publish(_ message: MQTTMessage) {

@@ -116,6 +116,7 @@ public final class MaintenanceService: Service, Sendable {
     }
 
     func publishAuditHeadIfDue(force: Bool) {
+        guard !context.holdAuditHead.withLock({ $0 }) else { return }
         let head = context.auditLog.head
         let nowMs = context.nowMs()
         let due = lastHead.withLock { last -> Bool in

@@ -39,7 +39,10 @@ public final class OperatorService: Service, Sendable {
         let snapshot = context.settings.current
         let siteID = snapshot.configuration.site.id
         let reply: String
-        switch OperatorUnlock.verify(message.payload, siteID: siteID, operatorKey: snapshot.operatorKey, nowMs: nowMs) {
+        switch OperatorUnlock.verify(
+            message.payload, siteID: siteID, gatewayID: context.gatewayID, operatorKey: snapshot.operatorKey,
+            nowMs: nowMs)
+        {
         case .failure(let problem):
             context.logger.warning("operator unlock refused", metadata: ["reason": "\(problem.problem)"])
             reply = GatewayMessages.operatorReply(
@@ -49,7 +52,13 @@ public final class OperatorService: Service, Sendable {
                 seen = seen.filter { nowMs - $0.value < 2 * OperatorUnlock.freshnessMs }
                 return seen.updateValue(nowMs, forKey: unlock.requestID) == nil
             }
-            guard fresh else {
+            // Across a restart the memory is gone; the audit log is not: a request id already
+            // audited for this lock within the window is a replay (fail secure on a store error).
+            let audited =
+                (try? context.store.hasOperatorRecord(
+                    lockID: unlock.lockID, requestID: unlock.requestID,
+                    sinceMs: nowMs &- 2 * OperatorUnlock.freshnessMs)) ?? true
+            guard fresh, !audited else {
                 context.logger.warning(
                     "operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])
                 return

@@ -173,6 +173,10 @@ func publishCommand(_ command: LockCommand, lockID: String, context: GatewayCont
     }
     var properties = MQTTPublishProperties()
     properties.messageExpiryInterval = expiry
+    context.monitor.update {
+        $0.commandIssued(lockID: lockID, commandID: command.commandID, notAfterMs: command.notAfterMs)
+        return []
+    }
     context.publish(
         MQTTMessage(topic: context.topics.command(lockID: lockID), payload: command.payload, properties: properties))
     context.metrics.commandsPublished.increment()

@@ -8,7 +8,9 @@ import Crypto
 
 /// An operator's remote unlock request to a running gateway (a project extension of the wire
 /// contract, on `R/gateway/<gatewayId>/operator/unlock`): MAC-signed with the operator key
-/// `HMAC-SHA256(siteKey, "operator-key\n" + siteId)`, fresh within 30 s, never replayed.
+/// `HMAC-SHA256(siteKey, "operator-key\n" + siteId)`, fresh within 30 s, never replayed. The MAC
+/// covers the gateway id, so a request meant for one gateway of a site opens nothing through
+/// another.
 public struct OperatorUnlock: Sendable, Hashable {
     public static let maximumNoteBytes = 500
     public static let freshnessMs: Int64 = 30_000
@@ -25,16 +27,18 @@ public struct OperatorUnlock: Sendable, Hashable {
             data: Array(HMAC<SHA256>.authenticationCode(for: Array("operator-key\n\(siteID)".utf8), using: siteKey)))
     }
 
-    /// `"v1\n" + siteId + "\n" + requestId + "\n" + lockId + "\n" + operator + "\n" + issuedAt + "\n" + note`
+    /// `"v2\n" + siteId + "\n" + gatewayId + "\n" + requestId + "\n" + lockId + "\n" + operator + "\n"
+    /// + issuedAt + "\n" + note`
     public static func canonical(
-        siteID: String, requestID: String, lockID: String, operatorName: String, issuedAtMs: Int64, note: String
+        siteID: String, gatewayID: String, requestID: String, lockID: String, operatorName: String, issuedAtMs: Int64,
+        note: String
     ) -> String {
-        "v1\n\(siteID)\n\(requestID)\n\(lockID)\n\(operatorName)\n\(issuedAtMs)\n\(note)"
+        "v2\n\(siteID)\n\(gatewayID)\n\(requestID)\n\(lockID)\n\(operatorName)\n\(issuedAtMs)\n\(note)"
     }
 
     public init(
-        siteID: String, requestID: String, lockID: String, operatorName: String, note: String, issuedAtMs: Int64,
-        operatorKey: SymmetricKey
+        siteID: String, gatewayID: String, requestID: String, lockID: String, operatorName: String, note: String,
+        issuedAtMs: Int64, operatorKey: SymmetricKey
     ) {
         self.requestID = requestID
         self.lockID = lockID
@@ -43,9 +47,8 @@ public struct OperatorUnlock: Sendable, Hashable {
         self.issuedAtMs = issuedAtMs
         self.mac = CommandMAC.mac(
             canonical: Self.canonical(
-                siteID: siteID, requestID: requestID, lockID: lockID, operatorName: operatorName,
-                issuedAtMs: issuedAtMs,
-                note: note),
+                siteID: siteID, gatewayID: gatewayID, requestID: requestID, lockID: lockID,
+                operatorName: operatorName, issuedAtMs: issuedAtMs, note: note),
             key: operatorKey)
     }
 
@@ -58,7 +61,7 @@ public struct OperatorUnlock: Sendable, Hashable {
 
     /// Parses and checks shape, MAC (constant time) and freshness; the caller checks replay.
     public static func verify(
-        _ payload: [UInt8], siteID: String, operatorKey: SymmetricKey, nowMs: Int64
+        _ payload: [UInt8], siteID: String, gatewayID: String, operatorKey: SymmetricKey, nowMs: Int64
     ) -> Result<OperatorUnlock, MalformedRequest> {
         guard payload.count <= 4096, String(validating: payload, as: UTF8.self) != nil,
             let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload))
@@ -67,8 +70,8 @@ public struct OperatorUnlock: Sendable, Hashable {
             wire.note.utf8.count <= maximumNoteBytes
         else { return .failure(MalformedRequest(requestID: nil, problem: "ids or note out of bounds")) }
         let canonical = Self.canonical(
-            siteID: siteID, requestID: wire.requestId, lockID: wire.lockId, operatorName: wire.operator,
-            issuedAtMs: wire.issuedAt, note: wire.note)
+            siteID: siteID, gatewayID: gatewayID, requestID: wire.requestId, lockID: wire.lockId,
+            operatorName: wire.operator, issuedAtMs: wire.issuedAt, note: wire.note)
         guard CommandMAC.verify(mac: wire.mac, canonical: canonical, key: operatorKey) else {
             return .failure(MalformedRequest(requestID: wire.requestId, problem: "bad operator MAC"))
         }
@@ -78,9 +81,8 @@ public struct OperatorUnlock: Sendable, Hashable {
             return .failure(MalformedRequest(requestID: wire.requestId, problem: "operator request not fresh"))
         }
         var unlock = OperatorUnlock(
-            siteID: siteID, requestID: wire.requestId, lockID: wire.lockId, operatorName: wire.operator,
-            note: wire.note,
-            issuedAtMs: wire.issuedAt, operatorKey: operatorKey)
+            siteID: siteID, gatewayID: gatewayID, requestID: wire.requestId, lockID: wire.lockId,
+            operatorName: wire.operator, note: wire.note, issuedAtMs: wire.issuedAt, operatorKey: operatorKey)
         unlock.mac = wire.mac
         return .success(unlock)
     }

@@ -11,6 +11,9 @@ public struct Alarm: Sendable, Hashable {
         case overstay
         case poleFault = "pole_fault"
         case commandFailed = "command_failed"
+        /// (v1.1) The audit chain in the store does not hold the head this gateway last published:
+        /// it was cut short or rewritten while the gateway was stopped.
+        case auditTruncated = "audit_truncated"
     }
 
     public var kind: Kind

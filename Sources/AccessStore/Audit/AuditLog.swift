@@ -18,6 +18,8 @@ public final class AuditLog: Sendable {
         var spends: String?
         /// The token that opened the door, kept in `used_tokens`.
         var usedJTI: String?
+        /// The lock's PIN lockout state after this decision, kept in `pin_lockouts`.
+        var lockout: PINLockout.Snapshot?
         var continuation: CheckedContinuation<CommittedAuditRecord, any Error>
     }
 
@@ -66,12 +68,15 @@ public final class AuditLog: Sendable {
 
     /// Commits `record` (its `seq` is assigned here) and returns it with its hash.
     public func append(
-        _ record: AuditRecord, spending reservationID: String? = nil, usedJTI: String? = nil
+        _ record: AuditRecord, spending reservationID: String? = nil, usedJTI: String? = nil,
+        lockout: PINLockout.Snapshot? = nil
     ) async throws -> CommittedAuditRecord {
         try await withCheckedThrowingContinuation { continuation in
             let scheduleWriter = state.withLock { state in
                 state.pending.append(
-                    Entry(record: record, spends: reservationID, usedJTI: usedJTI, continuation: continuation))
+                    Entry(
+                        record: record, spends: reservationID, usedJTI: usedJTI, lockout: lockout,
+                        continuation: continuation))
                 defer { state.writerScheduled = true }
                 return !state.writerScheduled
             }
@@ -131,6 +136,9 @@ public final class AuditLog: Sendable {
                     if let reservationID = entry.spends {
                         try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")
                             .execute(arguments: [reservationID])
+                    }
+                    if let lockout = entry.lockout {
+                        try AccessStore.savePINLockout(lockout, lockID: r.lockID, db: db)
                     }
                     if let jti = entry.usedJTI, let reservationID = r.reservationID {
                         try db.cachedStatement(

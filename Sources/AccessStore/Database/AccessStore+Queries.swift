@@ -108,3 +108,27 @@ extension AccessStore {
         try pool.backup(to: destination)
     }
 }
+
+extension AccessStore {
+    /// Whether an operator unlock with this request id was audited for this lock since `sinceMs`:
+    /// the replay check that survives a restart (the audit record is committed before the
+    /// command, so a request that opened a door is always found).
+    public func hasOperatorRecord(lockID: String, requestID: String, sinceMs: Int64) throws -> Bool {
+        try pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM audit_log
+                    WHERE lock_id = ? AND ts >= ? AND request_id = ? AND credential_type = 'operator' LIMIT 1
+                    """, arguments: [lockID, sinceMs, requestID]) != nil
+        }
+    }
+}
+
+extension AccessStore {
+    /// The hash of the audit record with this `seq`; nil when the store holds none.
+    public func auditHash(atSeq seq: Int64) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [seq])
+        }
+    }
+}

@@ -117,6 +117,20 @@ enum StoreMigrations {
             // record with how many there were.
             try db.execute(sql: "ALTER TABLE audit_log ADD COLUMN count INTEGER CHECK (count IS NULL OR count > 0)")
         }
+        migrator.registerMigration("v4-pin-lockouts") { db in
+            // A lock's wrong-PIN count and lockout, written with the audit record of the PIN that
+            // changed them, so that a restart does not reset a brute-forcer's count.
+            try db.execute(
+                sql: """
+                    CREATE TABLE pin_lockouts (
+                        lock_id TEXT PRIMARY KEY NOT NULL,
+                        failure_times_ms TEXT NOT NULL,
+                        locked_until_ms INTEGER,
+                        last_lockout_s INTEGER,
+                        last_lockout_ended_ms INTEGER
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -11,7 +11,8 @@ import Testing
 @Suite struct OperatorAndMaintenanceTests {
     static func signedUnlock(_ gateway: TestGateway, requestID: String, issuedAtMs: Int64? = nil) -> OperatorUnlock {
         OperatorUnlock(
-            siteID: "site-1", requestID: requestID, lockID: "lock-1", operatorName: "alice", note: "locked out",
+            siteID: "site-1", gatewayID: "gw-1", requestID: requestID, lockID: "lock-1", operatorName: "alice",
+            note: "locked out",
             issuedAtMs: issuedAtMs ?? Int64(Date().timeIntervalSince1970 * 1000),
             operatorKey: OperatorUnlock.operatorKey(siteKey: gateway.site.siteKey, siteID: "site-1"))
     }
