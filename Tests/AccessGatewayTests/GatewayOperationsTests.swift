@@ -93,38 +93,22 @@ import Testing
             chmod(credentials + "/" + name, 0o400)
             try FileManager.default.removeItem(atPath: harness.directory + "/" + name)
         }
-        let socketPath = harness.directory + "/notify.sock"
-        let received = harness.directory + "/notify.log"
-        let listener = try ChildProcess(
-            executable: try #require(ExternalTool.locate("python3")),
-            arguments: [
-                "-c",
-                """
-                import socket, sys, time
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
-                while True:
-                    data = s.recv(4096)
-                    with open(sys.argv[2], "ab") as f: f.write(b"%.3f " % time.time() + data + b"\\n")
-                """,
-                socketPath, received,
-            ])
-        defer { listener.terminate(SIGKILL, grace: .seconds(1)) }
-        _ = await eventually { FileManager.default.fileExists(atPath: socketPath) }
+        let listener = try await NotifyListener(directory: harness.directory, timestamps: true)
+        defer { listener.stop() }
         try await harness.startGateway(environment: [
-            "NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000", "CREDENTIALS_DIRECTORY": credentials,
+            "NOTIFY_SOCKET": listener.socketPath, "WATCHDOG_USEC": "400000", "CREDENTIALS_DIRECTORY": credentials,
             "ACCESS_GATEWAY_KEYS_SITE_KEY_FILE": "site.key", "ACCESS_GATEWAY_KEYS_PIN_KEY_FILE": "pin.key",
             "ACCESS_GATEWAY_DATABASE_PATH": state + "/access.sqlite",
         ])
-        func notes() -> String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
-        #expect(await eventually { notes().contains("READY=1") })
+        #expect(await eventually { listener.notes.contains("READY=1") })
         #expect(FileManager.default.fileExists(atPath: state + "/access.sqlite"))
-        #expect(await eventually { notes().components(separatedBy: "WATCHDOG=1").count > 3 })
+        #expect(await eventually { listener.watchdogs > 2 })
         harness.broker.kill()
         // Within one watchdog interval of noticing, the pings stop.
         try await Task.sleep(for: .seconds(1.5))
-        let before = notes().components(separatedBy: "WATCHDOG=1").count
+        let before = listener.watchdogs
         try await Task.sleep(for: .seconds(1.5))
-        #expect(notes().components(separatedBy: "WATCHDOG=1").count == before, "\(notes())")
+        #expect(listener.watchdogs == before, "\(listener.notes)")
     }
 
     @Test func sighupReloadsTheInventoryWithoutDroppingTheConnection() async throws {
@@ -152,29 +136,13 @@ import Testing
 
     @Test func systemdHearsReadyWatchdogAndStopping() async throws {
         let harness = try await GatewayHarness()
-        let socketPath = harness.directory + "/notify.sock"
-        let received = harness.directory + "/notify.log"
-        let listener = try ChildProcess(
-            executable: try #require(ExternalTool.locate("python3")),
-            arguments: [
-                "-c",
-                """
-                import socket, sys
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
-                while True:
-                    data = s.recv(4096)
-                    with open(sys.argv[2], "ab") as f: f.write(data + b"\\n")
-                """,
-                socketPath, received,
-            ])
-        defer { listener.terminate(SIGKILL, grace: .seconds(1)) }
-        _ = await eventually { FileManager.default.fileExists(atPath: socketPath) }
-        try await harness.startGateway(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"])
-        func notes() -> String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
-        #expect(await eventually { notes().contains("READY=1") })
-        #expect(await eventually { notes().components(separatedBy: "WATCHDOG=1").count > 2 })
+        let listener = try await NotifyListener(directory: harness.directory)
+        defer { listener.stop() }
+        try await harness.startGateway(environment: ["NOTIFY_SOCKET": listener.socketPath, "WATCHDOG_USEC": "400000"])
+        #expect(await eventually { listener.notes.contains("READY=1") })
+        #expect(await eventually { listener.watchdogs > 1 })
         await harness.stop()
-        #expect(await eventually { notes().contains("STOPPING=1") })
+        #expect(await eventually { listener.notes.contains("STOPPING=1") })
         #expect(harness.gateway?.exitCode == 0)
     }
 

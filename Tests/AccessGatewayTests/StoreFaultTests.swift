@@ -127,38 +127,20 @@ import Testing
 
     @Test func aStoreDeletedUnderTheGatewayRefusesCommitsAndTheNextStart() async throws {
         let harness = try await GatewayHarness()
-        // systemd's side of the watchdog: a datagram socket the gateway notifies.
-        let socketPath = harness.directory + "/notify.sock"
-        let received = harness.directory + "/notify.log"
-        let listener = try ChildProcess(
-            executable: try #require(ExternalTool.locate("python3")),
-            arguments: [
-                "-c",
-                """
-                import socket, sys
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
-                while True:
-                    data = s.recv(4096)
-                    with open(sys.argv[2], "ab") as f: f.write(data + b"\\n")
-                """,
-                socketPath, received,
-            ])
-        defer { listener.terminate(SIGKILL, grace: .seconds(1)) }
-        _ = await eventually { FileManager.default.fileExists(atPath: socketPath) }
-        func watchdogs() -> Int {
-            ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").components(separatedBy: "WATCHDOG=1").count
-        }
-        try await harness.startGateway(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"])
+        // systemd's side of the watchdog.
+        let listener = try await NotifyListener(directory: harness.directory)
+        defer { listener.stop() }
+        try await harness.startGateway(environment: ["NOTIFY_SOCKET": listener.socketPath, "WATCHDOG_USEC": "400000"])
         #expect(try await grantRequest(harness, "r-1") == "granted")
-        #expect(await eventually { watchdogs() > 2 })
+        #expect(await eventually { listener.watchdogs > 1 })
 
         try FileManager.default.removeItem(atPath: harness.databasePath)
         #expect(await eventually(timeout: .seconds(10)) { await health(harness).status == 503 })
         #expect(await health(harness).body.contains("was deleted"))
         // The watchdog is no longer fed: systemd would restart the gateway.
-        let fed = watchdogs()
+        let fed = listener.watchdogs
         try await Task.sleep(for: .seconds(1))
-        #expect(watchdogs() == fed)
+        #expect(listener.watchdogs == fed)
         // Commits would go to a file no start will see again: refused, so no grant.
         #expect(try await grantRequest(harness, "r-2") == "internal_error")
         await harness.stop()
