@@ -34,3 +34,38 @@ import Testing
         await harness.stop()
     }
 }
+
+/// A client that sends a byte every 1.5 s holds its own connection and nothing else: `/healthz`
+/// and `/metrics` keep answering (they used to share one thread with 2 s reads).
+@Suite struct SlowHTTPClientTests {
+    @Test func aSlowClientDoesNotWedgeHealthOrMetrics() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let slow = try ChildProcess(
+            executable: try #require(ExternalTool.locate("python3")),
+            arguments: [
+                "-c",
+                """
+                import socket, sys, time
+                clients = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(8)]
+                for byte in b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n":
+                    for c in clients: c.send(bytes([byte]))
+                    time.sleep(1.5)
+                """,
+                String(harness.httpPort),
+            ])
+        defer { slow.terminate(SIGKILL, grace: .seconds(1)) }
+        try await Task.sleep(for: .seconds(1))
+        for _ in 0..<5 {
+            let started = ContinuousClock.now
+            let health = try await harness.http("/healthz")
+            #expect(health.status == 200, "\(health.body)")
+            let metrics = try await harness.http("/metrics")
+            #expect(metrics.status == 200 && metrics.body.contains("access_broker_connected"))
+            #expect(ContinuousClock.now - started < .seconds(2))
+            try await Task.sleep(for: .milliseconds(700))
+        }
+        #expect(slow.isRunning, "the slow clients were cut off early")
+        await harness.stop()
+    }
+}

@@ -95,7 +95,7 @@ public final class GatewayApplication: Sendable {
                     "booking feed \(feed.lagMessages) messages behind for \(feed.lagSeconds) s "
                         + "(applied seq \(feed.appliedSeq)); deciding from the store")
             }
-            http = try HTTPService(
+            http = HTTPService(
                 context: context, host: listen.host, port: listen.port, health: health, metricsText: metricsText)
         }
         self.http = http

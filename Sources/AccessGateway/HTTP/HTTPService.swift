@@ -1,9 +1,14 @@
+import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// `/healthz` and `/metrics` on `http.listen`: 200 "ok" when both MQTT connections are up and
-/// the store takes writes, 200 "degraded: …" when it serves but knows it is behind (the booking
-/// feed's lag), 503 with the reason otherwise; Prometheus text for the metrics.
+/// `/healthz` and `/metrics` on `http.listen`, on Hummingbird 2 (SwiftNIO): connections are served
+/// concurrently and an idle one is closed after `idleTimeout`, so a client that sends a byte every
+/// second holds its own connection and nothing else (the status page of a later issue shares it).
+///
+/// `/healthz`: 200 "ok" when the store can commit and both MQTT connections are up, 200
+/// "degraded: …" when it serves but knows it is behind, 503 with the reason otherwise.
+/// `/metrics`: Prometheus text.
 public final class HTTPService: Service, Sendable {
     public enum Health: Sendable, Hashable {
         case ok
@@ -13,46 +18,62 @@ public final class HTTPService: Service, Sendable {
         case failing(String)
     }
 
+    /// An idle connection (nothing read or written) is closed after this many seconds.
+    public static let idleTimeoutS: Int64 = 5
+
     let context: GatewayContext
-    let server: HealthServer
+    let host: String
+    let port: Int
+    private let responder: RouterResponder<BasicRequestContext>
 
     init(
         context: GatewayContext, host: String, port: Int, health: @escaping @Sendable () -> Health,
         metricsText: @escaping @Sendable () -> [UInt8]
-    ) throws {
+    ) {
         self.context = context
+        self.host = host
+        self.port = port
         let metrics = context.metrics
         let monitor = context.monitor
         let auditLog = context.auditLog
-        server = try HealthServer(host: host, port: port) { path in
-            switch path {
-            case "/healthz":
-                switch health() {
-                case .ok: return HealthServer.Response(status: 200, body: "ok\n")
-                case .degraded(let why): return HealthServer.Response(status: 200, body: "degraded: \(why)\n")
-                case .failing(let why): return HealthServer.Response(status: 503, body: why + "\n")
-                }
-            case "/metrics":
-                let (locks, poles) = monitor.read { ($0.onlineLocks, $0.onlinePoles) }
-                metrics.locksOnline.record(locks)
-                metrics.polesOnline.record(poles)
-                metrics.auditHeadSeq.record(auditLog.head.seq)
-                var response = HealthServer.Response(
-                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: "")
-                response.body = metricsText()
-                return response
-            default:
-                return HealthServer.Response(status: 404, body: "not found\n")
+        let router = Router()
+        router.get("/healthz") { _, _ -> Response in
+            switch health() {
+            case .ok: return Self.text(.ok, "ok\n")
+            case .degraded(let why): return Self.text(.ok, "degraded: \(why)\n")
+            case .failing(let why): return Self.text(.serviceUnavailable, why + "\n")
             }
         }
+        router.get("/metrics") { _, _ -> Response in
+            let (locks, poles) = monitor.read { ($0.onlineLocks, $0.onlinePoles) }
+            metrics.locksOnline.record(locks)
+            metrics.polesOnline.record(poles)
+            metrics.auditHeadSeq.record(auditLog.head.seq)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText())))
+        }
+        self.responder = router.buildResponder()
     }
 
-    public var port: Int { server.port }
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
 
     public func run() async throws {
-        server.start()
-        context.logger.info("http endpoint listening", metadata: ["port": "\(server.port)"])
-        try? await gracefulShutdown()
-        server.stop()
+        var logger = context.logger
+        // Hummingbird logs every request at debug; the gateway's own lines say what matters.
+        logger.logLevel = max(logger.logLevel, .notice)
+        let application = Application(
+            responder: responder, server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleTimeoutS))),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "access-gateway"),
+            onServerRunning: { [context] channel in
+                context.logger.info(
+                    "http endpoint listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            },
+            logger: logger)
+        try await application.runService()
     }
 }
