@@ -68,12 +68,16 @@ struct AccessGatewayCommand: AsyncParsableCommand {
                 configurationPath: config, configuration: configuration, environment: environment, logger: logger,
                 initializeStore: initializeStore, metricsText: { registry.emitToBuffer() })
             let services = application.services + [application.supervisor()]
-            let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: services.map {
-                        .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
-                    },
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: services.map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // A graceful stop drains at most the request lanes (10,000, a few seconds); past this
+            // the services are cancelled, well within systemd's TimeoutStopSec (30 s).
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+            groupConfiguration.maximumCancellationDuration = .seconds(5)
+            let group = ServiceGroup(configuration: groupConfiguration)
             try await group.run()
             logger.info("stopped", metadata: ["auditSeq": "\(application.context.auditLog.head.seq)"])
         } catch let error as ConfigurationError {

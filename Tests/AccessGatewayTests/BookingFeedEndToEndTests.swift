@@ -137,10 +137,11 @@ import Testing
         try await harness.startGateway()
         let token = harness.site.token(for: booking, jti: "t-1")
         // Behind, and says so; still deciding from its store.
-        #expect(
-            await eventually(timeout: .seconds(10)) {
-                (try? await harness.http("/healthz").body.hasPrefix("degraded: booking feed 1 messages behind")) == true
-            })
+        let behind = await eventually(timeout: .seconds(20)) {
+            (try? await harness.http("/healthz").body.hasPrefix("degraded: booking feed 1 messages behind")) == true
+        }
+        let healthNow = try await harness.http("/healthz").body
+        #expect(behind, "\(healthNow)\n\(harness.log().suffix(3000))")
         #expect(try await harness.http("/healthz").status == 200)
         #expect(
             try await harness.request(requestID: "r-1", credential: .token(token))?["reason"] as? String == "granted")

@@ -26,7 +26,11 @@ import Testing
             ] {
                 try FileManager.default.copyItem(atPath: from, toPath: etc + "/certs/" + to)
             }
-            try acl.write(toFile: etc + "/access-gateway.acl", atomically: true, encoding: .utf8)
+            // The shipped rules, and the test's own observer (not shipped): it reads the whole site
+            // so the test can see every decision and command.
+            let observer =
+                "\n# Test only.\nuser test-observer\ntopic read access/site-1/#\ntopic write access/site-1/bookings\n"
+            try (acl + observer).write(toFile: etc + "/access-gateway.acl", atomically: true, encoding: .utf8)
             var lines = configuration.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let listener = try #require(lines.firstIndex(of: "listener 8883"), "the example's listener line moved")
             lines[listener] = "listener \(port) 127.0.0.1"
@@ -88,7 +92,7 @@ import Testing
             """
         let harness = try await GatewayHarness(
             broker: broker, brokerYAML: brokerYAML,
-            device: try Self.client(broker, pki, commonName: "operator"))
+            device: try Self.client(broker, pki, commonName: "test-observer"))
         // As the unit gives them (LoadCredential=): relative names in $CREDENTIALS_DIRECTORY.
         try await harness.startGateway(environment: ["CREDENTIALS_DIRECTORY": pki.directory.path])
 
@@ -152,7 +156,7 @@ import Testing
         #expect(try await Self.askUntilGranted(lock2, lockID: "lock-2", inbox: lock2Inbox, token: token2))
         let lock2Command = await lock2Inbox.first(on: "access/site-1/locks/lock-2/command")
         #expect(lock2Command != nil, "lock-2 got no command; gateway log:\n\(harness.log())")
-        // The operator (read-only everywhere) saw it too, so it has been delivered by now.
+        // The test's observer (read-only everywhere) saw it too, so it has been delivered by now.
         #expect(await harness.inbox.first(on: "access/site-1/locks/lock-2/command") != nil)
         try await Task.sleep(for: .milliseconds(300))
         #expect(lock1Inbox.messages.map(\.topic).filter { $0.contains("/lock-2/") } == [])
@@ -178,6 +182,33 @@ import Testing
             Set(lock1Inbox.messages.filter { $0.topic == "access/site-1/locks/lock-1/command" }.map(\.payload))
         }
         #expect(await eventually { commands().count == 2 }, "\(commands().count)")
+
+        // The operator role: least privilege. It sees alarms and statuses, never requests (PINs and
+        // tokens in transit), decisions or commands, and it may not publish a request.
+        let operatorClient = try MQTTClient(
+            configuration: try Self.client(broker, pki, commonName: "operator"), logger: TestLogging.logger("mqtt"))
+        try await operatorClient.connect()
+        let operatorInbox = MessageCollector(operatorClient)
+        try await operatorClient.subscribe("access/site-1/#")
+        await #expect(throws: MQTTError.self, "the operator published a request") {
+            try await operatorClient.publishAcknowledged(
+                MQTTMessage(topic: "access/site-1/locks/lock-1/request", payload: "{}"))
+        }
+        let pinRequest = AccessRequest(requestID: "r-pin", credential: .pin("12345678")).payload
+        try await lock1.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/locks/lock-1/request", payload: pinRequest))
+        try await lock1.publishAcknowledged(
+            MQTTMessage(topic: "access/site-1/locks/lock-1/status", payload: #"{"online":true,"ts":1}"#))
+        #expect(await operatorInbox.first(on: "access/site-1/locks/lock-1/status") != nil)
+        #expect(await harness.inbox.first(on: "access/site-1/locks/lock-1/decision") != nil)
+        try await Task.sleep(for: .milliseconds(300))
+        let operatorSaw = Set(operatorInbox.messages.map(\.topic))
+        #expect(
+            operatorSaw.allSatisfy {
+                !$0.hasSuffix("/request") && !$0.hasSuffix("/decision") && !$0.hasSuffix("/command")
+            },
+            "\(operatorSaw)")
+        await operatorClient.shutdown()
 
         for client in [lock1, lock2, backend, wildcard] { await client.shutdown() }
         await harness.stop()
