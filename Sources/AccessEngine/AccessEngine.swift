@@ -303,8 +303,9 @@ public final class AccessEngine: Sendable {
     }
 
     /// Commits the per-minute `rate_limited` and `busy` records whose window has closed by
-    /// `nowMs` (every open one when `all`, at shutdown). Returns the failure, if any: the
-    /// windows that failed are counted again in the next attempt.
+    /// `nowMs` (every open one when `all`, at shutdown). Returns the failure, if any, for the
+    /// caller to log: a window whose record could not be committed is not retried (the store
+    /// cannot commit then; its decisions were refusals).
     @discardableResult
     public func commitRefusalTallies(nowMs: Int64, all: Bool = false) async -> String? {
         let closed = refusals.withLock { all ? $0.closeAll() : $0.closeEnded(nowMs: nowMs) }

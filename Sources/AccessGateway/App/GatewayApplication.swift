@@ -106,13 +106,12 @@ public final class GatewayApplication: Sendable {
 
     /// (v1.1) A command whose Message Expiry ran out while the connection was down is never sent
     /// (nor sent again): counted as stale; any other expired message as dropped.
-    static let countExpired: @Sendable (MQTTMessage) -> Void = { message in
-        if message.topic.hasSuffix("/command") {
-            Counter(label: GatewayMetrics.staleCommandsLabel).increment()
-        } else {
-            Counter(label: "access_messages_dropped_total", dimensions: [("kind", "expired_unsent")]).increment()
-        }
-    }
+    /// Made on first use, after `main` bootstrapped the metrics system; the handles are made once.
+    static let countExpired: @Sendable (MQTTMessage) -> Void = {
+        let stale = Counter(label: GatewayMetrics.staleCommandsLabel)
+        let expired = Counter(label: "access_messages_dropped_total", dimensions: [("kind", "expired_unsent")])
+        return { message in (message.topic.hasSuffix("/command") ? stale : expired).increment() }
+    }()
 
     /// The supervisor comes last (it needs the application); `main` appends it.
     public func supervisor() -> SupervisorService {

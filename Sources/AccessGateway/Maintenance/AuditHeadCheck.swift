@@ -13,9 +13,11 @@ enum AuditHeadCheck {
     static let retainedWait: Duration = .milliseconds(1500)
 
     /// The problem, or nil when the store holds the published head (or none was published).
-    static func problem(published: (seq: Int64, hash: String)?, store: AccessStore) -> String? {
+    /// `storeHead` is the audit log's own head, named in the problem.
+    static func problem(
+        published: (seq: Int64, hash: String)?, store: AccessStore, storeHead: AuditLog.AuditHead
+    ) -> String? {
         guard let published else { return nil }
-        let storeHead = (try? store.auditRecords(afterSeq: 0, limit: 1, newest: true).first).flatMap { $0 }
         let stored: String?
         do {
             stored = try store.auditHash(atSeq: published.seq)
@@ -23,7 +25,7 @@ enum AuditHeadCheck {
             return "the store could not be read to check the published audit head: \(error)"
         }
         guard stored != published.hash else { return nil }
-        let local = storeHead.map { "seq \($0.record.seq) hash \($0.hash)" } ?? "no records"
+        let local = storeHead.seq == 0 ? "no records" : "seq \(storeHead.seq) hash \(storeHead.hash)"
         return "published audit head seq \(published.seq) hash \(published.hash) is not in the store "
             + "(store head: \(local)): the chain was cut short or rewritten while the gateway was stopped"
     }
@@ -46,7 +48,8 @@ enum AuditHeadCheck {
             return
         }
         let published = payload.flatMap { GatewayMessages.parseAuditHead($0) }
-        guard let problem = problem(published: published, store: context.store) else {
+        guard let problem = problem(published: published, store: context.store, storeHead: context.auditLog.head)
+        else {
             context.logger.info("audit head checked", metadata: ["publishedSeq": "\(published?.seq ?? 0)"])
             return
         }

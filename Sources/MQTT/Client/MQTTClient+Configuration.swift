@@ -121,7 +121,7 @@ extension MQTTClient {
         public var messagesPublished = 0
         /// Inbound messages dropped because the consumer fell behind `inboundBufferCapacity`.
         public var inboundDropped = 0
-        /// Publishes held in the outbound queue while disconnected.
+        /// Publishes held in the outbound queue: while disconnected, or beyond the in-flight limit.
         public var publishesQueued = 0
         /// QoS > 0 publishes waiting in the outbound queue now (disconnected, or beyond the
         /// in-flight limit).

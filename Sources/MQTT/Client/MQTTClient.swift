@@ -228,7 +228,7 @@ public final class MQTTClient: Sendable {
         case awaitAcknowledgement(mid: Int32)
         /// Held in the outbound queue (disconnected, or beyond the in-flight limit), with its
         /// waiter's token.
-        case heldUntilConnected
+        case heldInQueue
         /// Done; nothing to wait for (recorded for the next connection, or QoS 0).
         case nothingToAwait
     }
@@ -251,7 +251,7 @@ public final class MQTTClient: Sendable {
                     case .awaitAcknowledgement(let mid):
                         core.acknowledgementWaiters[mid] = waiter
                         timeoutTask = scheduleAcknowledgementTimeout(mid: mid, token: token, operation: operation)
-                    case .heldUntilConnected:
+                    case .heldInQueue:
                         core.queuedPublishWaiters[token] = waiter
                     case .nothingToAwait:
                         continuation.resume(returning: .success(()))
@@ -296,14 +296,14 @@ public final class MQTTClient: Sendable {
             guard message.qos != .atMostOnce else { throw .notConnected(operation: "publish to '\(message.topic)'") }
             try core.pending.enqueue(message, at: .now, waiterID: waiterToken)
             core.statistics.publishesQueued += 1
-            return waiterToken == nil ? .nothingToAwait : .heldUntilConnected
+            return waiterToken == nil ? .nothingToAwait : .heldInQueue
         }
         // Beyond the in-flight limit, or behind messages already waiting, a QoS > 0 message
         // waits in the bounded, ageing queue (QoS 0 has no acknowledgement to wait for).
         if message.qos != .atMostOnce, !core.pending.isEmpty || core.unacknowledged.count >= inflightLimit(core) {
             try core.pending.enqueue(message, at: .now, waiterID: waiterToken)
             core.statistics.publishesQueued += 1
-            return waiterToken == nil ? .nothingToAwait : .heldUntilConnected
+            return waiterToken == nil ? .nothingToAwait : .heldInQueue
         }
         let mid = try sendPublish(message, core: &core)
         core.statistics.messagesPublished += 1
@@ -314,14 +314,12 @@ public final class MQTTClient: Sendable {
         max(1, min(configuration.maximumInflight, core.brokerReceiveMaximum))
     }
 
-    /// Hands a message to libmosquitto and remembers a QoS > 0 one until its acknowledgement;
-    /// called with the core locked. `sentAt`: when it was first sent (earlier for a resend).
-    func sendPublish(
-        _ message: MQTTMessage, sentAt: ContinuousClock.Instant = .now, core: inout Core
-    ) throws(MQTTError) -> Int32 {
+    /// Hands a message to libmosquitto and remembers a QoS > 0 one until its acknowledgement
+    /// (its expiry, if any, ages from now); called with the core locked.
+    func sendPublish(_ message: MQTTMessage, core: inout Core) throws(MQTTError) -> Int32 {
         let mid = try sendPublish(message)
         if message.qos != .atMostOnce {
-            core.unacknowledged[mid] = Unacknowledged(message: message, sentAt: sentAt, order: core.nextSendOrder)
+            core.unacknowledged[mid] = Unacknowledged(message: message, sentAt: .now, order: core.nextSendOrder)
             core.nextSendOrder &+= 1
         }
         return mid
