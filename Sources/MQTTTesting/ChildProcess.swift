@@ -36,6 +36,13 @@ public final class ChildProcess: @unchecked Sendable {
         let output = outputFile?.path ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process: an inherited client socket would stay open in the
+        // child after the test closed it (the broker would never see it go), and an inherited
+        // listening socket would pass for the child's own.
+        guard Self.addCloseFrom(&actions, 3) == 0 else {
+            throw ExternalTool.Failure(
+                command: executable, status: -1, output: "posix_spawn_file_actions_addclosefrom_np unavailable")
+        }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -51,6 +58,18 @@ public final class ChildProcess: @unchecked Sendable {
         }
         processIdentifier = pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which its header
+    /// hides from Swift's importer; looked up once by name.
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 =
+        {
+            typealias Function = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            let unavailable: Function = { _, _ in -1 }
+            guard let process = dlopen(nil, RTLD_NOW),
+                let symbol = dlsym(process, "posix_spawn_file_actions_addclosefrom_np")
+            else { return unavailable }
+            return unsafeBitCast(symbol, to: Function.self)
+        }()
 
     /// Whether the child is still running (reaps it once it has exited).
     public var isRunning: Bool {

@@ -176,7 +176,15 @@ public final class MosquittoBroker: Sendable {
                     description:
                         "mosquitto exited at start (status \(child.terminationStatus ?? -1)): \(output) \(log())")
             }
-            if LoopbackPort.accepts(port) && (tlsPort.map(LoopbackPort.accepts) ?? true) { return }
+            // Its own listening sockets, not merely something on the port: a port taken by
+            // another broker between `free()` and bind makes this one exit, maybe after a
+            // connect to the other has already succeeded.
+            let pid = child.processIdentifier
+            if LoopbackPort.isListening(port, ownedBy: pid)
+                && (tlsPort.map { LoopbackPort.isListening($0, ownedBy: pid) } ?? true)
+            {
+                return
+            }
             usleep(10_000)
         }
         stop()

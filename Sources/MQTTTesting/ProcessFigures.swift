@@ -9,7 +9,7 @@ public enum ProcessFigures {
     }
 
     public static func memory(_ pid: pid_t) -> Memory {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let status = ProcFile.read("/proc/\(pid)/status") ?? ""
         func kib(_ field: String) -> Double {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
             return Double(line.split(separator: " ").dropFirst().first { Double($0) != nil } ?? "0") ?? 0
@@ -19,7 +19,7 @@ public enum ProcessFigures {
 
     /// User + system CPU seconds so far (fields 14 and 15 of /proc/<pid>/stat, in clock ticks).
     public static func cpuSeconds(_ pid: pid_t) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let stat = ProcFile.read("/proc/\(pid)/stat"),
             let close = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")

@@ -31,7 +31,10 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         try harness.broker.restart()
         let back = ContinuousClock.now
-        #expect(await eventually(timeout: .seconds(10)) { (try? await harness.http("/healthz").status) == 200 })
+        #expect(
+            await eventually(timeout: .seconds(10)) { (try? await harness.http("/healthz").status) == 200 },
+            "gateway log:\n\(harness.log().split(separator: "\n").suffix(30).joined(separator: "\n"))\nbroker log:\n\(harness.broker.log().split(separator: "\n").suffix(20).joined(separator: "\n"))"
+        )
         // Generous for a starved CI machine; the figures over ten restarts are in docs/performance.md.
         #expect(ContinuousClock.now - back < .seconds(4))
         await harness.stop()

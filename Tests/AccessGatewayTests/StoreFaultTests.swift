@@ -35,7 +35,7 @@ import Testing
 
         /// ext4 only: the kernel's own reaction to a file-system error.
         func failReadOnly() throws {
-            let device = try String(contentsOfFile: "/proc/mounts", encoding: .utf8).split(separator: "\n")
+            let device = (ProcFile.read("/proc/mounts") ?? "").split(separator: "\n")
                 .first { $0.split(separator: " ").dropFirst().first.map(String.init) == path }?
                 .split(separator: " ").first.map { String($0.split(separator: "/").last ?? "") }
             guard let device, !device.isEmpty else { throw MountError("no device mounted at \(path)") }
@@ -62,7 +62,7 @@ import Testing
     func grantRequest(_ harness: GatewayHarness, _ requestID: String, book: Bool = true) async throws -> String? {
         let booking = Self.booking(requestID)
         if book { try await harness.publishBooking(BookingMessage.upsert(booking).payload) }
-        let token = try harness.site.token(for: booking, jti: "t-\(requestID)")
+        let token = harness.site.token(for: booking, jti: "t-\(requestID)")
         return try await harness.request(requestID: requestID, credential: .token(token))?["reason"] as? String
     }
 
@@ -116,7 +116,7 @@ import Testing
         #expect(await eventually(timeout: .seconds(10)) { await health(harness).status == 503 })
         let readOnly = await health(harness).body
         #expect(readOnly.contains("store cannot commit"), "\(readOnly)")
-        let token = try harness.site.token(
+        let token = harness.site.token(
             for: Reservation(
                 id: "b-x", spaceID: "room-1", holder: "u-1", startMs: 0, endMs: GatewayHarness.nowMs() + 3_600_000),
             jti: "t-x")
