@@ -29,8 +29,8 @@ install -d -m 0700 "$DESTDIR/etc/access-gateway/credentials"
 install -m 0644 README.md docs/*.md "$DESTDIR$PREFIX/share/doc/access-gateway/"
 install -m 0644 systemd/README.md "$DESTDIR$PREFIX/share/doc/access-gateway/systemd.md"
 install -d "$DESTDIR$PREFIX/share/doc/access-gateway/examples"
-install -m 0644 config/gateway.example.yaml config/site-inventory.example.yaml config/mosquitto-site.conf \
-  config/mosquitto-site.acl "$DESTDIR$PREFIX/share/doc/access-gateway/examples/"
+install -m 0644 config/gateway.example.yaml config/site-inventory.example.yaml \
+  config/mosquitto-site.conf "$DESTDIR$PREFIX/share/doc/access-gateway/examples/"
 
 cat <<NEXT
 installed into ${DESTDIR:-/} (binaries in $PREFIX/bin). Next:

@@ -12,13 +12,6 @@ extension GatewayConfiguration {
                 "http.listen \(listen.host):\(listen.port) is not loopback: /healthz and /metrics (lock ids, "
                     + "alarm counts) would be open to the network; put them behind a proxy or a firewall")
         }
-        if let group = broker.sharedGroup {
-            warnings.append(
-                "broker.sharedGroup \(group): a broker that does not check subscriptions against its ACL "
-                    + "(mosquitto 2.0's acl_file checks only delivery) lets any device join $share/\(group)/… "
-                    + "and take a share of every lock's requests, which then go unanswered; use it only on a "
-                    + "broker that refuses such subscriptions (docs/security.md)")
-        }
         return warnings
     }
 

@@ -11,7 +11,7 @@ struct AccessCtl: AsyncParsableCommand {
         abstract: "Operate an access gateway's store: reservations, audit, keys.",
         subcommands: [
             Keys.self, SiteCommand.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self,
-            Unlock.self, Bookings.self,
+            Unlock.self, Bookings.self, Broker.self,
         ]
     )
 

@@ -88,10 +88,11 @@ final class GatewayHarness: @unchecked Sendable {
     }
 
     /// Starts the gateway without waiting for anything (for starts that must fail or stall).
-    func launchGateway(_ extraArguments: [String] = []) throws -> ChildProcess {
+    func launchGateway(_ extraArguments: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
         let process = try ChildProcess(
             executable: try Self.executable, arguments: ["--config", configPath] + extraArguments,
-            environment: ProcessInfo.processInfo.environment, outputFile: URL(fileURLWithPath: logFile))
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            outputFile: URL(fileURLWithPath: logFile))
         gateway = process
         return process
     }

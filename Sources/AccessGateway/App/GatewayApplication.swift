@@ -127,6 +127,9 @@ public final class GatewayApplication: Sendable {
         if let problem = context.storeHealth.withLock({ $0.problem }) { return "store: \(problem)" }
         guard devices.isConnected else { return "broker: not connected" }
         if context.holdAuditHead.withLock({ $0 }) { return "broker: connecting (reading the published audit head)" }
+        if let refused = context.requestSubscriptionProblem.withLock({ $0 }) {
+            return "broker: request subscription refused (\(refused))"
+        }
         guard bookings.isConnected else { return "broker: booking feed not connected" }
         return nil
     }

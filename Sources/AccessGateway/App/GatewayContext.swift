@@ -31,6 +31,9 @@ public final class GatewayContext: Sendable {
     /// head retained on the broker has been read, so that the check compares with the last one.
     let holdAuditHead = Mutex(false)
     let auditHeadInbox = AuditHeadInbox()
+    /// Why the broker refused the request subscription (its rules lack this gateway's grant):
+    /// no lock is heard, so the gateway is not ready and `/healthz` says so.
+    let requestSubscriptionProblem = Mutex<String?>(nil)
     /// The store probe's last finding (`MaintenanceService`, every 2 s; `/healthz`, watchdog).
     let storeHealth: Mutex<AccessStore.Health>
     /// Wall-clock Unix milliseconds (decisions, commands, audit records).

@@ -63,13 +63,19 @@ public final class DeviceConnectionService: Service, Sendable {
                         do {
                             try await client.subscribe(requestFilter, qos: .atLeastOnce, options: actionable)
                             requestsSubscribed = true
+                            context.requestSubscriptionProblem.withLock { $0 = nil }
                         } catch {
-                            // The client restores the recorded subscription at the next connect.
-                            context.logger.error("request subscription failed", metadata: ["error": "\(error)"])
+                            // Tried again at the next connect (after the broker's rules are fixed
+                            // and it restarts); until then nothing is heard, so not ready.
+                            context.requestSubscriptionProblem.withLock { $0 = "\(requestFilter): \(error)" }
+                            context.logger.error(
+                                "request subscription refused: no lock is heard (check the broker's rules for this gateway)",
+                                metadata: ["filter": "\(requestFilter)", "error": "\(error)"])
                         }
                     }
                     // Connected as far as a lock can tell: its requests are heard.
                     context.metrics.brokerConnected.record(requestsSubscribed ? 1 : 0)
+                    guard requestsSubscribed else { continue }
                     await bookingsReadiness.wait()
                     guard bookingsReadiness.isReady else { continue }
                     publishStatus(online: true)

@@ -1,0 +1,152 @@
+/// Who may publish, receive and subscribe to what on a site broker: the contract's topic tree
+/// turned into per-client grants, rendered as mosquitto's dynamic-security configuration.
+///
+/// Why not `acl_file`: mosquitto 2.0's built-in ACL checks a subscription only when a message is
+/// delivered, so a lock could join `$share/<group>/…/locks/+/request` and be handed a share of
+/// every lock's requests (which it may not receive, so they went unanswered). The
+/// dynamic-security plugin checks the subscription itself and refuses it (SUBACK 0x87). Its 2.0
+/// release has no `%u` patterns, hence a role per device, generated from the inventory.
+public struct SiteBrokerACL: Sendable {
+    public enum Kind: String, Sendable {
+        /// The client may publish to the topic (a topic filter: `+` and `#` match).
+        case publishClientSend
+        /// A message on the topic may be delivered to the client.
+        case publishClientReceive
+        /// The client may subscribe with a filter no wider than this one.
+        case subscribePattern
+        /// The client may subscribe with exactly this filter (for `$share/…`, kept literal).
+        case subscribeLiteral
+    }
+
+    public struct Grant: Sendable, Hashable {
+        public var kind: Kind
+        public var topic: String
+
+        public init(kind: Kind, topic: String) {
+            self.kind = kind
+            self.topic = topic
+        }
+    }
+
+    public struct Role: Sendable {
+        public var name: String
+        public var grants: [Grant]
+
+        public init(name: String, grants: [Grant]) {
+            self.name = name
+            self.grants = grants
+        }
+    }
+
+    /// A client is a user name (a certificate's Common Name) holding one role of its own.
+    public struct Client: Sendable {
+        public var username: String
+        public var role: Role
+
+        public init(username: String, role: Role) {
+            self.username = username
+            self.role = role
+        }
+    }
+
+    public var clients: [Client]
+
+    /// - Parameters:
+    ///   - gatewayIDs: every gateway of the site (each connects as `access-gateway-<id>` and, for
+    ///     the booking feed, `access-gateway-<id>-bookings`).
+    ///   - sharedGroup: the `$share` group the gateways read requests through, if any.
+    ///   - operators: user names of the operator role (accessctl unlock, dashboards).
+    public init(
+        topics: SiteTopics, lockIDs: [String], poleIDs: [String], gatewayIDs: [String], sharedGroup: String?,
+        operators: [String], bookingBackend: String
+    ) {
+        let root = topics.root
+        func read(_ filters: String...) -> [Grant] {
+            filters.flatMap {
+                [Grant(kind: .publishClientReceive, topic: $0), Grant(kind: .subscribePattern, topic: $0)]
+            }
+        }
+        func write(_ topics: String...) -> [Grant] { topics.map { Grant(kind: .publishClientSend, topic: $0) } }
+
+        var clients: [Client] = []
+        for lock in lockIDs.sorted() {
+            // Requests, events and its status (also its Last Will) out; its own branch in.
+            let grants =
+                write(topics.request(lockID: lock), topics.event(lockID: lock), topics.status(lockID: lock))
+                + read("\(root)/locks/\(lock)/#")
+            clients.append(Client(username: lock, role: Role(name: "lock-\(lock)", grants: grants)))
+        }
+        for pole in poleIDs.sorted() {
+            let grants =
+                write(topics.telemetry(poleID: pole), topics.status(poleID: pole)) + read("\(root)/poles/\(pole)/#")
+            clients.append(Client(username: pole, role: Role(name: "pole-\(pole)", grants: grants)))
+        }
+        for gateway in gatewayIDs.sorted() {
+            // Every lock's and pole's branch both ways: the gateway alone may send commands.
+            var grants =
+                write("\(root)/locks/#", "\(root)/poles/#", topics.alarms, "\(root)/gateway/\(gateway)/#")
+                + read("\(root)/locks/#", "\(root)/poles/#", "\(root)/gateway/\(gateway)/#")
+            if let sharedGroup {
+                grants.append(Grant(kind: .subscribeLiteral, topic: "$share/\(sharedGroup)/\(topics.requests)"))
+            }
+            clients.append(
+                Client(username: "access-gateway-\(gateway)", role: Role(name: "gateway-\(gateway)", grants: grants)))
+            // The booking feed's own connection: the feed, its head, replay requests and answers.
+            let feed =
+                read(topics.bookings, topics.bookingsHead, topics.bookingAnswers(gatewayID: gateway))
+                + write(topics.bookingsReplay)
+            clients.append(
+                Client(
+                    username: "access-gateway-\(gateway)-bookings",
+                    role: Role(name: "gateway-\(gateway)-bookings", grants: feed)))
+        }
+        clients.append(
+            Client(
+                username: bookingBackend,
+                role: Role(
+                    name: "booking-backend",
+                    grants: write(topics.bookings, topics.bookingsHead, "\(root)/gateway/+/bookings")
+                        + read(topics.bookingsReplay))))
+        // Least privilege: unlock requests and their replies, the site's state; never requests
+        // (PINs and tokens in transit), decisions or commands.
+        let operatorGrants =
+            write("\(root)/gateway/+/operator/unlock")
+            + read(
+                "\(root)/gateway/+/operator/+", topics.gatewayStatuses, "\(root)/gateway/+/audit", topics.alarms,
+                topics.lockStatus, topics.lockEvents, topics.poleStatus, topics.poleTelemetry, topics.bookingsHead)
+        for name in operators.sorted() {
+            clients.append(Client(username: name, role: Role(name: "operator-\(name)", grants: operatorGrants)))
+        }
+        self.clients = clients
+    }
+
+    /// The plugin's configuration file (`plugin_opt_config_file`): every client with its role,
+    /// and everything not granted denied (unsubscribing aside, which grants nothing).
+    public var dynamicSecurityJSON: String {
+        func string(_ text: String) -> String { CanonicalJSON.serialize(.string(text)) }
+        var lines = [
+            "{",
+            #"  "defaultACLAccess": {"publishClientSend": false, "publishClientReceive": false, "subscribe": false, "unsubscribe": true},"#,
+            #"  "clients": ["#,
+        ]
+        lines += clients.enumerated().map { index, client in
+            let comma = index == clients.count - 1 ? "" : ","
+            return
+                #"    {"username": \#(string(client.username)), "roles": [{"rolename": \#(string(client.role.name))}]}"#
+                + comma
+        }
+        lines += ["  ],", #"  "groups": [],"#, #"  "roles": ["#]
+        for (index, client) in clients.enumerated() {
+            lines.append(#"    {"rolename": \#(string(client.role.name)), "acls": ["#)
+            lines += client.role.grants.enumerated().map { grantIndex, grant in
+                let comma = grantIndex == client.role.grants.count - 1 ? "" : ","
+                return
+                    #"      {"acltype": "\#(grant.kind.rawValue)", "topic": \#(string(grant.topic)), "allow": true}"#
+                    + comma
+            }
+            lines.append("    ]}" + (index == clients.count - 1 ? "" : ","))
+        }
+        lines += ["  ]", "}"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,68 @@
+import AccessProtocol
+import Foundation
+import Testing
+
+/// The broker rules as data: each device's grants stay inside its own branch, the operator's
+/// never reach a request, decision or command, and `$share` is granted to gateways alone.
+@Suite struct SiteBrokerACLTests {
+    static let topics = SiteTopics(siteID: "site-1")
+
+    static func rules(sharedGroup: String? = "gws") -> SiteBrokerACL {
+        SiteBrokerACL(
+            topics: topics, lockIDs: ["lock-2", "lock-1"], poleIDs: ["pole-1"], gatewayIDs: ["gw-1", "gw-2"],
+            sharedGroup: sharedGroup, operators: ["operator"], bookingBackend: "booking-backend")
+    }
+
+    @Test func everyDeviceIsConfinedToItsOwnBranch() {
+        for client in Self.rules().clients
+        where client.username.hasPrefix("lock-") || client.username.hasPrefix("pole-") {
+            let kind = client.username.hasPrefix("lock-") ? "locks" : "poles"
+            #expect(!client.role.grants.isEmpty)
+            for grant in client.role.grants {
+                #expect(
+                    grant.topic.hasPrefix("access/site-1/\(kind)/\(client.username)/"), "\(client.username): \(grant)")
+            }
+        }
+    }
+
+    @Test func onlyGatewaysMayJoinTheSharedGroupOrSendCommands() {
+        let rules = Self.rules()
+        let shared = rules.clients.filter { client in client.role.grants.contains { $0.topic.hasPrefix("$share/") } }
+        #expect(shared.map(\.username) == ["access-gateway-gw-1", "access-gateway-gw-2"])
+        #expect(shared.allSatisfy { $0.role.grants.contains { $0.kind == .subscribeLiteral } })
+        #expect(
+            !Self.rules(sharedGroup: nil).clients.contains { client in
+                client.role.grants.contains { $0.topic.hasPrefix("$share/") }
+            })
+        let commandSenders = rules.clients.filter { client in
+            client.role.grants.contains { $0.kind == .publishClientSend && $0.topic.hasPrefix("access/site-1/locks/#") }
+        }
+        #expect(commandSenders.map(\.username) == ["access-gateway-gw-1", "access-gateway-gw-2"])
+    }
+
+    @Test func theOperatorNeverSeesCredentialsOrCommands() throws {
+        let operatorRole = try #require(Self.rules().clients.first { $0.username == "operator" }).role
+        for grant in operatorRole.grants {
+            #expect(!grant.topic.hasSuffix("/request") && !grant.topic.hasSuffix("/decision"), "\(grant)")
+            #expect(!grant.topic.hasSuffix("/command") && !grant.topic.hasSuffix("#"), "\(grant)")
+        }
+    }
+
+    @Test func theFileIsTheDocumentThePluginReads() throws {
+        let rules = Self.rules()
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(rules.dynamicSecurityJSON.utf8)) as? [String: Any])
+        let defaults = try #require(document["defaultACLAccess"] as? [String: Bool])
+        #expect(
+            defaults == [
+                "publishClientSend": false, "publishClientReceive": false, "subscribe": false, "unsubscribe": true,
+            ])
+        let clients = try #require(document["clients"] as? [[String: Any]])
+        let roles = try #require(document["roles"] as? [[String: Any]])
+        #expect(clients.count == rules.clients.count && roles.count == rules.clients.count)
+        #expect(clients.compactMap { $0["username"] as? String }.prefix(2) == ["lock-1", "lock-2"])
+        let kinds = Set(
+            roles.flatMap { ($0["acls"] as? [[String: Any]] ?? []).compactMap { $0["acltype"] as? String } })
+        #expect(kinds == ["publishClientSend", "publishClientReceive", "subscribePattern", "subscribeLiteral"])
+    }
+}
