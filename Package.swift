@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "access-gateway",
             dependencies: [
-                "AccessConfiguration", "AccessGateway", "AccessStore",
+                "AccessConfiguration", "AccessGateway", "AccessProtocol", "AccessStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -193,7 +193,7 @@ let package = Package(
         .executableTarget(
             name: "scenario",
             dependencies: [
-                "Simulation",
+                "Simulation", "AccessProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -233,7 +233,7 @@ let package = Package(
         .executableTarget(
             name: "mqtt-roundtrip",
             dependencies: [
-                "MQTT",
+                "MQTT", "AccessProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "simulators/mqtt-roundtrip"

@@ -23,7 +23,7 @@ struct FloodBench: AsyncParsableCommand {
             spread over the phase and a second lock asks --good-rate times a second. Afterwards every \
             cancelled or revoked holder presents their token and must be denied. Prints each phase's \
             figures, PASS or FAIL against the targets, and writes --json.
-            """)
+            """, version: BuildInfo.versionText)
 
     @Option(help: "Seconds of flood per phase.") var seconds = 30.0
     @Option(help: "Flood messages per second.") var rate = 40_000

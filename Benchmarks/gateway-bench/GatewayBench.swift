@@ -1,3 +1,4 @@
+import AccessProtocol
 import ArgumentParser
 import Foundation
 import Logging
@@ -18,7 +19,7 @@ struct GatewayBench: AsyncParsableCommand {
             release access-gateway next to this binary, then measures, for the floor and for unique EdDSA \
             tokens, repeated tokens and PINs: closed loop (1 in flight), open loop at --rates, and saturation. \
             Prints a table with the gateway/floor ratio of every figure and writes --json.
-            """)
+            """, version: BuildInfo.versionText)
 
     @Option(help: "Reservations in the store.") var reservations = 10_000
     @Option(help: "Locks in the inventory (two doors per space).") var locks = 1_000

@@ -12,7 +12,8 @@ import Foundation
 struct StoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store-bench",
-        abstract: "Measure bulk import, per-request lookups and decisions at several store sizes.")
+        abstract: "Measure bulk import, per-request lookups and decisions at several store sizes.",
+        version: BuildInfo.versionText)
 
     @Option(help: "Comma-separated store sizes (reservations).")
     var sizes: String = "10000,1000000"

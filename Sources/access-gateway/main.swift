@@ -1,5 +1,6 @@
 import AccessConfiguration
 import AccessGateway
+import AccessProtocol
 import AccessStore
 import ArgumentParser
 import Foundation
@@ -19,13 +20,16 @@ struct AccessGatewayCommand: AsyncParsableCommand {
             environment variables override it: ACCESS_GATEWAY_ and the key in upper case with _ for . and between camelCase words
             (broker.port -> ACCESS_GATEWAY_BROKER_PORT). SIGTERM/SIGINT stop gracefully; SIGHUP reloads
             policy, issuers, inventory and keys. Exit status 78 means the configuration or the store was refused.
-            """)
+            """, version: BuildInfo.versionText)
 
     @Option(name: .long, help: "The YAML configuration file.")
     var config: String
 
     @Flag(help: "Check the configuration and key files, print a summary, and exit.")
     var checkConfig = false
+
+    @Option(help: "Log lines as text (message then key=value), logfmt, or json; values that could split are quoted.")
+    var logFormat: LogLineFormat = .text
 
     @Flag(
         name: .customLong("init"),
@@ -58,7 +62,10 @@ struct AccessGatewayCommand: AsyncParsableCommand {
 
         let underJournal = environment["JOURNAL_STREAM"] != nil
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level, underJournal: underJournal) }
+        let format = logFormat
+        LoggingSystem.bootstrap {
+            JournalLogHandler(label: $0, level: level, underJournal: underJournal, format: format)
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "access-gateway")
@@ -94,3 +101,5 @@ struct AccessGatewayCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension LogLineFormat: ExpressibleByArgument {}

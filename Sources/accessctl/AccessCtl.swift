@@ -1,3 +1,4 @@
+import AccessProtocol
 import ArgumentParser
 import Foundation
 
@@ -9,9 +10,10 @@ struct AccessCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accessctl",
         abstract: "Operate an access gateway's store: reservations, audit, keys.",
+        version: BuildInfo.versionText,
         subcommands: [
             Keys.self, SiteCommand.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self,
-            Unlock.self, Bookings.self, Broker.self,
+            Unlock.self, Bookings.self, Broker.self, Alarms.self,
         ]
     )
 

@@ -80,6 +80,7 @@ struct Devices: AsyncParsableCommand {
                         ("doorState", s.doorState.map(JSONValue.string)),
                         ("lockState", s.lockState.map(JSONValue.string)),
                         ("lastSeen", .string(Output.time(s.lastSeenMs))),
+                        ("openAlarms", .array(s.openAlarms.sorted().map(JSONValue.string))),
                     ]))
             }
         } else {
@@ -89,6 +90,7 @@ struct Devices: AsyncParsableCommand {
                     [
                         $0.kind, $0.id, $0.online.map { $0 ? "yes" : "no" } ?? "?", $0.battery.map { "\($0) %" } ?? "-",
                         $0.doorState ?? "-", $0.lockState ?? "-", Output.time($0.lastSeenMs),
+                        $0.openAlarms.isEmpty ? "-" : $0.openAlarms.sorted().joined(separator: ","),
                     ]
                 })
         }

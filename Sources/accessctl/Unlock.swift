@@ -19,7 +19,7 @@ struct Unlock: AsyncParsableCommand {
 
     @Option(help: "The gateway's configuration file.") var config = "/etc/access-gateway/gateway.yaml"
     @Option(help: "Why (recorded in the audit log).") var reason: String
-    @Option(name: .customLong("operator"), help: "Who (default: $USER).") var operatorName: String?
+    @Option(name: .customLong("operator"), help: "Who (default: $SUDO_USER, then $USER).") var operatorName: String?
     @Option(help: "Seconds to wait for the gateway.") var timeout = 10.0
     @Option(
         help: ArgumentHelp(
@@ -62,7 +62,7 @@ struct Unlock: AsyncParsableCommand {
             throw Failure("lock \(lock) is not in the site's inventory")
         }
         let siteKey = try SecretKeyFile.load(path: configuration.siteKeyFile)
-        let who = operatorName ?? environment["USER"].flatMap { Identifier.isValid($0) ? $0 : nil } ?? "operator"
+        let who = operatorName ?? OperatorName.fromEnvironment(environment)
         let requestID = Identifier.random(prefix: "op-")
         let unlock = OperatorUnlock(
             siteID: configuration.site.id, gatewayID: configuration.gatewayID, requestID: requestID, lockID: lock,

@@ -140,6 +140,33 @@ import Testing
         #expect(check.status == 0, "\(check.standardError)")
     }
 
+    /// `devices` shows each device's open alarms: a column in the table (8 cells for 8 headers)
+    /// and a list in `--json`.
+    @Test func devicesListsOpenAlarms() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        try await harness.device.publishAcknowledged(
+            MQTTMessage(topic: harness.topics.event(lockID: "lock-1"), payload: DeviceMessages.alarm("tamper", ts: 1)))
+        let store = [
+            "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file", harness.directory + "/pin.key",
+        ]
+        let accessctl = try Self.accessctl()
+        var listed = ""
+        let stored = await eventually(timeout: .seconds(10)) {
+            listed = (try? await ExternalTool.captureDetached(accessctl, ["devices", "--json"] + store))?
+                .standardOutput ?? ""
+            return listed.contains(#""id":"lock-1""#) && listed.contains(#""openAlarms":["tamper"]"#)
+        }
+        #expect(stored, "\(listed)")
+        #expect(listed.contains(#""id":"lock-2""#) ? listed.contains(#""openAlarms":[]"#) : true)
+        let table = try await ExternalTool.captureDetached(accessctl, ["devices"] + store)
+        let rows = table.standardOutput.split(separator: "\n")
+        #expect(rows.first?.hasSuffix("OPEN ALARMS") == true)
+        let lock1 = rows.first { $0.hasPrefix("lock  lock-1") || $0.split(separator: " ").dropFirst().first == "lock-1" }
+        #expect(lock1?.hasSuffix("tamper") == true, "\(table.standardOutput)")
+        await harness.stop()
+    }
+
     @Test func auditTailFollowsTheRunningGateway() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()

@@ -22,6 +22,7 @@ struct BookingSim: AsyncParsableCommand {
             `publish` (the default) publishes once and exits; `serve` is the long-running backend of the
             v1.1 feed: every message with its seq, kept in --feed-file, the retained head, and replays.
             """,
+        version: BuildInfo.versionText,
         subcommands: [Publish.self, Serve.self], defaultSubcommand: Publish.self)
 }
 

@@ -21,7 +21,7 @@ struct LockSim: AsyncParsableCommand {
               offline LOCK   (power cut: the broker publishes the Last Will)
               sleep MS | quit
             At the end of the input the locks keep running (heartbeats) until SIGINT or SIGTERM.
-            """)
+            """, version: BuildInfo.versionText)
 
     @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
     @Option(help: "Site id.") var site: String

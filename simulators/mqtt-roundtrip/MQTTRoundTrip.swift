@@ -1,3 +1,4 @@
+import AccessProtocol
 import ArgumentParser
 import MQTT
 
@@ -8,7 +9,7 @@ import MQTT
 struct MQTTRoundTrip: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt-roundtrip",
-        abstract: "Measure MQTT request/reply round trips through a broker.")
+        abstract: "Measure MQTT request/reply round trips through a broker.", version: BuildInfo.versionText)
 
     @Option(help: "Broker host.") var host = "127.0.0.1"
     @Option(help: "Broker port.") var port = 1883

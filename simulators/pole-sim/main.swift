@@ -11,8 +11,8 @@ struct PoleSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pole-sim",
         abstract:
-            "Simulate light poles: FIWARE-style telemetry on a day/night curve, presence, faults, verified light commands."
-    )
+            "Simulate light poles: FIWARE-style telemetry on a day/night curve, presence, faults, verified light commands.",
+        version: BuildInfo.versionText)
 
     @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
     @Option(help: "Site id.") var site: String

@@ -1,3 +1,4 @@
+import AccessProtocol
 import ArgumentParser
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             keys and store, runs simulated locks, poles and the booking backend, and checks every decision,
             command, command result, alarm and welcome light against an independent oracle.
             Exit status: 0 when everything matched, 1 on any mismatch.
-            """)
+            """, version: BuildInfo.versionText)
 
     @Option(help: "Spaces.") var spaces = 50
     @Option(help: "Locks (the last one is kept for PIN guessing).") var locks = 80

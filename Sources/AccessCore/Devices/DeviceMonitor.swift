@@ -1,11 +1,14 @@
 import AccessProtocol
 
 /// Device health and alarms as a pure state machine: reports, grants and clock ticks go in,
-/// alarms to raise and poles to light come out. Each alarm is raised once per episode (a door
-/// opened by force raises one `door_forced` until it closes), not once per message.
+/// alarms to raise or clear and poles to light come out. Each alarm is raised once per episode
+/// (a door opened by force raises one `door_forced` until it closes), not once per message, and
+/// the episode's end (the door closes, the lock is back online) clears it.
 public struct DeviceMonitor: Sendable {
     public enum Action: Sendable, Hashable {
         case raise(Alarm)
+        /// The device's own report (or time) ended the episode of this alarm.
+        case clear(Alarm.Kind, lockID: String?, poleID: String?, reason: String)
         case light(poleID: String, level: Int, forS: Int)
     }
 
@@ -18,6 +21,7 @@ public struct DeviceMonitor: Sendable {
         private var rawLastTamperMs = Int64.min
         private var rawBattery: Int16 = -1
         private var rawOnline: Int8 = -1
+        private var rawDoorOpen: Int8 = -1
         var lockState: String?
         var active: Set<Alarm.Kind> = []
 
@@ -28,6 +32,11 @@ public struct DeviceMonitor: Sendable {
         var online: Bool? {
             get { rawOnline < 0 ? nil : rawOnline == 1 }
             set { rawOnline = newValue.map { $0 ? 1 : 0 } ?? -1 }
+        }
+        /// Whether the door is open, as last reported (nil before any door event).
+        var doorOpen: Bool? {
+            get { rawDoorOpen < 0 ? nil : rawDoorOpen == 1 }
+            set { rawDoorOpen = newValue.map { $0 ? 1 : 0 } ?? -1 }
         }
         var battery: Int? {
             get { rawBattery < 0 ? nil : Int(rawBattery) }
@@ -120,6 +129,64 @@ public struct DeviceMonitor: Sendable {
     public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active ?? [] }
     public func latestTelemetry(poleID: String) -> [DeviceReport.PoleTelemetry] { poles[poleID]?.history ?? [] }
 
+    // MARK: Views
+
+    /// A lock as operators see it (live state, status page, metrics): never a holder or credential.
+    public struct LockView: Sendable, Hashable {
+        public var id: String
+        public var spaceID: String
+        public var online: Bool?
+        public var battery: Int?
+        /// The last status heard (nil before the first).
+        public var lastSeenMs: Int64?
+        public var doorOpen: Bool?
+        public var lockState: String?
+        public var alarms: [Alarm.Kind]
+    }
+
+    public struct PoleView: Sendable, Hashable {
+        public var id: String
+        public var online: Bool?
+        public var lastSeenMs: Int64?
+        public var illuminance: Double?
+        public var status: String?
+        public var alarms: [Alarm.Kind]
+    }
+
+    public var lockIDs: [String] { locks.keys.sorted() }
+    public var poleIDs: [String] { poles.keys.sorted() }
+
+    public func lockView(_ lockID: String) -> LockView? {
+        guard let lock = locks[lockID], let spaceID = site.locks[lockID]?.spaceID else { return nil }
+        return LockView(
+            id: lockID, spaceID: spaceID, online: lock.online, battery: lock.battery,
+            lastSeenMs: lock.online == nil ? nil : lock.lastStatusMs, doorOpen: lock.doorOpen,
+            lockState: lock.lockState, alarms: lock.active.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    public func poleView(_ poleID: String) -> PoleView? {
+        guard let pole = poles[poleID] else { return nil }
+        return PoleView(
+            id: poleID, online: pole.online, lastSeenMs: pole.lastSeenMs, illuminance: pole.illuminance,
+            status: pole.status, alarms: pole.active.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    /// An operator acknowledged the alarm: its episode ends, and the next one raises it again.
+    public mutating func acknowledge(_ kind: Alarm.Kind, lockID: String?, poleID: String?) {
+        if let lockID, locks[lockID] != nil {
+            locks[lockID]?.active.remove(kind)
+            if kind == .commandFailed { commandFailures[lockID] = nil }
+        }
+        if let poleID, poles[poleID] != nil { poles[poleID]?.active.remove(kind) }
+    }
+
+    /// An alarm still open when the gateway stopped (from the store): the device's next report
+    /// can end its episode, and it is not raised a second time meanwhile.
+    public mutating func restoreOpen(_ kind: Alarm.Kind, lockID: String?, poleID: String?) {
+        if let lockID, locks[lockID] != nil { locks[lockID]?.active.insert(kind) }
+        if let poleID, poles[poleID] != nil { poles[poleID]?.active.insert(kind) }
+    }
+
     // MARK: Locks
 
     public mutating func lockReport(_ report: DeviceReport, lockID: String, nowMs: Int64) -> [Action] {
@@ -131,12 +198,16 @@ public struct DeviceMonitor: Sendable {
             actions.append(
                 .raise(Alarm(kind: kind, lockID: lockID, spaceID: spaceID, timestampMs: nowMs, detail: detail)))
         }
+        func clear(_ kind: Alarm.Kind, _ reason: String) {
+            guard lock.active.remove(kind) != nil else { return }
+            actions.append(.clear(kind, lockID: lockID, poleID: nil, reason: reason))
+        }
         switch report {
         case .status(let online, let battery, _, _):
             lock.lastStatusMs = nowMs
             lock.online = online
             if online {
-                lock.active.remove(.lockOffline)
+                clear(.lockOffline, "the lock reported online")
             } else {
                 raise(.lockOffline, "the lock reported offline (Last Will)")
             }
@@ -145,7 +216,7 @@ public struct DeviceMonitor: Sendable {
                 if battery < policy.lowBatteryPercent {
                     raise(.lowBattery, "battery at \(battery) %")
                 } else if battery >= policy.lowBatteryPercent + 5 {
-                    lock.active.remove(.lowBattery)
+                    clear(.lowBattery, "battery at \(battery) %")
                 }
             }
         case .commandResult(let commandID, let result):
@@ -155,7 +226,7 @@ public struct DeviceMonitor: Sendable {
                 else { break }
                 issuedCommands[commandID] = nil
                 lock.lastExecutedCommandMs = nowMs
-                lock.active.remove(.commandFailed)
+                clear(.commandFailed, "command \(commandID) executed")
                 commandFailures[lockID] = nil
             } else {
                 // One open episode per lock, whatever the number of failures (a lock reporting
@@ -171,6 +242,7 @@ public struct DeviceMonitor: Sendable {
                 }
             }
         case .door(let open):
+            lock.doorOpen = open
             if open {
                 if lock.doorOpenSinceMs == nil { lock.doorOpenSinceMs = nowMs }
                 let windowMs = Int64(unlockForS + 10) * 1000
@@ -178,15 +250,15 @@ public struct DeviceMonitor: Sendable {
                 if !unlockedRecently { raise(.doorForced, "door opened without an executed unlock") }
             } else {
                 lock.doorOpenSinceMs = nil
-                lock.active.remove(.doorForced)
-                lock.active.remove(.doorAjar)
+                clear(.doorForced, "the door closed")
+                clear(.doorAjar, "the door closed")
             }
         case .lockState(let state):
             lock.lockState = state
             if state == "jammed" {
                 raise(.jammed, "the lock reports it is jammed")
             } else {
-                lock.active.remove(.jammed)
+                clear(.jammed, "the lock reports \(state)")
             }
         case .lockAlarm(let alarm):
             switch alarm {
@@ -240,7 +312,9 @@ public struct DeviceMonitor: Sendable {
             if let status = telemetry.status {
                 pole.status = status
                 if status == "ok" {
-                    pole.active.remove(.poleFault)
+                    if pole.active.remove(.poleFault) != nil {
+                        actions.append(.clear(.poleFault, lockID: nil, poleID: poleID, reason: "status ok"))
+                    }
                 } else if !pole.active.contains(.poleFault) {
                     pole.active.insert(.poleFault)
                     actions.append(
@@ -308,7 +382,12 @@ public struct DeviceMonitor: Sendable {
                                 detail: "door open for more than \(policy.maxOpenS) s")))
                 }
                 if let tamper = lock.lastTamperMs, tamper < tamperBeforeMs {
-                    lock.active.remove(.tamper)
+                    if lock.active.remove(.tamper) != nil {
+                        actions.append(
+                            .clear(
+                                .tamper, lockID: lockID, poleID: nil,
+                                reason: "no tampering reported for \(policy.tamperQuietS) s"))
+                    }
                     lock.lastTamperMs = nil
                 }
                 locks.values[index] = lock

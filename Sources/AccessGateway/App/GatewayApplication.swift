@@ -145,6 +145,7 @@ public final class GatewayApplication: Sendable {
         try fresh.settleInventory(with: context.store)
         context.engine.reload(GatewaySettings.engineConfiguration(fresh, keys: keys))
         context.monitor.replaceSite(fresh, nowMs: context.nowMs())
+        context.monitor.liveState.everythingChanged()
         context.settings.replace(configuration: fresh, keys: keys)
     }
 

@@ -11,6 +11,7 @@ public final class GatewayServices: Sendable {
     public let devices: DeviceReportService
     public let operators: OperatorService
     public let requests: RequestService
+    public let liveState: LiveStateService
     let router: InboundRouter
 
     /// `bookingConnection`: the booking feed's own MQTT connection (nil in-process, where
@@ -28,6 +29,9 @@ public final class GatewayServices: Sendable {
             context: context, minuteSweeps: [{ requests.answers.forgetFull(nowMs: $0) }])
         devices = DeviceReportService(context: context)
         operators = OperatorService(context: context)
+        liveState = LiveStateService(context: context)
+        // Alarms still open when the gateway last stopped stay open until they end.
+        context.monitor.restore(try context.store.alarms().filter { $0.clearedMs == nil })
         router = InboundRouter(
             topics: context.topics, requests: requests, devices: devices, operators: operators,
             metrics: context.metrics, auditHeadTopic: context.topics.auditHead(gatewayID: context.gatewayID),
@@ -35,7 +39,7 @@ public final class GatewayServices: Sendable {
     }
 
     /// In the order a ServiceGroup starts them (it stops them in reverse: requests first).
-    public var all: [any Service] { [bookings, maintenance, devices, operators, requests] }
+    public var all: [any Service] { [bookings, maintenance, liveState, devices, operators, requests] }
 
     /// Hands a message to the lanes exactly as the device connection does.
     public func receive(_ message: MQTTMessage) {

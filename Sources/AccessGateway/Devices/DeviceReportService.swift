@@ -148,6 +148,7 @@ public final class DeviceReportService: Service, Sendable {
         let nowMs = context.nowMs()
         context.monitor.update { $0.lockReport(report, lockID: lockID, nowMs: nowMs) }
         context.monitor.noteOpenAlarms(lockID: lockID)
+        context.monitor.liveState.lockChanged(lockID)
         var state = AccessStore.DeviceState(kind: "lock", id: lockID, lastSeenMs: nowMs)
         switch report {
         case .status(let online, let battery, let firmware, let rssi):
@@ -170,6 +171,7 @@ public final class DeviceReportService: Service, Sendable {
         let nowMs = context.nowMs()
         context.monitor.update { $0.poleReport(report, poleID: poleID, nowMs: nowMs) }
         context.monitor.noteOpenAlarms(poleID: poleID)
+        context.monitor.liveState.poleChanged(poleID)
         if case .telemetry(let telemetry) = report, telemetry.someoneThere {
             for space in context.settings.site.spaces.values where space.poleIDs.contains(poleID) {
                 do {

@@ -13,7 +13,14 @@ final class DeviceStateWriter: Sendable {
     private struct Pending {
         var states: [Key: AccessStore.DeviceState] = [:]
         var openAlarms: [Key: [String]] = [:]
+        /// Raises and ends, in order; bounded (an episode raises once, so this is far above any
+        /// real rate between two flushes), and what does not fit is counted.
+        var alarmEvents: [AccessStore.AlarmEvent] = []
     }
+
+    static let alarmEventLimit = 10_000
+    /// Alarm history events that did not fit (the published alarms were not affected).
+    let droppedAlarmEvents = Atomic<Int>(0)
 
     private let pending = Mutex(Pending())
 
@@ -36,6 +43,15 @@ final class DeviceStateWriter: Sendable {
         }
     }
 
+    func alarmEvent(_ event: AccessStore.AlarmEvent) {
+        let kept = pending.withLock { pending -> Bool in
+            guard pending.alarmEvents.count < Self.alarmEventLimit else { return false }
+            pending.alarmEvents.append(event)
+            return true
+        }
+        if !kept { droppedAlarmEvents.add(1, ordering: .relaxed) }
+    }
+
     func openAlarms(kind: String, id: String, alarms: [String]) {
         pending.withLock { $0.openAlarms[Key(kind: kind, id: id)] = alarms }
     }
@@ -49,13 +65,20 @@ final class DeviceStateWriter: Sendable {
         do {
             try await store.recordDeviceStates(
                 Array(batch.states.values),
-                openAlarms: batch.openAlarms.map { .init(kind: $0.key.kind, id: $0.key.id, alarms: $0.value) })
+                openAlarms: batch.openAlarms.map { .init(kind: $0.key.kind, id: $0.key.id, alarms: $0.value) },
+                alarmEvents: batch.alarmEvents)
         } catch {
             pending.withLock { pending in
                 for (key, state) in batch.states where pending.states[key] == nil { pending.states[key] = state }
                 for (key, alarms) in batch.openAlarms where pending.openAlarms[key] == nil {
                     pending.openAlarms[key] = alarms
                 }
+                // Older events go first; the bound still holds, and what it cuts is counted.
+                let events = batch.alarmEvents + pending.alarmEvents
+                if events.count > Self.alarmEventLimit {
+                    droppedAlarmEvents.add(events.count - Self.alarmEventLimit, ordering: .relaxed)
+                }
+                pending.alarmEvents = Array(events.suffix(Self.alarmEventLimit))
             }
             throw error
         }

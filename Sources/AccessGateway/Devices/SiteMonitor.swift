@@ -2,15 +2,19 @@ import AccessConfiguration
 import AccessCore
 import AccessEngine
 import AccessProtocol
+import AccessStore
 import Logging
 import MQTT
 import Synchronization
 
 /// The site's device monitor (pure, in AccessCore) behind one lock, and the performer of what it
-/// decides: alarms published on `R/alarms`, welcome lighting signed and sent to poles, and each
-/// device's open alarms handed to the device-state writer.
+/// decides: alarms published on `R/alarms` and their ends on `R/alarms/cleared`, the open ones
+/// kept (`ActiveAlarms`) and written to the store's history, welcome lighting signed and sent to
+/// poles, and which devices' live state changed (`LiveStateService` publishes it).
 final class SiteMonitor: Sendable {
     private let monitor: Mutex<DeviceMonitor>
+    private let activeAlarms = Mutex(ActiveAlarms())
+    let liveState = LiveStateChanges()
     private let publisher: any MessagePublisher
     private let topics: SiteTopics
     private let settings: GatewaySettings
@@ -79,6 +83,13 @@ final class SiteMonitor: Sendable {
                     noteOpenAlarms(poleID: poleID)
                 }
                 raise(alarm)
+            case .clear(let kind, let lockID, let poleID, let reason):
+                if let lockID { noteOpenAlarms(lockID: lockID) }
+                if let poleID { noteOpenAlarms(poleID: poleID) }
+                guard let entry = activeAlarms.withLock({ $0.cleared(kind, lockID: lockID, poleID: poleID) }) else {
+                    continue
+                }
+                publishCleared(entry, by: "device", operatorName: nil, note: reason, nowMs: nowMs)
             case .light(let poleID, let level, let forS):
                 let snapshot = settings.current
                 guard let key = snapshot.poleKeys[poleID] else { continue }
@@ -97,17 +108,77 @@ final class SiteMonitor: Sendable {
         }
     }
 
-    /// Counts, logs and publishes an alarm (also for alarms that are not the device monitor's).
+    /// Counts, logs and publishes an alarm (also for alarms that are not the device monitor's),
+    /// keeps it open until its end, and writes it to the history.
     func raise(_ alarm: Alarm) {
         metrics.alarms[alarm.kind]?.increment()
         let alarmID = Identifier.random(prefix: "a-")
         logger.notice(
             "alarm",
             metadata: [
-                "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
+                "alarm": "\(alarmID)", "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
                 "pole": "\(alarm.poleID ?? "-")", "detail": "\(alarm.detail)",
             ])
+        let (replaced, evicted) = activeAlarms.withLock { $0.raised(alarm, alarmID: alarmID) }
+        stateWriter.alarmEvent(.raised(alarmID: alarmID, alarm))
+        for old in [replaced, evicted].compactMap(\.self) {
+            stateWriter.alarmEvent(
+                .cleared(
+                    alarmID: old.alarmID, atMs: alarm.timestampMs, by: "superseded", operatorName: nil,
+                    note: "raised again as \(alarmID)"))
+        }
         publish(MQTTMessage(topic: topics.alarms, payload: alarm.payload(alarmID: alarmID)))
+        liveState.alarmChanged(lockID: alarm.lockID, poleID: alarm.poleID)
+    }
+
+    /// An operator's acknowledgement (`accessctl alarms ack`): the alarm ends with their name and
+    /// note, and the device's episode with it (the next one raises a new alarm). False when the
+    /// alarm is not open here.
+    func acknowledge(alarmID: String, operatorName: String, note: String) -> Bool {
+        guard let entry = activeAlarms.withLock({ $0.acknowledged(alarmID: alarmID) }) else { return false }
+        let alarm = entry.alarm
+        monitor.withLock { $0.acknowledge(alarm.kind, lockID: alarm.lockID, poleID: alarm.poleID) }
+        if let lockID = alarm.lockID { noteOpenAlarms(lockID: lockID) }
+        if let poleID = alarm.poleID { noteOpenAlarms(poleID: poleID) }
+        publishCleared(entry, by: "operator", operatorName: operatorName, note: note, nowMs: nowMs())
+        return true
+    }
+
+    /// Alarms open when the gateway last stopped: open again here, ended by the device's next
+    /// report or an operator, and not raised twice meanwhile.
+    func restore(_ open: [AccessStore.StoredAlarm]) {
+        for stored in open {
+            let alarm = stored.alarm
+            activeAlarms.withLock { _ = $0.raised(alarm, alarmID: stored.alarmID) }
+            monitor.withLock { $0.restoreOpen(alarm.kind, lockID: alarm.lockID, poleID: alarm.poleID) }
+            liveState.alarmChanged(lockID: alarm.lockID, poleID: alarm.poleID)
+        }
+    }
+
+    /// The open alarms, oldest first.
+    var openAlarms: [ActiveAlarms.Entry] { activeAlarms.withLock { $0.entries } }
+
+    private func publishCleared(
+        _ entry: ActiveAlarms.Entry, by: String, operatorName: String?, note: String, nowMs: Int64
+    ) {
+        let alarm = entry.alarm
+        logger.notice(
+            "alarm cleared",
+            metadata: [
+                "alarm": "\(entry.alarmID)", "type": "\(alarm.kind.rawValue)", "lock": "\(alarm.lockID ?? "-")",
+                "pole": "\(alarm.poleID ?? "-")", "by": "\(operatorName.map { "operator \($0)" } ?? by)",
+                "note": "\(note)",
+            ])
+        metrics.alarmsCleared[by]?.increment()
+        stateWriter.alarmEvent(
+            .cleared(alarmID: entry.alarmID, atMs: nowMs, by: by, operatorName: operatorName, note: note))
+        publish(
+            MQTTMessage(
+                topic: topics.clearedAlarms,
+                payload: LiveStateMessages.alarmCleared(
+                    alarmID: entry.alarmID, alarm: alarm, clearedBy: by, operatorName: operatorName, note: note,
+                    ts: nowMs)))
+        liveState.alarmChanged(lockID: alarm.lockID, poleID: alarm.poleID)
     }
 
     private func publish(_ message: MQTTMessage) {

@@ -44,11 +44,28 @@ public final class MaintenanceService: Service, Sendable {
             let nowMs = context.nowMs()
             context.monitor.update { $0.tick(nowMs: nowMs) }
             await commitRefusalTallies(all: false)
+            await applyAlarmAcknowledgements()
             ticks += 1
             if ticks % 60 == 0 {
                 context.engine.forgetIdleAdmissionState(nowMs: nowMs)
                 for sweep in minuteSweeps { sweep(nowMs) }
             }
+        }
+    }
+
+    /// `accessctl alarms ack` writes a request to the store; the alarm ends here, with the
+    /// operator's name and note (the history row and the request go in the next device batch).
+    private func applyAlarmAcknowledgements() async {
+        guard let acknowledgements = try? context.store.pendingAlarmAcknowledgements(), !acknowledgements.isEmpty
+        else { return }
+        for ack in acknowledgements {
+            if context.monitor.acknowledge(alarmID: ack.alarmID, operatorName: ack.operatorName, note: ack.note) {
+                continue
+            }
+            context.logger.warning(
+                "alarm acknowledgement for an alarm not open here: dropped",
+                metadata: ["alarm": "\(ack.alarmID)", "operator": "\(ack.operatorName)"])
+            try? await context.store.dropAlarmAcknowledgement(alarmID: ack.alarmID)
         }
     }
 

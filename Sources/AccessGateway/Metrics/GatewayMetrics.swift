@@ -26,6 +26,11 @@ struct GatewayMetrics: Sendable {
     let locksOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "lock")])
     let polesOnline = Gauge(label: "access_devices_online", dimensions: [("kind", "pole")])
     let alarms: [Alarm.Kind: Counter]
+    /// Alarms that ended, by `device` (its own report), `operator` (acknowledged).
+    let alarmsCleared: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: ["device", "operator"].map {
+            ($0, Counter(label: "access_alarms_cleared_total", dimensions: [("by", $0)]))
+        })
     let dropped: [String: Counter]
     /// Commands dropped because their `notAfter` passed before they could be sent (or sent again
     /// after a reconnect).

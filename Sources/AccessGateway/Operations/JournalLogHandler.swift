@@ -7,17 +7,19 @@ import Logging
 
 /// Log lines for journald: under systemd (`$JOURNAL_STREAM` set) each line starts with the
 /// syslog priority (`<6>`) and carries no timestamp, since the journal adds both; elsewhere a
-/// timestamp and the level in words. Metadata follows as `key=value`.
+/// timestamp and the level in words. The rest of the line is `format`'s (values quoted).
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
     private let underJournal: Bool
+    private let format: LogLineFormat
 
-    public init(label: String, level: Logger.Level, underJournal: Bool) {
+    public init(label: String, level: Logger.Level, underJournal: Bool, format: LogLineFormat = .text) {
         self.label = label
         self.logLevel = level
         self.underJournal = underJournal
+        self.format = format
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -31,11 +33,11 @@ public struct JournalLogHandler: LogHandler {
         var explicit = event.metadata
         if let error = event.error { explicit = (explicit ?? [:]).merging(["error": "\(error)"]) { $1 } }
         let merged = metadata.merging(explicit ?? [:]) { $1 }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = fields.isEmpty ? "\(message)" : "\(message) \(fields)"
+        let fields = merged.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
         let line: String
         if underJournal {
-            line = "<\(Self.priority(level))>\(label): \(text)\n"
+            let text = format.line(timestamp: nil, level: level, label: label, message: "\(message)", fields: fields)
+            line = "<\(Self.priority(level))>\(text)\n"
         } else {
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
@@ -45,7 +47,7 @@ public struct JournalLogHandler: LogHandler {
             let stamp = String(
                 format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", time.tm_year + 1900, time.tm_mon + 1, time.tm_mday,
                 time.tm_hour, time.tm_min, time.tm_sec, Int(now.tv_nsec / 1_000_000))
-            line = "\(stamp) \(level) \(label): \(text)\n"
+            line = format.line(timestamp: stamp, level: level, label: label, message: "\(message)", fields: fields) + "\n"
         }
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }

@@ -106,6 +106,8 @@ public final class RequestService: Service, Sendable {
             publish(decided, request: message, lockID: lockID)
         }
         metrics.decisionLatency.recordInterval(since: started)
+        context.monitor.liveState.decided(
+            lockID: lockID, granted: decided.decision.granted, reason: decided.decision.reason.rawValue, ts: nowMs)
         if let durationS = decided.lockoutStartedS {
             context.monitor.update { $0.lockoutStarted(lockID: lockID, durationS: durationS, nowMs: nowMs) }
         }

@@ -38,7 +38,12 @@ public struct Alarm: Sendable, Hashable {
     }
 
     public func payload(alarmID: String) -> String {
-        CanonicalJSON.object([
+        CanonicalJSON.serialize(value(alarmID: alarmID))
+    }
+
+    /// The `R/alarms` object, also an element of `R/alarms/active`.
+    public func value(alarmID: String) -> JSONValue {
+        let fields: [(String, JSONValue?)] = [
             ("alarmId", .string(alarmID)),
             ("type", .string(kind.rawValue)),
             ("lockId", lockID.map(JSONValue.string)),
@@ -47,6 +52,7 @@ public struct Alarm: Sendable, Hashable {
             ("reservationId", reservationID.map(JSONValue.string)),
             ("ts", .integer(timestampMs)),
             ("detail", .string(detail)),
-        ])
+        ]
+        return .object(fields.compactMap { key, value in value.map { (key, $0) } })
     }
 }

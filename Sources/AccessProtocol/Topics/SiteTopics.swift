@@ -44,6 +44,18 @@ public struct SiteTopics: Sendable, Hashable {
     public func poleCommand(poleID: String) -> String { "\(root)/poles/\(poleID)/command" }
     public func gatewayStatus(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/status" }
     public func auditHead(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/audit" }
+    /// Live state, retained (a project extension; docs/operations.md): one topic per device.
+    public func lockState(gatewayID: String, lockID: String) -> String {
+        "\(root)/gateway/\(gatewayID)/state/locks/\(lockID)"
+    }
+    public func poleState(gatewayID: String, poleID: String) -> String {
+        "\(root)/gateway/\(gatewayID)/state/poles/\(poleID)"
+    }
+    /// Every device's live state of every gateway (operators, dashboards).
+    public var liveStates: String { "\(root)/gateway/+/state/#" }
+    /// The open alarms, retained; and each alarm's end (a project extension).
+    public var activeAlarms: String { "\(root)/alarms/active" }
+    public var clearedAlarms: String { "\(root)/alarms/cleared" }
     /// Operator remote unlocks for this gateway (a project extension; see docs/gateway.md).
     public func operatorUnlock(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/unlock" }
     public func operatorResult(gatewayID: String) -> String { "\(root)/gateway/\(gatewayID)/operator/result" }

@@ -131,6 +131,34 @@ enum StoreMigrations {
                     )
                     """)
         }
+        migrator.registerMigration("v5-alarms") { db in
+            // Each alarm from raise to end (the device's report, or an operator's acknowledgement
+            // with a note), and acknowledgements accessctl asks for until the gateway applies them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE alarms (
+                        alarm_id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        lock_id TEXT,
+                        pole_id TEXT,
+                        space_id TEXT,
+                        raised_ms INTEGER NOT NULL,
+                        detail TEXT NOT NULL,
+                        cleared_ms INTEGER,
+                        cleared_by TEXT,
+                        operator TEXT,
+                        note TEXT
+                    );
+                    CREATE INDEX alarms_open ON alarms (raised_ms) WHERE cleared_ms IS NULL;
+                    CREATE INDEX alarms_cleared ON alarms (cleared_ms) WHERE cleared_ms IS NOT NULL;
+                    CREATE TABLE alarm_acks (
+                        alarm_id TEXT PRIMARY KEY NOT NULL,
+                        operator TEXT NOT NULL,
+                        note TEXT NOT NULL,
+                        requested_ms INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

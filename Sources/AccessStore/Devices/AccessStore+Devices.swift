@@ -49,10 +49,13 @@ extension AccessStore {
     /// Merges reports (fields that are nil keep their stored value) and open-alarm lists in one
     /// transaction; the gateway's coalescing writer calls this a few times a second, whatever the
     /// devices send.
-    public func recordDeviceStates(_ states: [DeviceState], openAlarms: [OpenAlarms]) async throws {
-        guard !states.isEmpty || !openAlarms.isEmpty else { return }
+    public func recordDeviceStates(
+        _ states: [DeviceState], openAlarms: [OpenAlarms], alarmEvents: [AlarmEvent] = []
+    ) async throws {
+        guard !states.isEmpty || !openAlarms.isEmpty || !alarmEvents.isEmpty else { return }
         try await pool.write { db in
             for state in states { try Self.mergeDeviceState(state, db: db) }
+            try Self.writeAlarmEvents(alarmEvents, db: db)
             for open in openAlarms {
                 try db.cachedStatement(
                     sql: """

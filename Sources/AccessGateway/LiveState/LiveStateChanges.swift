@@ -1,0 +1,75 @@
+import AccessProtocol
+import Synchronization
+
+/// Which devices' live state changed since it was last published, and each lock's last
+/// decision. Bounded by the inventory: a set entry per device, one decision per lock (and
+/// `decisionLimit` for ids that are not in it).
+final class LiveStateChanges: Sendable {
+    struct Pending: Sendable {
+        var locks: Set<String> = []
+        var poles: Set<String> = []
+        var alarms = false
+        /// Every device, at start and after a reload.
+        var everything = true
+    }
+
+    static let decisionLimit = 200_000
+    private let pending = Mutex(Pending())
+    private let decisions = Mutex<[String: LiveStateMessages.LastDecision]>([:])
+    /// Each change, for the status page's live updates (a counter it can wait on).
+    let version = Atomic<Int>(0)
+
+    func lockChanged(_ lockID: String) {
+        pending.withLock { _ = $0.locks.insert(lockID) }
+        version.add(1, ordering: .relaxed)
+    }
+
+    func poleChanged(_ poleID: String) {
+        pending.withLock { _ = $0.poles.insert(poleID) }
+        version.add(1, ordering: .relaxed)
+    }
+
+    func alarmChanged(lockID: String?, poleID: String?) {
+        pending.withLock {
+            if let lockID { $0.locks.insert(lockID) }
+            if let poleID { $0.poles.insert(poleID) }
+            $0.alarms = true
+        }
+        version.add(1, ordering: .relaxed)
+    }
+
+    func everythingChanged() {
+        pending.withLock {
+            $0.everything = true
+            $0.alarms = true
+        }
+        version.add(1, ordering: .relaxed)
+    }
+
+    func decided(lockID: String, granted: Bool, reason: String, ts: Int64) {
+        decisions.withLock { decisions in
+            guard decisions.count < Self.decisionLimit || decisions[lockID] != nil else { return }
+            decisions[lockID] = .init(granted: granted, reason: reason, timestampMs: ts)
+        }
+        lockChanged(lockID)
+    }
+
+    func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0[lockID] } }
+
+    /// Takes what changed; `everything` is answered by the caller with every device it knows.
+    func take() -> Pending {
+        pending.withLock { pending in
+            defer { pending = Pending(everything: false) }
+            return pending
+        }
+    }
+
+    /// Puts back what could not be published (a full outbound queue, no connection).
+    func putBack(locks: some Sequence<String>, poles: some Sequence<String>, alarms: Bool) {
+        pending.withLock {
+            $0.locks.formUnion(locks)
+            $0.poles.formUnion(poles)
+            $0.alarms = $0.alarms || alarms
+        }
+    }
+}

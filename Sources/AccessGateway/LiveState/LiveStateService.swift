@@ -1,0 +1,97 @@
+import AccessCore
+import AccessProtocol
+import Logging
+import MQTT
+import ServiceLifecycle
+
+/// Publishes the site's live state, retained, for operators, dashboards and Home Assistant:
+/// each lock's and pole's state when it changed (`R/gateway/<id>/state/…`), and the open alarms
+/// (`R/alarms/active`). At most `perTick` messages a second, so a site of 100k locks starts
+/// without flooding the broker; what did not fit goes out in the next ticks.
+public final class LiveStateService: Service, Sendable {
+    let context: GatewayContext
+    let perTick: Int
+
+    init(context: GatewayContext, perTick: Int = 2000) {
+        self.context = context
+        self.perTick = max(1, perTick)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard !Task.isCancelled else { return }
+                self.publishChanges()
+            }
+        }
+    }
+
+    /// One tick: what changed, up to `perTick` messages; the rest is put back.
+    func publishChanges() {
+        let monitor = context.monitor
+        let changes = monitor.liveState.take()
+        var locks = changes.locks
+        var poles = changes.poles
+        if changes.everything {
+            monitor.read { monitor in
+                locks.formUnion(monitor.lockIDs)
+                poles.formUnion(monitor.poleIDs)
+            }
+        }
+        let nowMs = context.nowMs()
+        let gatewayID = context.gatewayID
+        var budget = perTick
+        var unsent: (locks: [String], poles: [String], alarms: Bool) = ([], [], false)
+        if changes.alarms {
+            let open = monitor.openAlarms.map { ($0.alarmID, $0.alarm) }
+            if !send(context.topics.activeAlarms, LiveStateMessages.activeAlarms(open, ts: nowMs)) {
+                unsent.alarms = true
+            }
+            budget -= 1
+        }
+        for lockID in locks.sorted() {
+            guard budget > 0 else {
+                unsent.locks.append(lockID)
+                continue
+            }
+            guard let view = monitor.read({ $0.lockView(lockID) }) else { continue }
+            budget -= 1
+            let payload = LiveStateMessages.lock(
+                lockID: lockID, spaceID: view.spaceID, online: view.online, doorOpen: view.doorOpen,
+                latch: view.lockState, battery: view.battery, lastSeenMs: view.lastSeenMs,
+                alarms: view.alarms.map(\.rawValue), lastDecision: monitor.liveState.lastDecision(lockID: lockID),
+                ts: nowMs)
+            if !send(context.topics.lockState(gatewayID: gatewayID, lockID: lockID), payload) {
+                unsent.locks.append(lockID)
+            }
+        }
+        for poleID in poles.sorted() {
+            guard budget > 0 else {
+                unsent.poles.append(poleID)
+                continue
+            }
+            guard let view = monitor.read({ $0.poleView(poleID) }) else { continue }
+            budget -= 1
+            let payload = LiveStateMessages.pole(
+                poleID: poleID, online: view.online, lastSeenMs: view.lastSeenMs, illuminance: view.illuminance,
+                status: view.status, alarms: view.alarms.map(\.rawValue), ts: nowMs)
+            if !send(context.topics.poleState(gatewayID: gatewayID, poleID: poleID), payload) {
+                unsent.poles.append(poleID)
+            }
+        }
+        if !unsent.locks.isEmpty || !unsent.poles.isEmpty || unsent.alarms {
+            monitor.liveState.putBack(locks: unsent.locks, poles: unsent.poles, alarms: unsent.alarms)
+        }
+    }
+
+    /// Retained, QoS 1; false when the connection could not take it (tried again next tick).
+    private func send(_ topic: String, _ payload: String) -> Bool {
+        do {
+            try context.publisher.publish(MQTTMessage(topic: topic, payload: payload, retain: true))
+            return true
+        } catch {
+            return false
+        }
+    }
+}
