@@ -153,7 +153,8 @@ import Testing
         let accessctl = try Self.accessctl()
         var listed = ""
         let stored = await eventually(timeout: .seconds(10)) {
-            listed = (try? await ExternalTool.captureDetached(accessctl, ["devices", "--json"] + store))?
+            listed =
+                (try? await ExternalTool.captureDetached(accessctl, ["devices", "--json"] + store))?
                 .standardOutput ?? ""
             return listed.contains(#""id":"lock-1""#) && listed.contains(#""openAlarms":["tamper"]"#)
         }
@@ -162,7 +163,9 @@ import Testing
         let table = try await ExternalTool.captureDetached(accessctl, ["devices"] + store)
         let rows = table.standardOutput.split(separator: "\n")
         #expect(rows.first?.hasSuffix("OPEN ALARMS") == true)
-        let lock1 = rows.first { $0.hasPrefix("lock  lock-1") || $0.split(separator: " ").dropFirst().first == "lock-1" }
+        let lock1 = rows.first {
+            $0.hasPrefix("lock  lock-1") || $0.split(separator: " ").dropFirst().first == "lock-1"
+        }
         #expect(lock1?.hasSuffix("tamper") == true, "\(table.standardOutput)")
         await harness.stop()
     }

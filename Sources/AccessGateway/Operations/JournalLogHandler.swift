@@ -47,7 +47,8 @@ public struct JournalLogHandler: LogHandler {
             let stamp = String(
                 format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", time.tm_year + 1900, time.tm_mon + 1, time.tm_mday,
                 time.tm_hour, time.tm_min, time.tm_sec, Int(now.tv_nsec / 1_000_000))
-            line = format.line(timestamp: stamp, level: level, label: label, message: "\(message)", fields: fields) + "\n"
+            line =
+                format.line(timestamp: stamp, level: level, label: label, message: "\(message)", fields: fields) + "\n"
         }
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }

@@ -57,7 +57,8 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
             case "\t": quoted += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
-                    quoted += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    quoted +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                         + String(scalar.value, radix: 16)
                 } else {
                     quoted.unicodeScalars.append(scalar)
