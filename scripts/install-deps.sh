@@ -15,6 +15,9 @@ packages=(
   python3-venv       # the interop tests' own Python environment (below)
   curl               # /healthz and /metrics in the tests and in scripts/run.sh
   systemd            # systemd-analyze verify/security on the unit (scripts/check-systemd.sh)
+  prometheus         # promtool: lints /metrics and checks config/prometheus-alerts.yml in the tests
+  chromium           # headless, loads the status page in the tests
+  fonts-dejavu-core  # a font for chromium's screenshots
 )
 
 missing=()

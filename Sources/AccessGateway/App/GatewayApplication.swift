@@ -95,8 +95,16 @@ public final class GatewayApplication: Sendable {
                     "booking feed \(feed.lagMessages) messages behind for \(feed.lagSeconds) s "
                         + "(applied seq \(feed.appliedSeq)); deciding from the store")
             }
+            let exposition: @Sendable () -> [UInt8] = { [context] in
+                let (locks, poles) = context.monitor.read { monitor in
+                    (monitor.lockIDs.compactMap(monitor.lockView), monitor.poleIDs.compactMap(monitor.poleView))
+                }
+                let extra = MetricsExposition.extra(
+                    locks: locks, poles: poles, openAlarms: context.monitor.openAlarms.count)
+                return MetricsExposition.render(registry: metricsText(), extra: extra)
+            }
             http = HTTPService(
-                context: context, host: listen.host, port: listen.port, health: health, metricsText: metricsText)
+                context: context, host: listen.host, port: listen.port, health: health, metricsText: exposition)
         }
         self.http = http
         var services: [any Service] = [deviceConnection] + workers.all
