@@ -17,7 +17,7 @@ extension GatewayConfiguration {
         "policy.defaultGraceAfterMin", "policy.maxQueueMs", "policy.maxRequestAgeS",
         "alarms.maxOpenS", "alarms.offlineAfterS", "alarms.lowBatteryPercent", "alarms.overstayAfterMin",
         "lighting.darknessLux", "lighting.welcomeLevel", "lighting.welcomeForS",
-        "http.listen",
+        "http.listen", "http.tokenFile", "homeAssistant.enabled", "homeAssistant.prefix", "homeAssistant.remoteOpen",
         "log.level",
     ]
 

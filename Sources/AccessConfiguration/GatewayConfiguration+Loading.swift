@@ -40,6 +40,7 @@ extension GatewayConfiguration {
         func resolved(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
         configuration.siteKeyFile = resolved(configuration.siteKeyFile)
         configuration.pinKeyFile = resolved(configuration.pinKeyFile)
+        configuration.httpTokenFile = configuration.httpTokenFile.map(resolved)
         configuration.broker.passwordFile = configuration.broker.passwordFile.map(resolved)
         configuration.broker.caFile = configuration.broker.caFile.map(resolved)
         configuration.broker.certificateFile = configuration.broker.certificateFile.map(resolved)
@@ -70,6 +71,15 @@ extension GatewayConfiguration {
                     key, "\"\(text)\" is not an integer in \(range.lowerBound)...\(range.upperBound)")
             }
             return number
+        }
+
+        func bool(_ key: String, default value: Bool) throws -> Bool {
+            guard let text = string(key) else { return value }
+            switch text.lowercased() {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: throw ConfigurationError(key, "\"\(text)\" is not true or false")
+            }
         }
 
         func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
@@ -254,6 +264,17 @@ extension GatewayConfiguration {
             httpListen: httpListen, logLevel: logLevel
         )
         configuration.minimumFreeBytes = UInt64(minimumFreeMB) * 1_048_576
+        configuration.httpTokenFile = values.string("http.tokenFile")
+        configuration.homeAssistant.enabled = try values.bool("homeAssistant.enabled", default: false)
+        configuration.homeAssistant.remoteOpen = try values.bool("homeAssistant.remoteOpen", default: false)
+        if let prefix = values.string("homeAssistant.prefix") {
+            guard !prefix.isEmpty, !prefix.contains("+"), !prefix.contains("#"), !prefix.hasPrefix("/"),
+                !prefix.hasSuffix("/")
+            else {
+                throw ConfigurationError("homeAssistant.prefix", "\"\(prefix)\" must be a topic prefix without wildcards")
+            }
+            configuration.homeAssistant.prefix = prefix
+        }
         return configuration
     }
 }

@@ -49,7 +49,22 @@ public struct GatewayConfiguration: Sendable {
     public var alarms: AlarmPolicy
     /// `host:port` of the health and metrics endpoint; nil turns it off.
     public var httpListen: (host: String, port: Int)?
+    /// A file holding the status page's access token (bearer, or basic auth's password). Without
+    /// it the page is served to loopback clients only.
+    public var httpTokenFile: String?
+    /// Home Assistant MQTT discovery (off by default).
+    public var homeAssistant = HomeAssistantSettings()
     public var logLevel: String
+}
+
+public struct HomeAssistantSettings: Sendable, Hashable {
+    public var enabled = false
+    /// Discovery prefix (Home Assistant's default).
+    public var prefix = "homeassistant"
+    /// Offer a lock entity that opens the door: it goes through the authenticated operator path.
+    public var remoteOpen = false
+
+    public init() {}
 }
 
 extension GatewayConfiguration {

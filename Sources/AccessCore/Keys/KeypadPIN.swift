@@ -33,7 +33,8 @@ public struct KeypadPIN: @unchecked Sendable {
     public static func constantTimeEquals(_ presented: String, _ expected: String) -> Bool {
         let left = Array(presented.utf8)
         let right = Array(expected.utf8)
-        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count)
+        // Lengths compared as a flag: their XOR truncated to a byte would call 0 and 256 equal.
+        var difference: UInt8 = left.count == right.count ? 0 : 1
         for index in 0..<max(left.count, right.count) {
             let a = index < left.count ? left[index] : 0
             let b = index < right.count ? right[index] : 0

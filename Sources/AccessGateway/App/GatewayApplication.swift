@@ -103,8 +103,22 @@ public final class GatewayApplication: Sendable {
                     locks: locks, poles: poles, openAlarms: context.monitor.openAlarms.count)
                 return MetricsExposition.render(registry: metricsText(), extra: extra)
             }
+            var token: String?
+            if let file = configuration.httpTokenFile {
+                do { token = try StatusPageAccess.loadToken(path: file) } catch {
+                    throw ConfigurationError("http.tokenFile", "\(error)")
+                }
+            }
+            let status = HTTPService.StatusSource(
+                snapshot: { [client, bookings, context] in
+                    Self.statusSnapshot(context: context, bookings: bookings, devices: client, health: health())
+                },
+                version: { [context] in context.monitor.liveState.version.load(ordering: .relaxed) },
+                access: StatusPageAccess(
+                    token: token, loopbackListener: GatewayConfiguration.isLoopback(listen.host)))
             http = HTTPService(
-                context: context, host: listen.host, port: listen.port, health: health, metricsText: exposition)
+                context: context, host: listen.host, port: listen.port, health: health, metricsText: exposition,
+                status: status)
         }
         self.http = http
         var services: [any Service] = [deviceConnection] + workers.all
@@ -124,6 +138,23 @@ public final class GatewayApplication: Sendable {
     /// The supervisor comes last (it needs the application); `main` appends it.
     public func supervisor() -> SupervisorService {
         SupervisorService(application: self, environment: environment)
+    }
+
+    static func statusSnapshot(
+        context: GatewayContext, bookings: BookingService, devices: MQTTClient, health: HTTPService.Health
+    ) -> StatusPage.Snapshot {
+        let monitor = context.monitor
+        let (locks, poles) = monitor.read { monitor in
+            (monitor.lockIDs.compactMap(monitor.lockView), monitor.poleIDs.compactMap(monitor.poleView))
+        }
+        var lastDecisions: [String: LiveStateMessages.LastDecision] = [:]
+        for lock in locks { lastDecisions[lock.id] = monitor.liveState.lastDecision(lockID: lock.id) }
+        let head = context.auditLog.head
+        return StatusPage.Snapshot(
+            gatewayID: context.gatewayID, siteID: context.settings.site.id, health: health, auditSeq: head.seq,
+            auditHash: head.hash, auditProblem: context.auditHeadProblem.withLock { $0 }, feed: bookings.feedStatus,
+            brokerConnected: devices.isConnected, locks: locks, lastDecisions: lastDecisions, poles: poles,
+            alarms: monitor.openAlarms, recent: monitor.liveState.recentDecisions, nowMs: context.nowMs())
     }
 
     /// Nil when healthy: the store can commit (its last probe) and both connections are up.

@@ -25,6 +25,9 @@ public final class GatewaySettings: Sendable {
         var keys: Keys
         var poleKeys: [String: SymmetricKey]
         var operatorKey: SymmetricKey
+        /// Keys the status page's short holder tags: a holder is recognisable across decisions
+        /// without the page showing who it is.
+        var holderTagKey: SymmetricKey
 
         init(configuration: GatewayConfiguration, keys: Keys) {
             self.configuration = configuration
@@ -34,6 +37,9 @@ public final class GatewaySettings: Sendable {
             for poleID in configuration.site.poles.keys { poleKeys[poleID] = derive.poleKey(poleID: poleID) }
             self.poleKeys = poleKeys
             self.operatorKey = OperatorUnlock.operatorKey(siteKey: keys.siteKey, siteID: configuration.site.id)
+            self.holderTagKey = SymmetricKey(
+                data: HMAC<SHA256>.authenticationCode(
+                    for: Array("status-page-holder\n\(configuration.site.id)".utf8), using: keys.siteKey))
         }
     }
 
@@ -59,5 +65,12 @@ public final class GatewaySettings: Sendable {
         AccessEngineConfiguration(
             gatewayID: configuration.gatewayID, site: configuration.site, policy: configuration.policy,
             issuers: configuration.issuers, siteKey: keys.siteKey, pinKey: keys.pinKey)
+    }
+
+    /// The first 8 hex digits of HMAC(holderTagKey, holder).
+    func holderTag(_ holder: String) -> String {
+        let key = snapshot.withLock { $0.holderTagKey }
+        let code = HMAC<SHA256>.authenticationCode(for: Array(holder.utf8), using: key)
+        return code.prefix(4).map { String(format: "%02x", $0) }.joined()
     }
 }

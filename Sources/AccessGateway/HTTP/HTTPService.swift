@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// `/healthz` and `/metrics` on `http.listen`, on Hummingbird 2 (SwiftNIO): connections are served
 /// concurrently and an idle one is closed after `idleTimeout`, so a client that sends a byte every
@@ -8,7 +9,8 @@ import ServiceLifecycle
 ///
 /// `/healthz`: 200 "ok" when the store can commit and both MQTT connections are up, 200
 /// "degraded: …" when it serves but knows it is behind, 503 with the reason otherwise.
-/// `/metrics`: Prometheus text.
+/// `/metrics`: Prometheus text. `/`: the status page, and `/events` its live updates
+/// (server-sent events); see `StatusPage` and, for who may see it, `StatusPageAccess`.
 public final class HTTPService: Service, Sendable {
     public enum Health: Sendable, Hashable {
         case ok
@@ -20,6 +22,23 @@ public final class HTTPService: Service, Sendable {
 
     /// An idle connection (nothing read or written) is closed after this many seconds.
     public static let idleTimeoutS: Int64 = 5
+    /// Status pages streaming at once; more get 503 (each holds a connection and a task).
+    static let maximumStreams = 16
+
+    /// What the status page shows, and a counter that moves when any of it changed.
+    struct StatusSource: Sendable {
+        var snapshot: @Sendable () -> StatusPage.Snapshot
+        var version: @Sendable () -> Int
+        var access: StatusPageAccess
+    }
+
+    /// Open status streams, and whether the gateway is stopping (then they end).
+    final class Streams: Sendable {
+        let open = Atomic<Int>(0)
+        let stopping = Atomic<Bool>(false)
+    }
+
+    private let streams = Streams()
 
     let context: GatewayContext
     let host: String
@@ -28,7 +47,7 @@ public final class HTTPService: Service, Sendable {
 
     init(
         context: GatewayContext, host: String, port: Int, health: @escaping @Sendable () -> Health,
-        metricsText: @escaping @Sendable () -> [UInt8]
+        metricsText: @escaping @Sendable () -> [UInt8], status: StatusSource? = nil
     ) {
         self.context = context
         self.host = host
@@ -53,7 +72,68 @@ public final class HTTPService: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText())))
         }
-        self.responder = router.buildResponder()
+        self.responder = Self.buildResponder(router, status: status, streams: streams)
+    }
+
+    private static func buildResponder(
+        _ router: Router<BasicRequestContext>, status: StatusSource?, streams: Streams
+    ) -> RouterResponder<BasicRequestContext> {
+        guard let status else { return router.buildResponder() }
+        @Sendable func denied(_ request: Request) -> Response? {
+            switch status.access.check(authorization: request.headers[.authorization]) {
+            case .allowed: return nil
+            case .unauthorized:
+                var response = Self.text(.unauthorized, "a token is required (bearer, or basic auth's password)\n")
+                response.headers[.wwwAuthenticate] = "Basic realm=\"access-gateway\", charset=\"UTF-8\""
+                return response
+            case .loopbackOnly:
+                return Self.text(
+                    .forbidden, "the status page is served on loopback only unless http.tokenFile is set\n")
+            }
+        }
+        router.get("/") { request, _ -> Response in
+            if let denied = denied(request) { return denied }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .contentSecurityPolicy:
+                        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: StatusPage.page(status.snapshot()))))
+        }
+        router.get("/events") { request, _ -> Response in
+            if let denied = denied(request) { return denied }
+            guard streams.open.add(1, ordering: .relaxed).newValue <= Self.maximumStreams else {
+                streams.open.subtract(1, ordering: .relaxed)
+                return Self.text(.serviceUnavailable, "too many status pages open\n")
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    defer { streams.open.subtract(1, ordering: .relaxed) }
+                    var sentVersion = -1
+                    var quietTicks = 0
+                    // Until the client goes (a write fails) or the gateway stops.
+                    while !streams.stopping.load(ordering: .relaxed), !Task.isCancelled {
+                        let version = status.version()
+                        if version != sentVersion || quietTicks >= 15 {
+                            sentVersion = version
+                            quietTicks = 0
+                            let data = StatusPage.live(status.snapshot())
+                            try await writer.write(ByteBuffer(string: "event: state\ndata: \(data)\n\n"))
+                        } else {
+                            quietTicks += 1
+                            // A comment keeps the connection inside the idle timeout.
+                            if quietTicks % 2 == 0 { try await writer.write(ByteBuffer(string: ": quiet\n\n")) }
+                        }
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        return router.buildResponder()
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
@@ -74,6 +154,11 @@ public final class HTTPService: Service, Sendable {
                     "http endpoint listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
             },
             logger: logger)
-        try await application.runService()
+        try await withGracefulShutdownHandler {
+            try await application.runService()
+        } onGracefulShutdown: { [streams] in
+            // Open status pages end, so that the server's own shutdown does not wait on them.
+            streams.stopping.store(true, ordering: .relaxed)
+        }
     }
 }

@@ -14,6 +14,18 @@ final class LiveStateChanges: Sendable {
     }
 
     static let decisionLimit = 200_000
+    static let recentLimit = 50
+
+    /// A decision as the status page lists it: never a holder, only a short keyed tag.
+    struct RecentDecision: Sendable, Hashable {
+        var lockID: String
+        var granted: Bool
+        var reason: String
+        var timestampMs: Int64
+        var holderTag: String?
+    }
+
+    private let recent = Mutex<[RecentDecision]>([])
     private let pending = Mutex(Pending())
     private let decisions = Mutex<[String: LiveStateMessages.LastDecision]>([:])
     /// Each change, for the status page's live updates (a counter it can wait on).
@@ -46,13 +58,21 @@ final class LiveStateChanges: Sendable {
         version.add(1, ordering: .relaxed)
     }
 
-    func decided(lockID: String, granted: Bool, reason: String, ts: Int64) {
+    func decided(lockID: String, granted: Bool, reason: String, ts: Int64, holderTag: String? = nil) {
+        recent.withLock { recent in
+            recent.append(
+                RecentDecision(lockID: lockID, granted: granted, reason: reason, timestampMs: ts, holderTag: holderTag))
+            if recent.count > Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
+        }
         decisions.withLock { decisions in
             guard decisions.count < Self.decisionLimit || decisions[lockID] != nil else { return }
             decisions[lockID] = .init(granted: granted, reason: reason, timestampMs: ts)
         }
         lockChanged(lockID)
     }
+
+    /// The last 50 decisions, newest first.
+    var recentDecisions: [RecentDecision] { recent.withLock { $0.reversed() } }
 
     func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0[lockID] } }
 

@@ -107,7 +107,8 @@ public final class RequestService: Service, Sendable {
         }
         metrics.decisionLatency.recordInterval(since: started)
         context.monitor.liveState.decided(
-            lockID: lockID, granted: decided.decision.granted, reason: decided.decision.reason.rawValue, ts: nowMs)
+            lockID: lockID, granted: decided.decision.granted, reason: decided.decision.reason.rawValue, ts: nowMs,
+            holderTag: decided.audit?.record.holder.map(context.settings.holderTag))
         if let durationS = decided.lockoutStartedS {
             context.monitor.update { $0.lockoutStarted(lockID: lockID, durationS: durationS, nowMs: nowMs) }
         }
