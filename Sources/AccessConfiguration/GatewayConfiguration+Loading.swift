@@ -271,7 +271,8 @@ extension GatewayConfiguration {
             guard !prefix.isEmpty, !prefix.contains("+"), !prefix.contains("#"), !prefix.hasPrefix("/"),
                 !prefix.hasSuffix("/")
             else {
-                throw ConfigurationError("homeAssistant.prefix", "\"\(prefix)\" must be a topic prefix without wildcards")
+                throw ConfigurationError(
+                    "homeAssistant.prefix", "\"\(prefix)\" must be a topic prefix without wildcards")
             }
             configuration.homeAssistant.prefix = prefix
         }
