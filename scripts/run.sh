@@ -94,5 +94,5 @@ echo "a small day at another site, every outcome checked (scenario, its own gate
 echo "the floor every decision is measured against (MQTT round trips through the same broker):"
 "$bin/mqtt-roundtrip" --port "$port" --count 2000 2> /dev/null
 
-echo "gateway running: http://127.0.0.1:$http/metrics; Ctrl-C stops everything"
+echo "gateway running: status page http://127.0.0.1:$http/ and metrics http://127.0.0.1:$http/metrics; Ctrl-C stops everything"
 wait "${pids[1]}"

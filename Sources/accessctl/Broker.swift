@@ -27,10 +27,12 @@ struct Broker: AsyncParsableCommand {
         @Option(name: .customLong("operator"), help: "An operator's user name (repeat for more; default: operator).")
         var operators: [String] = []
         @Option(help: "The booking backend's user name.") var bookingBackend = "booking-backend"
+        @Option(help: "Home Assistant's user name (when the configuration turns discovery on).")
+        var homeAssistant = "homeassistant"
         @Option(help: "Write here (mode 0640) instead of standard output.") var output: String?
 
         func validate() throws {
-            for name in gateways + operators + [bookingBackend] where !Identifier.isValid(name) {
+            for name in gateways + operators + [bookingBackend, homeAssistant] where !Identifier.isValid(name) {
                 throw ValidationError("\"\(name)\" breaks the identifier rule [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
             }
         }
@@ -49,7 +51,11 @@ struct Broker: AsyncParsableCommand {
                 lockIDs: Array(site.locks.keys), poleIDs: Array(site.poles.keys),
                 gatewayIDs: gateways.isEmpty ? [configuration.gatewayID] : gateways,
                 sharedGroup: configuration.broker.sharedGroup,
-                operators: operators.isEmpty ? ["operator"] : operators, bookingBackend: bookingBackend)
+                operators: operators.isEmpty ? ["operator"] : operators, bookingBackend: bookingBackend,
+                homeAssistant: configuration.homeAssistant.enabled
+                    ? SiteBrokerACL.HomeAssistant(
+                        username: homeAssistant, prefix: configuration.homeAssistant.prefix,
+                        remoteOpen: configuration.homeAssistant.remoteOpen) : nil)
             guard let output else {
                 print(acl.dynamicSecurityJSON, terminator: "")
                 return

@@ -151,6 +151,10 @@ public struct DeviceMonitor: Sendable {
         public var illuminance: Double?
         public var status: String?
         public var alarms: [Alarm.Kind]
+        /// From the latest telemetry that carried each.
+        public var motion: Bool?
+        public var lampPower: String?
+        public var lampLevel: Double?
     }
 
     public var lockIDs: [String] { locks.keys.sorted() }
@@ -168,7 +172,10 @@ public struct DeviceMonitor: Sendable {
         guard let pole = poles[poleID] else { return nil }
         return PoleView(
             id: poleID, online: pole.online, lastSeenMs: pole.lastSeenMs, illuminance: pole.illuminance,
-            status: pole.status, alarms: pole.active.sorted { $0.rawValue < $1.rawValue })
+            status: pole.status, alarms: pole.active.sorted { $0.rawValue < $1.rawValue },
+            motion: pole.history.last { $0.motion != nil }?.motion,
+            lampPower: pole.history.last { $0.powerState != nil }?.powerState,
+            lampLevel: pole.history.last { $0.lightLevel != nil }?.lightLevel)
     }
 
     /// An operator acknowledged the alarm: its episode ends, and the next one raises it again.

@@ -44,10 +44,14 @@ public final class DeviceConnectionService: Service, Sendable {
         // is dropped by the router. Statuses are retained by design (a device's last word).
         let actionable: MQTTSubscribeOptions = [.neverSendRetained, .retainAsPublished]
         let none: MQTTSubscribeOptions = []
-        let filters: [(String, MQTTSubscribeOptions)] = [
+        var filters: [(String, MQTTSubscribeOptions)] = [
             (topics.lockEvents, actionable), (topics.lockStatus, none), (topics.poleTelemetry, none),
             (topics.poleStatus, none), (topics.operatorUnlock(gatewayID: context.gatewayID), actionable),
         ]
+        let homeAssistant = context.settings.configuration.homeAssistant
+        if homeAssistant.enabled, homeAssistant.remoteOpen {
+            filters.append((topics.homeAssistantSets(gatewayID: context.gatewayID), actionable))
+        }
         for (filter, options) in filters {
             try await client.subscribe(filter, qos: .atLeastOnce, options: options)
         }

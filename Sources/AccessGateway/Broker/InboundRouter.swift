@@ -49,7 +49,7 @@ final class InboundRouter: Sendable {
             devices.offerPoleTelemetry(message.payload, poleID: poleID)
         case .poleStatus(let poleID):
             devices.offerPoleStatus(message.payload, poleID: poleID)
-        case .operatorUnlock:
+        case .operatorUnlock, .homeAssistantSet:
             guard !message.retain else { return metrics.drop("retained") }
             operators.offer(message)
         case .bookings:

@@ -3,6 +3,7 @@ import AccessProtocol
 import Logging
 import MQTT
 import ServiceLifecycle
+import Synchronization
 
 /// Publishes the site's live state, retained, for operators, dashboards and Home Assistant:
 /// each lock's and pole's state when it changed (`R/gateway/<id>/state/…`), and the open alarms
@@ -11,6 +12,8 @@ import ServiceLifecycle
 public final class LiveStateService: Service, Sendable {
     let context: GatewayContext
     let perTick: Int
+    /// Home Assistant discovery configs still to publish (all of them at start and reload).
+    private let discovery = Mutex<[HomeAssistantDiscovery.Config]>([])
 
     init(context: GatewayContext, perTick: Int = 2000) {
         self.context = context
@@ -42,6 +45,18 @@ public final class LiveStateService: Service, Sendable {
         let nowMs = context.nowMs()
         let gatewayID = context.gatewayID
         var budget = perTick
+        if changes.everything { queueDiscovery() }
+        // Discovery first: Home Assistant creates the entities, then reads the retained states.
+        let configs = discovery.withLock { queue -> [HomeAssistantDiscovery.Config] in
+            let taken = Array(queue.prefix(budget))
+            queue.removeFirst(taken.count)
+            return taken
+        }
+        for (index, config) in configs.enumerated() where !send(config.topic, config.payload) {
+            discovery.withLock { $0.insert(contentsOf: configs[index...], at: 0) }
+            break
+        }
+        budget -= configs.count
         var unsent: (locks: [String], poles: [String], alarms: Bool) = ([], [], false)
         if changes.alarms {
             let open = monitor.openAlarms.map { ($0.alarmID, $0.alarm) }
@@ -75,7 +90,8 @@ public final class LiveStateService: Service, Sendable {
             budget -= 1
             let payload = LiveStateMessages.pole(
                 poleID: poleID, online: view.online, lastSeenMs: view.lastSeenMs, illuminance: view.illuminance,
-                status: view.status, alarms: view.alarms.map(\.rawValue), ts: nowMs)
+                status: view.status, alarms: view.alarms.map(\.rawValue), motion: view.motion,
+                lampPower: view.lampPower, lampLevel: view.lampLevel, ts: nowMs)
             if !send(context.topics.poleState(gatewayID: gatewayID, poleID: poleID), payload) {
                 unsent.poles.append(poleID)
             }
@@ -93,5 +109,20 @@ public final class LiveStateService: Service, Sendable {
         } catch {
             return false
         }
+    }
+
+    /// Every entity's config, when Home Assistant discovery is on.
+    private func queueDiscovery() {
+        let configuration = context.settings.configuration
+        guard configuration.homeAssistant.enabled else { return }
+        let discovery = HomeAssistantDiscovery(
+            prefix: configuration.homeAssistant.prefix, topics: context.topics, siteID: configuration.site.id,
+            gatewayID: context.gatewayID, remoteOpen: configuration.homeAssistant.remoteOpen)
+        var configs = discovery.gatewayConfigs
+        for lock in configuration.site.locks.values.sorted(by: { $0.id < $1.id }) {
+            configs += discovery.lockConfigs(lockID: lock.id, spaceID: lock.spaceID)
+        }
+        for poleID in configuration.site.poles.keys.sorted() { configs += discovery.poleConfigs(poleID: poleID) }
+        self.discovery.withLock { $0 = configs }
     }
 }

@@ -35,6 +35,9 @@ public final class OperatorService: Service, Sendable {
     }
 
     func handle(_ message: MQTTMessage) async {
+        if case .homeAssistantSet(let gatewayID, let lockID)? = context.topics.classify(message.topic) {
+            return await handleHomeAssistant(message, gatewayID: gatewayID, lockID: lockID)
+        }
         let nowMs = context.nowMs()
         let snapshot = context.settings.current
         let siteID = snapshot.configuration.site.id
@@ -84,5 +87,44 @@ public final class OperatorService: Service, Sendable {
         let target = context.topics.operatorReplyTopic(
             requested: message.properties.responseTopic, gatewayID: context.gatewayID)
         context.publish(MQTTMessage(topic: target, payload: reply, properties: properties))
+    }
+
+    /// Home Assistant's lock entity (`homeAssistant.remoteOpen`): `UNLOCK` or `OPEN` on this
+    /// gateway's set topic for a lock of the inventory becomes an operator unlock by
+    /// `home-assistant`, audited before its command. The broker is what authenticates it: only
+    /// Home Assistant's user may publish there (`accessctl broker dynsec --home-assistant`).
+    /// `LOCK` is acknowledged and ignored: the lock relocks by itself.
+    func handleHomeAssistant(_ message: MQTTMessage, gatewayID: String, lockID: String) async {
+        let configuration = context.settings.current.configuration
+        guard configuration.homeAssistant.enabled, configuration.homeAssistant.remoteOpen,
+            gatewayID == context.gatewayID, configuration.site.locks[lockID] != nil
+        else {
+            context.metrics.drop("unknown_topic")
+            return
+        }
+        let command = String(decoding: message.payload.prefix(16), as: UTF8.self)
+        guard command == "UNLOCK" || command == "OPEN" else {
+            if command != "LOCK" { context.metrics.drop("malformed_event") }
+            return
+        }
+        let nowMs = context.nowMs()
+        let snapshot = context.settings.current
+        let unlock = OperatorUnlock(
+            siteID: configuration.site.id, gatewayID: context.gatewayID, requestID: Identifier.random(prefix: "ha-"),
+            lockID: lockID, operatorName: "home-assistant", note: "Home Assistant remote open", issuedAtMs: nowMs,
+            operatorKey: snapshot.operatorKey)
+        let decided = await context.engine.operatorUnlock(unlock, nowMs: nowMs)
+        context.logger.notice(
+            "operator unlock",
+            metadata: [
+                "lock": "\(lockID)", "operator": "home-assistant",
+                "reason": "\(decided.decision.reason.rawValue)", "auditSeq": "\(decided.audit?.seq ?? 0)",
+            ])
+        if let command = decided.command {
+            publishCommand(command, lockID: lockID, context: context)
+            context.monitor.update { $0.granted(lockID: lockID, nowMs: nowMs) }
+        }
+        context.monitor.liveState.decided(
+            lockID: lockID, granted: decided.decision.granted, reason: decided.decision.reason.rawValue, ts: nowMs)
     }
 }

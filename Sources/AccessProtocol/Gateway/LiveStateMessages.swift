@@ -40,11 +40,13 @@ public enum LiveStateMessages {
     /// `R/gateway/<gatewayId>/state/poles/<poleId>`, retained.
     public static func pole(
         poleID: String, online: Bool?, lastSeenMs: Int64?, illuminance: Double?, status: String?, alarms: [String],
-        ts: Int64
+        motion: Bool? = nil, lampPower: String? = nil, lampLevel: Double? = nil, ts: Int64
     ) -> String {
         CanonicalJSON.object([
             ("poleId", .string(poleID)), ("online", online.map(JSONValue.bool)),
             ("lastSeen", lastSeenMs.map(JSONValue.integer)), ("illuminance", illuminance.map(JSONValue.decimal)),
+            ("motion", motion.map(JSONValue.bool)), ("lampPower", lampPower.map(JSONValue.string)),
+            ("lampLevel", lampLevel.map(JSONValue.decimal)),
             ("status", status.map(JSONValue.string)), ("alarms", .array(alarms.map(JSONValue.string))),
             ("ts", .integer(ts)),
         ])

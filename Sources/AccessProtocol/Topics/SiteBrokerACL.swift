@@ -56,9 +56,22 @@ public struct SiteBrokerACL: Sendable {
     ///     the booking feed, `access-gateway-<id>-bookings`).
     ///   - sharedGroup: the `$share` group the gateways read requests through, if any.
     ///   - operators: user names of the operator role (accessctl unlock, dashboards).
+    /// Home Assistant's broker user, when discovery is on (`homeAssistant.*` of the gateway).
+    public struct HomeAssistant: Sendable {
+        public var username: String
+        public var prefix: String
+        public var remoteOpen: Bool
+
+        public init(username: String, prefix: String, remoteOpen: Bool) {
+            self.username = username
+            self.prefix = prefix
+            self.remoteOpen = remoteOpen
+        }
+    }
+
     public init(
         topics: SiteTopics, lockIDs: [String], poleIDs: [String], gatewayIDs: [String], sharedGroup: String?,
-        operators: [String], bookingBackend: String
+        operators: [String], bookingBackend: String, homeAssistant: HomeAssistant? = nil
     ) {
         let root = topics.root
         func read(_ filters: String...) -> [Grant] {
@@ -84,8 +97,11 @@ public struct SiteBrokerACL: Sendable {
         for gateway in gatewayIDs.sorted() {
             // Every lock's and pole's branch both ways: the gateway alone may send commands.
             var grants =
-                write("\(root)/locks/#", "\(root)/poles/#", topics.alarms, "\(root)/gateway/\(gateway)/#")
+                write(
+                    "\(root)/locks/#", "\(root)/poles/#", topics.alarms, "\(root)/alarms/+",
+                    "\(root)/gateway/\(gateway)/#")
                 + read("\(root)/locks/#", "\(root)/poles/#", "\(root)/gateway/\(gateway)/#")
+            if let homeAssistant { grants += write("\(homeAssistant.prefix)/#") }
             if let sharedGroup {
                 grants.append(Grant(kind: .subscribeLiteral, topic: "$share/\(sharedGroup)/\(topics.requests)"))
             }
@@ -113,9 +129,22 @@ public struct SiteBrokerACL: Sendable {
             write("\(root)/gateway/+/operator/unlock")
             + read(
                 "\(root)/gateway/+/operator/+", topics.gatewayStatuses, "\(root)/gateway/+/audit", topics.alarms,
-                topics.lockStatus, topics.lockEvents, topics.poleStatus, topics.poleTelemetry, topics.bookingsHead)
+                "\(root)/alarms/+", topics.liveStates, topics.lockStatus, topics.lockEvents, topics.poleStatus,
+                topics.poleTelemetry, topics.bookingsHead)
         for name in operators.sorted() {
             clients.append(Client(username: name, role: Role(name: "operator-\(name)", grants: operatorGrants)))
+        }
+        // Home Assistant reads what it shows (discovery, live state, availability); with remote
+        // open it may also publish to the gateways' lock set topics, nothing else.
+        if let homeAssistant {
+            var grants = read(
+                "\(homeAssistant.prefix)/#", topics.liveStates, topics.gatewayStatuses, topics.alarms,
+                "\(root)/alarms/+")
+            if homeAssistant.remoteOpen {
+                grants += write("\(root)/gateway/+/homeassistant/locks/+/set")
+            }
+            clients.append(
+                Client(username: homeAssistant.username, role: Role(name: "home-assistant", grants: grants)))
         }
         self.clients = clients
     }

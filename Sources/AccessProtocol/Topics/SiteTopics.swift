@@ -53,6 +53,13 @@ public struct SiteTopics: Sendable, Hashable {
     }
     /// Every device's live state of every gateway (operators, dashboards).
     public var liveStates: String { "\(root)/gateway/+/state/#" }
+    /// Home Assistant's remote open of a lock (`homeAssistant.remoteOpen`): `UNLOCK` or `OPEN`.
+    public func homeAssistantSet(gatewayID: String, lockID: String) -> String {
+        "\(root)/gateway/\(gatewayID)/homeassistant/locks/\(lockID)/set"
+    }
+    public func homeAssistantSets(gatewayID: String) -> String {
+        "\(root)/gateway/\(gatewayID)/homeassistant/locks/+/set"
+    }
     /// The open alarms, retained; and each alarm's end (a project extension).
     public var activeAlarms: String { "\(root)/alarms/active" }
     public var clearedAlarms: String { "\(root)/alarms/cleared" }
@@ -86,6 +93,7 @@ public struct SiteTopics: Sendable, Hashable {
         case poleStatus(poleID: String)
         case bookings
         case operatorUnlock(gatewayID: String)
+        case homeAssistantSet(gatewayID: String, lockID: String)
     }
 
     public func classify(_ topic: String) -> Inbound? {
@@ -94,6 +102,9 @@ public struct SiteTopics: Sendable, Hashable {
         if rest.count == 1, rest[0] == "bookings" { return .bookings }
         if rest.count == 4, rest[0] == "gateway", rest[2] == "operator", rest[3] == "unlock" {
             return .operatorUnlock(gatewayID: String(rest[1]))
+        }
+        if rest.count == 6, rest[0] == "gateway", rest[2] == "homeassistant", rest[3] == "locks", rest[5] == "set" {
+            return .homeAssistantSet(gatewayID: String(rest[1]), lockID: String(rest[4]))
         }
         guard rest.count == 3 else { return nil }
         let id = String(rest[1])
