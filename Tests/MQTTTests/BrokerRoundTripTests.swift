@@ -114,9 +114,12 @@ import Testing
         try await withMosquittoBroker { broker in
             var configuration = broker.clientConfiguration(clientID: "held")
             configuration.outboundQueueCapacity = 3
-            let client = try MQTTClient(configuration: configuration, logger: TestLogging.logger("mqtt"))
+            // Not connected (nothing listens where this one connects, so it cannot have connected
+            // by the time it publishes): QoS 0 is refused, QoS 1 is held up to the capacity.
+            var nowhere = configuration
+            nowhere.port = try LoopbackPort.free()
+            let client = try MQTTClient(configuration: nowhere, logger: TestLogging.logger("mqtt"))
             try client.start()
-            // Not connected yet: QoS 0 is refused, QoS 1 is held up to the capacity.
             #expect(throws: MQTTError.notConnected(operation: "publish to 'a/b'")) {
                 try client.publish(MQTTMessage(topic: "a/b", payload: "q0", qos: .atMostOnce))
             }
