@@ -36,6 +36,46 @@ import Testing
         // Prometheus's own linter (Debian's prometheus package) finds nothing to say.
         let lint = try await ExternalTool.captureDetached("promtool", ["check", "metrics"], input: text)
         #expect(lint.status == 0 && lint.standardOutput.isEmpty, "\(lint.standardOutput)\(lint.standardError)")
+
+        // The shipped alert rules and dashboard ask only for what a gateway exports.
+        let families = Set(typed.map(String.init))
+        for file in ["config/prometheus-alerts.yml", "config/grafana-dashboard.json"] {
+            let text = try String(contentsOfFile: PackagePaths.root + "/" + file, encoding: .utf8)
+            for name in Self.metricNames(in: text) {
+                #expect(families.contains(name), "\(file) asks for \(name), which the gateway does not export")
+            }
+        }
         await harness.stop()
+    }
+
+    @Test func theAlertRulesPassPromtool() async throws {
+        let check = try await ExternalTool.captureDetached(
+            "promtool", ["check", "rules", PackagePaths.root + "/config/prometheus-alerts.yml"])
+        #expect(check.status == 0, "\(check.standardOutput)\(check.standardError)")
+        #expect(check.standardOutput.contains("SUCCESS"))
+    }
+
+    /// `access_…` and `process_…` names in a text, a histogram's series reduced to its family.
+    static func metricNames(in text: String) -> Set<String> {
+        var names: Set<String> = []
+        var current = ""
+        func flush() {
+            defer { current = "" }
+            guard current.hasPrefix("access_") || current.hasPrefix("process_") else { return }
+            var name = current
+            for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) {
+                name.removeLast(suffix.count)
+            }
+            names.insert(name)
+        }
+        for character in text {
+            if character.isLetter || character.isNumber || character == "_" {
+                current.append(character)
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return names
     }
 }
