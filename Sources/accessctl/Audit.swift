@@ -39,13 +39,14 @@ struct Audit: AsyncParsableCommand {
             return
         }
         Output.table(
-            ["SEQ", "TIME", "LOCK", "REQUEST", "CREDENTIAL", "RESERVATION", "HOLDER", "REASON", "COMMAND"],
+            ["SEQ", "TIME", "LOCK", "REQUEST", "CREDENTIAL", "RESERVATION", "HOLDER", "REASON", "COMMAND", "NOTE"],
             records.map {
                 let r = $0.record
                 return [
                     String(r.seq), Output.time(r.timestampMs), r.lockID, r.requestID ?? "-", r.credentialType ?? "-",
                     r.reservationID ?? "-", r.holder ?? r.operatorName.map { "operator:\($0)" } ?? "-",
                     r.count.map { "\(r.reason.rawValue) ×\($0)" } ?? r.reason.rawValue, r.commandID ?? "-",
+                    r.note ?? "-",
                 ]
             })
     }

@@ -21,6 +21,7 @@ struct Unlock: AsyncParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason: String
     @Option(name: .customLong("operator"), help: "Who (default: $SUDO_USER, then $USER).") var operatorName: String?
     @Option(help: "Seconds to wait for the gateway.") var timeout = 10.0
+    @Flag(help: "Print the gateway's answer as JSON instead of a sentence.") var json = false
     @Option(
         help: ArgumentHelp(
             "Your own client certificate for the broker, instead of the gateway's.",
@@ -116,7 +117,19 @@ struct Unlock: AsyncParsableCommand {
         guard let answer else {
             throw Failure("the gateway \(configuration.gatewayID) did not answer within \(timeout) s")
         }
-        print(answer)
-        if !answer.contains("\"granted\":true") { throw ExitCode(1) }
+        let reply = (try? JSONSerialization.jsonObject(with: Data(answer.utf8))) as? [String: Any] ?? [:]
+        let granted = reply["granted"] as? Bool == true
+        if json {
+            print(answer)
+        } else if granted {
+            let seq = (reply["auditSeq"] as? Int).map { "audit seq \($0)" } ?? "audited"
+            let command = (reply["commandId"] as? String).map { ", command \($0)" } ?? ""
+            print("\(lock) unlocked by \(who) (\(seq)\(command)): \(reason)")
+        } else {
+            let why = [reply["reason"] as? String, reply["detail"] as? String].compactMap(\.self).joined(
+                separator: ": ")
+            print("\(lock) not unlocked: \(why.isEmpty ? answer : why)")
+        }
+        if !granted { throw ExitCode(1) }
     }
 }

@@ -24,7 +24,13 @@ import Testing
                 harness.configPath,
             ])
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("\"granted\":true"))
+        #expect(result.standardOutput.hasPrefix("lock-1 unlocked by alice (audit seq "), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("guest locked out"))
+        // The note is in the journal too, and `--json` prints the gateway's answer itself.
+        #expect(harness.log().contains(#"note="guest locked out, \"urgent\"""#), "\(harness.log().suffix(1500))")
+        let asJSON = try await ExternalTool.captureDetached(
+            try Self.accessctl(), ["unlock", "lock-1", "--reason", "again", "--json", "--config", harness.configPath])
+        #expect(asJSON.standardOutput.contains(#""granted":true"#), "\(asJSON.standardOutput)\(asJSON.standardError)")
         let command = try #require(await harness.inbox.first(on: harness.topics.command(lockID: "lock-1")))
         let json = try #require(GatewayHarness.json(command.payload))
         let canonical = CommandMAC.lockCanonical(

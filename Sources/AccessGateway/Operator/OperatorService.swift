@@ -70,7 +70,7 @@ public final class OperatorService: Service, Sendable {
             context.logger.notice(
                 "operator unlock",
                 metadata: [
-                    "lock": "\(unlock.lockID)", "operator": "\(unlock.operatorName)",
+                    "lock": "\(unlock.lockID)", "operator": "\(unlock.operatorName)", "note": "\(unlock.note)",
                     "reason": "\(decided.decision.reason.rawValue)", "auditSeq": "\(decided.audit?.seq ?? 0)",
                 ])
             if let command = decided.command {
