@@ -64,35 +64,145 @@ struct DB: AsyncParsableCommand {
 
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Locks and poles: online, battery, last seen, door and lock state.")
-    @OptionGroup var store: StoreOptions
-    @Flag(help: "One JSON object per line.") var json = false
+        abstract: "Locks and poles: their state, and adding or removing one in the stored inventory.",
+        subcommands: [List.self, Add.self, Remove.self], defaultSubcommand: List.self)
 
-    func run() async throws {
-        let states = try await store.open().deviceStates()
-        if json {
-            for s in states {
-                print(
-                    Output.json([
-                        ("kind", .string(s.kind)), ("id", .string(s.id)), ("online", s.online.map(JSONValue.bool)),
-                        ("battery", s.battery.map { .integer(Int64($0)) }),
-                        ("firmware", s.firmware.map(JSONValue.string)),
-                        ("doorState", s.doorState.map(JSONValue.string)),
-                        ("lockState", s.lockState.map(JSONValue.string)),
-                        ("lastSeen", .string(Output.time(s.lastSeenMs))),
-                        ("openAlarms", .array(s.openAlarms.sorted().map(JSONValue.string))),
-                    ]))
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Locks and poles: online, battery, last seen, door and lock state, open alarms.")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "One JSON object per line.") var json = false
+
+        func run() async throws {
+            let states = try await store.open().deviceStates()
+            if json {
+                for s in states {
+                    print(
+                        Output.json([
+                            ("kind", .string(s.kind)), ("id", .string(s.id)), ("online", s.online.map(JSONValue.bool)),
+                            ("battery", s.battery.map { .integer(Int64($0)) }),
+                            ("firmware", s.firmware.map(JSONValue.string)),
+                            ("doorState", s.doorState.map(JSONValue.string)),
+                            ("lockState", s.lockState.map(JSONValue.string)),
+                            ("lastSeen", .string(Output.time(s.lastSeenMs))),
+                            ("openAlarms", .array(s.openAlarms.sorted().map(JSONValue.string))),
+                        ]))
+                }
+            } else {
+                Output.table(
+                    ["KIND", "ID", "ONLINE", "BATTERY", "DOOR", "LOCK", "LAST SEEN", "OPEN ALARMS"],
+                    states.map {
+                        [
+                            $0.kind, $0.id, $0.online.map { $0 ? "yes" : "no" } ?? "?",
+                            $0.battery.map { "\($0) %" } ?? "-",
+                            $0.doorState ?? "-", $0.lockState ?? "-", Output.time($0.lastSeenMs),
+                            $0.openAlarms.isEmpty ? "-" : $0.openAlarms.sorted().joined(separator: ","),
+                        ]
+                    })
             }
-        } else {
-            Output.table(
-                ["KIND", "ID", "ONLINE", "BATTERY", "DOOR", "LOCK", "LAST SEEN", "OPEN ALARMS"],
-                states.map {
-                    [
-                        $0.kind, $0.id, $0.online.map { $0 ? "yes" : "no" } ?? "?", $0.battery.map { "\($0) %" } ?? "-",
-                        $0.doorState ?? "-", $0.lockState ?? "-", Output.time($0.lastSeenMs),
-                        $0.openAlarms.isEmpty ? "-" : $0.openAlarms.sorted().joined(separator: ","),
-                    ]
-                })
+        }
+    }
+}
+
+extension Devices {
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case lock, pole
+    }
+
+    /// The stored inventory, when it is the one the gateway uses (not one listed in its configuration).
+    static func storedSite(_ options: StoreOptions) async throws -> (AccessStore, Site) {
+        let resolved = try await options.resolve()
+        if let configuration = resolved.configuration, !configuration.inventoryFromStore {
+            throw Failure(
+                "the configuration lists the inventory (site.spaces, site.locks, site.poles): change it there")
+        }
+        let store = try await options.open()
+        guard let site = try store.loadSite() else {
+            throw Failure("the store has no inventory yet: `accessctl site import FILE` first")
+        }
+        return (store, site)
+    }
+
+    static func save(_ site: Site, replacing old: Site, in store: AccessStore) throws {
+        for line in inventoryChanges(from: old, to: site) { print(line) }
+        try store.saveSite(site)
+        print("saved; a running gateway takes it on SIGHUP (systemctl reload access-gateway)")
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add one lock (the door of a space) or one pole (lighting spaces) to the stored inventory.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "lock or pole.") var kind: Kind
+        @Argument(help: "Its id.") var id: String
+        @Option(name: .customLong("space"), help: "A lock's space (required), or the spaces a pole lights (repeat).")
+        var spaces: [String] = []
+
+        func validate() throws {
+            for value in [id] + spaces where !Identifier.isValid(value) {
+                throw ValidationError("\"\(value)\" breaks the identifier rule [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+            }
+            if kind == .lock, spaces.count != 1 { throw ValidationError("a lock needs exactly one --space") }
+        }
+
+        func run() async throws {
+            let (store, site) = try await Devices.storedSite(self.store)
+            var spaces = site.spaces
+            var locks = site.locks
+            var poles = site.poles
+            switch kind {
+            case .lock:
+                guard locks[id] == nil else { throw Failure("lock \(id) is already in the inventory") }
+                locks[id] = Lock(id: id, spaceID: self.spaces[0])
+            case .pole:
+                guard poles[id] == nil else { throw Failure("pole \(id) is already in the inventory") }
+                poles[id] = Pole(id: id)
+                for spaceID in self.spaces {
+                    guard var space = spaces[spaceID] else { throw Failure("no space \(spaceID) in the inventory") }
+                    space.poleIDs.append(id)
+                    spaces[spaceID] = space
+                }
+            }
+            let updated: Site
+            do {
+                updated = try Site(
+                    id: site.id, spaces: Array(spaces.values), locks: Array(locks.values), poles: Array(poles.values))
+            } catch {
+                throw Failure("\(error)")
+            }
+            try Devices.save(updated, replacing: site, in: store)
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove one lock or pole from the stored inventory.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "lock or pole.") var kind: Kind
+        @Argument(help: "Its id.") var id: String
+
+        func run() async throws {
+            let (store, site) = try await Devices.storedSite(self.store)
+            var spaces = site.spaces
+            var locks = site.locks
+            var poles = site.poles
+            switch kind {
+            case .lock:
+                guard locks.removeValue(forKey: id) != nil else { throw Failure("no lock \(id) in the inventory") }
+            case .pole:
+                guard poles.removeValue(forKey: id) != nil else { throw Failure("no pole \(id) in the inventory") }
+                for (spaceID, var space) in spaces where space.poleIDs.contains(id) {
+                    space.poleIDs.removeAll { $0 == id }
+                    spaces[spaceID] = space
+                }
+            }
+            let updated: Site
+            do {
+                updated = try Site(
+                    id: site.id, spaces: Array(spaces.values), locks: Array(locks.values), poles: Array(poles.values))
+            } catch {
+                throw Failure("\(error)")
+            }
+            try Devices.save(updated, replacing: site, in: store)
         }
     }
 }

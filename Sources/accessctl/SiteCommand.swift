@@ -25,6 +25,10 @@ struct SiteCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The inventory file (YAML or JSON).") var file: String
 
+        @Flag(
+            help: "Replace an existing, different inventory (without it the changes are shown and nothing is written).")
+        var yes = false
+
         func run() async throws {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ValidationError("\(file): cannot read")
@@ -37,6 +41,16 @@ struct SiteCommand: AsyncParsableCommand {
             }
             // The first step on a new site: the store may not exist yet.
             let store = try await self.store.open(create: true)
+            let stored = try store.loadSite()
+            let changes = inventoryChanges(from: stored, to: site)
+            guard !changes.isEmpty else {
+                print("site \(site.id): the inventory is unchanged")
+                return
+            }
+            for line in changes { print(line) }
+            if let stored, !stored.spaces.isEmpty, !yes {
+                throw Failure("not imported: run again with --yes to replace the inventory with these changes")
+            }
             try store.saveSite(site)
             print(
                 "site \(site.id): \(site.spaces.count) spaces, \(site.locks.count) locks, \(site.poles.count) poles imported"
@@ -75,30 +89,115 @@ struct SiteCommand: AsyncParsableCommand {
     }
 }
 
-/// The inventory file: YAML (JSON is YAML too), checked whole by `Site`.
-func parseInventory(_ text: String, siteID: String) throws(SiteError) -> Site {
-    guard let document = (try? Yams.load(yaml: text)) as? [String: Any] else {
-        throw .unknownReference(from: "the file", to: "a mapping with spaces, locks and poles")
+/// The inventory file: YAML (JSON is YAML too), read strictly (an unknown key or a YAML error is
+/// named with its line and column), then checked whole by `Site`.
+func parseInventory(_ text: String, siteID: String) throws -> Site {
+    let root: Node
+    do {
+        guard let node = try Yams.compose(yaml: text) else { throw InventoryError("the file is empty") }
+        root = node
+    } catch let error as YamlError {
+        throw InventoryError("\(error)")
     }
-    var spaces: [Space] = []
-    for entry in document["spaces"] as? [Any] ?? [] {
-        if let id = entry as? String {
-            spaces.append(Space(id: id))
-        } else if let map = entry as? [String: Any], let id = map["id"] as? String {
-            spaces.append(Space(id: id, poleIDs: (map["poles"] as? [Any] ?? []).compactMap { $0 as? String }))
-        } else {
-            throw .invalidIdentifier(kind: "space", "\(entry)")
+    func at(_ node: Node) -> String {
+        let mark: Mark? =
+            switch node {
+            case .scalar(let scalar): scalar.mark
+            case .mapping(let mapping): mapping.mark
+            case .sequence(let sequence): sequence.mark
+            case .alias(let alias): alias.mark
+            }
+        return mark.map { "line \($0.line), column \($0.column)" } ?? "?"
+    }
+    func mapping(_ node: Node, allowed: [String], what: String) throws -> [String: Node] {
+        guard case .mapping(let mapping) = node else { throw InventoryError("\(at(node)): \(what) must be a mapping") }
+        var fields: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string, allowed.contains(name) else {
+                throw InventoryError(
+                    "\(at(key)): unknown key \"\(key.string ?? "?")\" in \(what) (known: \(allowed.joined(separator: ", ")))"
+                )
+            }
+            fields[name] = value
         }
+        return fields
+    }
+    func list(_ node: Node?, what: String) throws -> [Node] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else { throw InventoryError("\(at(node)): \(what) must be a list") }
+        return Array(sequence)
+    }
+    func string(_ node: Node?, what: String, in parent: Node) throws -> String {
+        guard let node else { throw InventoryError("\(at(parent)): \(what) is missing") }
+        guard case .scalar(let scalar) = node else { throw InventoryError("\(at(node)): \(what) must be a string") }
+        return scalar.string
+    }
+
+    let document = try mapping(root, allowed: ["spaces", "locks", "poles"], what: "the inventory")
+    var spaces: [Space] = []
+    for entry in try list(document["spaces"], what: "spaces") {
+        if case .scalar(let scalar) = entry {
+            spaces.append(Space(id: scalar.string))
+            continue
+        }
+        let fields = try mapping(entry, allowed: ["id", "poles"], what: "a space")
+        let poles = try list(fields["poles"], what: "a space's poles").map {
+            try string($0, what: "a pole id", in: entry)
+        }
+        spaces.append(Space(id: try string(fields["id"], what: "a space's id", in: entry), poleIDs: poles))
     }
     var locks: [Lock] = []
-    for entry in document["locks"] as? [Any] ?? [] {
-        guard let map = entry as? [String: Any], let id = map["id"] as? String, let space = map["space"] as? String
-        else {
-            throw .invalidIdentifier(kind: "lock", "\(entry) (needs id and space)")
-        }
-        locks.append(Lock(id: id, spaceID: space))
+    for entry in try list(document["locks"], what: "locks") {
+        let fields = try mapping(entry, allowed: ["id", "space"], what: "a lock")
+        locks.append(
+            Lock(
+                id: try string(fields["id"], what: "a lock's id", in: entry),
+                spaceID: try string(fields["space"], what: "a lock's space", in: entry)))
     }
-    let poles = (document["poles"] as? [Any] ?? []).map { Pole(id: ($0 as? String) ?? "\($0)") }
-    guard !spaces.isEmpty else { throw .unknownReference(from: "the file", to: "at least one space") }
+    let poles = try list(document["poles"], what: "poles").map { Pole(id: try string($0, what: "a pole id", in: root)) }
+    guard !spaces.isEmpty else { throw InventoryError("the file lists no spaces") }
     return try Site(id: siteID, spaces: spaces, locks: locks, poles: poles)
+}
+
+struct InventoryError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What replacing `old` with `new` changes, a line per device or space ("+ lock lock-3 in room-2").
+func inventoryChanges(from old: Site?, to new: Site) -> [String] {
+    var lines: [String] = []
+    let oldSpaces = old?.spaces ?? [:]
+    let oldLocks = old?.locks ?? [:]
+    let oldPoles = old?.poles ?? [:]
+    for id in Set(oldSpaces.keys).union(new.spaces.keys).sorted() {
+        switch (oldSpaces[id], new.spaces[id]) {
+        case (nil, let added?):
+            lines.append(
+                "+ space \(id)" + (added.poleIDs.isEmpty ? "" : " lit by \(added.poleIDs.joined(separator: ","))"))
+        case (_?, nil): lines.append("- space \(id)")
+        case (let before?, let after?) where before.poleIDs != after.poleIDs:
+            lines.append(
+                "~ space \(id) lit by \(after.poleIDs.joined(separator: ",")) (was \(before.poleIDs.joined(separator: ",")))"
+            )
+        default: break
+        }
+    }
+    for id in Set(oldLocks.keys).union(new.locks.keys).sorted() {
+        switch (oldLocks[id], new.locks[id]) {
+        case (nil, let added?): lines.append("+ lock \(id) in \(added.spaceID)")
+        case (let removed?, nil): lines.append("- lock \(id) (was in \(removed.spaceID))")
+        case (let before?, let after?) where before.spaceID != after.spaceID:
+            lines.append("~ lock \(id) in \(after.spaceID) (was \(before.spaceID))")
+        default: break
+        }
+    }
+    for id in Set(oldPoles.keys).union(new.poles.keys).sorted() {
+        switch (oldPoles[id], new.poles[id]) {
+        case (nil, _?): lines.append("+ pole \(id)")
+        case (_?, nil): lines.append("- pole \(id)")
+        default: break
+        }
+    }
+    return lines
 }

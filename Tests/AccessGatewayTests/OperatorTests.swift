@@ -235,6 +235,55 @@ import Testing
         #expect(unknown.flatMap { GatewayHarness.json($0.payload)?["reason"] as? String } == "unknown_lock")
     }
 
+    /// `site import` is strict and shows what it would change; `devices add|remove` edits one
+    /// device of the stored inventory.
+    @Test func anImportNamesItsErrorsShowsItsChangesAndReplacesOnlyWithYes() async throws {
+        let harness = try await GatewayHarness(inventoryInConfig: false)
+        let accessctl = try OperatorTests.accessctl()
+        let store = [
+            "--database", harness.databasePath, "--site-id", "site-1", "--pin-key-file", harness.directory + "/pin.key",
+        ]
+        func run(_ arguments: [String]) async throws -> ExternalTool.Captured {
+            try await ExternalTool.captureDetached(accessctl, arguments + store)
+        }
+        let file = harness.directory + "/site.yaml"
+        func write(_ text: String) throws { try text.write(toFile: file, atomically: true, encoding: .utf8) }
+
+        try write("spaces: [room-1]\nlokcs:\n  - {id: lock-1, space: room-1}\n")
+        let misspelt = try await run(["site", "import", file])
+        #expect(misspelt.status == 1 && misspelt.standardError.contains("line 2, column 1: unknown key \"lokcs\""))
+        try write("spaces: [room-1]\nlocks:\n  - {id: lock-1, spcae: room-1}\n")
+        let inner = try await run(["site", "import", file])
+        #expect(
+            inner.standardError.contains("line 3, column 18: unknown key \"spcae\" in a lock"), "\(inner.standardError)"
+        )
+        try write("spaces: [room-1\nlocks: {\n")
+        let broken = try await run(["site", "import", file])
+        #expect(broken.status == 1 && broken.standardError.contains("error: "), "\(broken.standardError)")
+
+        try write(
+            "spaces: [{id: room-1, poles: [pole-1]}, room-2]\nlocks: [{id: lock-1, space: room-1}]\npoles: [pole-1]\n")
+        let first = try await run(["site", "import", file])
+        #expect(first.status == 0 && first.standardOutput.contains("+ lock lock-1 in room-1"), "\(first.standardError)")
+        try write(
+            "spaces: [{id: room-1, poles: [pole-1]}, room-2]\nlocks: [{id: lock-1, space: room-2}]\npoles: [pole-1]\n")
+        let asked = try await run(["site", "import", file])
+        #expect(asked.status == 1 && asked.standardOutput.contains("~ lock lock-1 in room-2 (was room-1)"))
+        #expect(asked.standardError.contains("--yes"))
+        #expect(try await run(["site", "show", "--json"]).standardOutput.contains(#""lock-1":"room-1""#))
+        #expect(try await run(["site", "import", file, "--yes"]).status == 0)
+        #expect(try await run(["site", "show", "--json"]).standardOutput.contains(#""lock-1":"room-2""#))
+        #expect(try await run(["site", "import", file]).standardOutput.contains("unchanged"))
+
+        let added = try await run(["devices", "add", "lock", "lock-7", "--space", "room-1"])
+        #expect(added.status == 0 && added.standardOutput.contains("+ lock lock-7 in room-1"), "\(added.standardError)")
+        #expect(try await run(["devices", "add", "lock", "lock-8", "--space", "room-9"]).status == 1)
+        let removed = try await run(["devices", "remove", "pole", "pole-1"])
+        #expect(removed.status == 0 && removed.standardOutput.contains("- pole pole-1"), "\(removed.standardError)")
+        let shown = try await run(["site", "show", "--json"]).standardOutput
+        #expect(shown.contains(#""lock-7":"room-1""#) && !shown.contains("pole-1"), "\(shown)")
+    }
+
     @Test func aGatewayWithNoInventoryAnywhereRefusesToStart() async throws {
         let harness = try await GatewayHarness(inventoryInConfig: false)
         let result = try await ExternalTool.captureDetached(
