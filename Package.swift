@@ -185,6 +185,7 @@ let package = Package(
             name: "Simulation",
             dependencies: [
                 "AccessCore", "AccessProtocol", "MQTT", "MQTTTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -233,7 +234,7 @@ let package = Package(
         .executableTarget(
             name: "mqtt-roundtrip",
             dependencies: [
-                "MQTT", "AccessProtocol",
+                "MQTT", "AccessProtocol", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "simulators/mqtt-roundtrip"

@@ -92,7 +92,7 @@ echo "a small day at another site, every outcome checked (scenario, its own gate
 "$bin/scenario" --broker "127.0.0.1:$port" --spaces 10 --locks 16 --poles 6 --bookings 200 --seed 1 2> /dev/null | sed 's/^/  /'
 
 echo "the floor every decision is measured against (MQTT round trips through the same broker):"
-"$bin/mqtt-roundtrip" --port "$port" --count 2000 2> /dev/null
+"$bin/mqtt-roundtrip" --broker "127.0.0.1:$port" --count 2000 2> /dev/null
 
 echo "gateway running: status page http://127.0.0.1:$http/ and metrics http://127.0.0.1:$http/metrics; Ctrl-C stops everything"
 wait "${pids[1]}"

@@ -30,7 +30,7 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Requests in flight at saturation.") var inFlight = 256
     @Option(help: "Workloads: floor, unique-token, repeated-token, pin.")
     var workloads = "floor,unique-token,repeated-token,pin"
-    @Option(help: "An existing broker host:port (default: start mosquitto on loopback).") var broker: String?
+    @Option(help: "An existing broker, host or host:port (default: start mosquitto on loopback).") var broker: String?
     @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
     @Flag(help: "Only build the store, start the gateway, and report its memory (for the RSS figure).")
@@ -55,7 +55,9 @@ struct GatewayBench: AsyncParsableCommand {
         for name in parsedWorkloads where !known.contains(name) {
             throw ValidationError("unknown workload \"\(name)\"; known: \(known.sorted().joined(separator: ", "))")
         }
-        if let broker, SimulatorOptions.broker(broker) == nil { throw ValidationError("--broker must be host:port") }
+        if let broker, SimulatorOptions.broker(broker) == nil {
+            throw ValidationError("--broker must be host or host:port, got \"\(broker)\"")
+        }
     }
 
     func run() async throws {

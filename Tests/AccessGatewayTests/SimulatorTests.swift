@@ -52,7 +52,19 @@ import Testing
         ("lock-sim", ["--site", "site-1", "--site-key-file", "/dev/null", "--locks", "lock-1"]),
         ("lock-sim", ["--site", "a/b", "--site-key-file", "/dev/null", "--locks", "lock-1@room-1"]),
         ("pole-sim", ["--site", "site-1", "--site-key-file", "/dev/null", "--poles", "pole-1", "--speed", "0"]),
-        ("booking-sim", ["--site", "site-1", "--pin-key-file", "x", "--issuer-key-file", "y", "--broker", "nohost"]),
+        ("booking-sim", ["--site", "site-1", "--pin-key-file", "x", "--issuer-key-file", "y", "--broker", "nohost:0"]),
+        (
+            "lock-sim",
+            ["--site", "site-1", "--site-key-file", "/dev/null", "--locks", "lock-1@room-1", "--tls-cert", "c"]
+        ),
+        ("mqtt-roundtrip", ["--broker", "a:b:c"]),
+        (
+            "pole-sim",
+            [
+                "--site", "site-1", "--site-key-file", "/dev/null", "--poles", "pole-1", "--username", "u",
+                "--password-file", "/nonexistent",
+            ]
+        ),
         ("scenario", ["--locks", "2"]),
         ("scenario", ["--bogus"]),
     ])

@@ -281,6 +281,19 @@ import Testing
             "\(operatorSaw)")
         await operatorClient.shutdown()
 
+        // The lock simulator commissions a real site broker: TLS, and lock-3's own certificate.
+        let (lock3Certificate, lock3Key) = try pki.issueClientCertificate(name: "lock-3", commonName: "lock-3")
+        let simulated = try await ExternalTool.captureDetached(
+            try SimulatorTests.executable("lock-sim"),
+            [
+                "--broker", "localhost:\(broker.port)", "--tls-ca", pki.caCertificate, "--tls-cert", lock3Certificate,
+                "--tls-key", lock3Key, "--site", "site-1", "--site-key-file", harness.directory + "/site.key",
+                "--locks", "lock-3@room-3",
+            ], input: "present lock-3 pin 12345678\nquit\n")
+        #expect(
+            simulated.standardOutput.contains("invalid_credential"),
+            "\(simulated.standardOutput)\(simulated.standardError)")
+
         for client in [lock1, lock2, backend, wildcard] { await client.shutdown() }
         await harness.stop()
     }

@@ -18,7 +18,7 @@ public final class BookingFeedBackend: Sendable {
     private let logger: Logger
 
     public init(
-        broker: (host: String, port: Int), siteID: String, prefix: String = SiteTopics.defaultPrefix,
+        broker: BrokerEndpoint, siteID: String, prefix: String = SiteTopics.defaultPrefix,
         clientID: String = "booking-backend", feedFile: String?, keep: Int = 100_000,
         logger: Logger = Logger(label: "booking-backend")
     ) throws {
@@ -26,7 +26,7 @@ public final class BookingFeedBackend: Sendable {
         log = Mutex(try BookingFeedLog(path: feedFile, keep: keep))
         self.logger = logger
         client = try MQTTClient(
-            configuration: .init(host: broker.host, port: broker.port, clientID: clientID), logger: logger)
+            configuration: broker.configuration(clientID: clientID), logger: logger)
     }
 
     /// Connects, answers replay requests from now on, and republishes the head (retained) now

@@ -114,11 +114,12 @@ public struct ScenarioRunner: Sendable {
         progress("gateway online")
 
         // Devices.
+        let endpoint = BrokerEndpoint(host: broker.host, port: broker.port)
         let deviceKeys = DeviceKeys(siteKey: siteKey, siteID: siteID)
         var locks: [String: SimulatedLock] = [:]
         for lock in plan.locks {
             let simulated = try SimulatedLock(
-                broker: broker, siteID: siteID, lockID: lock.id, spaceID: lock.space,
+                broker: endpoint, siteID: siteID, lockID: lock.id, spaceID: lock.space,
                 lockKey: deviceKeys.lockKey(lockID: lock.id), logger: logger)
             try await simulated.start()
             locks[lock.id] = simulated
@@ -126,7 +127,7 @@ public struct ScenarioRunner: Sendable {
         var poles: [String: SimulatedPole] = [:]
         for pole in plan.poles {
             let simulated = try SimulatedPole(
-                broker: broker, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id),
+                broker: endpoint, siteID: siteID, poleID: pole.id, poleKey: deviceKeys.poleKey(poleID: pole.id),
                 logger: logger)
             try await simulated.start()
             try await simulated.report(secondOfDay: 0, lux: plan.darkSpaces.contains(pole.space) ? 2 : 500)
@@ -136,7 +137,7 @@ public struct ScenarioRunner: Sendable {
 
         // The backend (its v1.1 feed, kept on disk) publishes every booking before anyone arrives.
         let feed = try BookingFeedBackend(
-            broker: broker, siteID: siteID, clientID: "booking-sim-\(options.seed)",
+            broker: endpoint, siteID: siteID, clientID: "booking-sim-\(options.seed)",
             feedFile: directory + "/feed.ndjson", logger: logger)
         try await feed.start()
         defer { Task { await feed.stop() } }

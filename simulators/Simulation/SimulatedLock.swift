@@ -27,7 +27,7 @@ public final class SimulatedLock: Sendable {
     }
 
     public init(
-        broker: (host: String, port: Int), siteID: String, prefix: String = SiteTopics.defaultPrefix, lockID: String,
+        broker: BrokerEndpoint, siteID: String, prefix: String = SiteTopics.defaultPrefix, lockID: String,
         spaceID: String, lockKey: SymmetricKey, battery: Int = 100, doorOpenFor: Duration = .milliseconds(300),
         logger: Logger = Logger(label: "lock-sim")
     ) throws {
@@ -36,8 +36,7 @@ public final class SimulatedLock: Sendable {
         self.topics = SiteTopics(prefix: prefix, siteID: siteID)
         self.doorOpenFor = doorOpenFor
         firmware = Mutex(LockFirmware(siteID: siteID, lockID: lockID, lockKey: lockKey))
-        var configuration = MQTTClient.Configuration(
-            host: broker.host, port: broker.port, clientID: "lock-sim-\(siteID)-\(lockID)", keepAliveSeconds: 10)
+        var configuration = broker.configuration(clientID: "lock-sim-\(siteID)-\(lockID)", keepAliveSeconds: 10)
         configuration.will = MQTTMessage(
             topic: topics.status(lockID: lockID), payload: DeviceMessages.offline, retain: true)
         client = try MQTTClient(configuration: configuration, logger: logger)

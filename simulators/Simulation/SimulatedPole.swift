@@ -16,14 +16,13 @@ public final class SimulatedPole: Sendable {
     private let results = Mutex<[LockFirmware.Result]>([])
 
     public init(
-        broker: (host: String, port: Int), siteID: String, prefix: String = SiteTopics.defaultPrefix, poleID: String,
+        broker: BrokerEndpoint, siteID: String, prefix: String = SiteTopics.defaultPrefix, poleID: String,
         poleKey: SymmetricKey, logger: Logger = Logger(label: "pole-sim")
     ) throws {
         self.poleID = poleID
         self.topics = SiteTopics(prefix: prefix, siteID: siteID)
         firmware = Mutex(PoleFirmware(siteID: siteID, poleID: poleID, poleKey: poleKey))
-        var configuration = MQTTClient.Configuration(
-            host: broker.host, port: broker.port, clientID: "pole-sim-\(siteID)-\(poleID)", keepAliveSeconds: 10)
+        var configuration = broker.configuration(clientID: "pole-sim-\(siteID)-\(poleID)", keepAliveSeconds: 10)
         configuration.will = MQTTMessage(
             topic: topics.status(poleID: poleID), payload: DeviceMessages.offline, retain: true)
         client = try MQTTClient(configuration: configuration, logger: logger)

@@ -5,12 +5,25 @@ import Foundation
 
 /// Parsing shared by the simulator commands.
 public enum SimulatorOptions {
-    public static func broker(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port),
-            colon > text.startIndex
-        else { return nil }
-        return (String(text[..<colon]), port)
+    /// `host`, `host:port` or `[v6-address]:port`; a bare host gets `defaultPort`.
+    public static func broker(_ text: String, defaultPort: Int = 1883) -> (host: String, port: Int)? {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard !host.isEmpty else { return nil }
+            if rest.isEmpty { return (host, defaultPort) }
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (1...65535).contains(port) else { return nil }
+            return (host, port)
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard let host = parts.first, !host.isEmpty, !host.contains(where: \.isWhitespace) else { return nil }
+        switch parts.count {
+        case 1: return (String(host), defaultPort)
+        case 2:
+            guard let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+            return (String(host), port)
+        default: return nil
+        }
     }
 
     /// `id@space,id@space` (or plain ids when `needsSpace` is false).

@@ -34,9 +34,7 @@ struct Publish: AsyncParsableCommand {
     func run() async throws {
         guard let made = try backend.prepare() else { return }
         let client = try MQTTClient(
-            configuration: .init(
-                host: made.endpoint.host, port: made.endpoint.port,
-                clientID: "booking-sim-\(backend.site)-\(backend.seed)"),
+            configuration: made.endpoint.configuration(clientID: "booking-sim-\(backend.site)-\(backend.seed)"),
             logger: Logger(label: "booking-sim"))
         try await client.connect()
         let topic = SiteTopics(prefix: backend.prefix, siteID: backend.site).bookings
@@ -105,7 +103,7 @@ struct Serve: AsyncParsableCommand {
 
 /// What every mode shares: the broker, the site, the keys, and the reservations to publish.
 struct BackendOptions: ParsableArguments {
-    @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "Site id.") var site: String
     @Option(help: "Topic prefix.") var prefix = "access"
     @Option(name: .customLong("pin-key-file"), help: "The pinKey shared with the gateway (64 hex digits).")
@@ -125,7 +123,6 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Write each holder's token and PIN as NDJSON here.") var holdersOut: String?
 
     func validate() throws {
-        guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
         guard Identifier.isValid(site), Identifier.isValid(kid) else {
             throw ValidationError("--site and --kid must follow the identifier rule")
         }
@@ -139,7 +136,7 @@ struct BackendOptions: ParsableArguments {
     }
 
     /// Logging, the issuer key, the signer; nil when the work was only to print the issuer line.
-    func prepare() throws -> (signer: BookingBackend, endpoint: (host: String, port: Int))? {
+    func prepare() throws -> (signer: BookingBackend, endpoint: BrokerEndpoint)? {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
@@ -161,7 +158,7 @@ struct BackendOptions: ParsableArguments {
             print(backend.issuerSetting)
             return nil
         }
-        return (backend, SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883))
+        return (backend, try connection.endpoint())
     }
 
     /// Makes the reservations (some rescheduled, some cancelled), hands each message to `send`,

@@ -23,7 +23,7 @@ struct LockSim: AsyncParsableCommand {
             At the end of the input the locks keep running (heartbeats) until SIGINT or SIGTERM.
             """, version: BuildInfo.versionText)
 
-    @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "Site id.") var site: String
     @Option(help: "Topic prefix.") var prefix = "access"
     @Option(name: .customLong("site-key-file"), help: "The site key (64 hex digits); each lock derives its own key.")
@@ -34,7 +34,6 @@ struct LockSim: AsyncParsableCommand {
     @Option(help: "Read commands from this file instead of stdin.") var script: String?
 
     func validate() throws {
-        guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
         guard Identifier.isValid(site) else { throw ValidationError("--site breaks the identifier rule") }
         guard SimulatorOptions.devices(locks, needsSpace: true) != nil else {
             throw ValidationError("--locks must be lockId@spaceId[,lockId@spaceId...]")
@@ -48,7 +47,7 @@ struct LockSim: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let endpoint = SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883)
+        let endpoint = try connection.endpoint()
         let keys = DeviceKeys(siteKey: try SimulatorOptions.key(file: siteKeyFile), siteID: site)
         var simulated: [String: SimulatedLock] = [:]
         for lock in SimulatorOptions.devices(locks, needsSpace: true) ?? [] {

@@ -1,6 +1,7 @@
 import AccessProtocol
 import ArgumentParser
 import MQTT
+import Simulation
 
 /// Measures request -> reply round trips through a broker with the project's MQTT client:
 /// one client answers on `<topic>/reply` what it receives on `<topic>/request`, the other asks,
@@ -11,23 +12,26 @@ struct MQTTRoundTrip: AsyncParsableCommand {
         commandName: "mqtt-roundtrip",
         abstract: "Measure MQTT request/reply round trips through a broker.", version: BuildInfo.versionText)
 
-    @Option(help: "Broker host.") var host = "127.0.0.1"
-    @Option(help: "Broker port.") var port = 1883
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "Number of round trips.") var count = 1000
     @Option(help: "QoS of requests and replies (0, 1 or 2).") var qos = 1
     @Option(help: "Topic prefix.") var topic = "roundtrip"
     @Flag(help: "Disable TCP_NODELAY to see what Nagle's algorithm costs.") var nagle = false
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535, got \(port)") }
         guard count > 0 else { throw ValidationError("--count must be positive, got \(count)") }
         guard MQTTQoS(rawValue: Int32(qos)) != nil else { throw ValidationError("--qos must be 0, 1 or 2") }
     }
 
     func run() async throws {
         let qos = MQTTQoS(rawValue: Int32(qos)) ?? .atLeastOnce
+        let endpoint = try connection.endpoint()
+        let topic = self.topic
         func configuration(_ id: String) -> MQTTClient.Configuration {
-            .init(host: host, port: port, clientID: id, tcpNoDelay: !nagle, connectTimeout: .seconds(5))
+            var configuration = endpoint.configuration(clientID: id)
+            configuration.tcpNoDelay = !nagle
+            configuration.connectTimeout = .seconds(5)
+            return configuration
         }
         let echo = try MQTTClient(configuration: configuration("roundtrip-echo"))
         let asker = try MQTTClient(configuration: configuration("roundtrip-asker"))

@@ -14,7 +14,7 @@ struct PoleSim: AsyncParsableCommand {
             "Simulate light poles: FIWARE-style telemetry on a day/night curve, presence, faults, verified light commands.",
         version: BuildInfo.versionText)
 
-    @Option(help: "Broker host:port.") var broker = "127.0.0.1:1883"
+    @OptionGroup var connection: BrokerOptions
     @Option(help: "Site id.") var site: String
     @Option(help: "Topic prefix.") var prefix = "access"
     @Option(name: .customLong("site-key-file"), help: "The site key (64 hex digits); each pole derives its own key.")
@@ -28,7 +28,6 @@ struct PoleSim: AsyncParsableCommand {
     @Option(help: "Stop after this many real seconds (default: run until a signal).") var durationS: Double?
 
     func validate() throws {
-        guard SimulatorOptions.broker(broker) != nil else { throw ValidationError("--broker must be host:port") }
         guard Identifier.isValid(site) else { throw ValidationError("--site breaks the identifier rule") }
         guard SimulatorOptions.devices(poles, needsSpace: false) != nil else {
             throw ValidationError("--poles must be poleId[,poleId...]")
@@ -45,7 +44,7 @@ struct PoleSim: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let endpoint = SimulatorOptions.broker(broker) ?? ("127.0.0.1", 1883)
+        let endpoint = try connection.endpoint()
         let keys = DeviceKeys(siteKey: try SimulatorOptions.key(file: siteKeyFile), siteID: site)
         let faulty = Set((fault ?? "").split(separator: ",").map(String.init))
         var simulated: [SimulatedPole] = []

@@ -22,7 +22,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Light poles.") var poles = 30
     @Option(help: "Reservations.") var bookings = 2000
     @Option(help: "Seed: the same seed plays the same day.") var seed: UInt64 = 1
-    @Option(help: "Use this broker (host:port) instead of starting one.") var broker: String?
+    @Option(help: "Use this broker (host, or host:port) instead of starting one.") var broker: String?
     @Option(help: "The access-gateway executable (default: next to this one).") var gateway: String?
 
     func validate() throws {
@@ -30,7 +30,9 @@ struct ScenarioCommand: AsyncParsableCommand {
         guard locks >= 6 else { throw ValidationError("--locks must be at least 6 (some are used for alarms)") }
         guard poles >= 1 else { throw ValidationError("--poles must be at least 1") }
         guard bookings >= 1 else { throw ValidationError("--bookings must be at least 1") }
-        if let broker, SimulatorOptions.broker(broker) == nil { throw ValidationError("--broker must be host:port") }
+        if let broker, SimulatorOptions.broker(broker) == nil {
+            throw ValidationError("--broker must be host or host:port, got \"\(broker)\"")
+        }
     }
 
     func run() async throws {
@@ -52,7 +54,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         options.poles = poles
         options.bookings = bookings
         options.seed = seed
-        options.broker = broker.flatMap(SimulatorOptions.broker)
+        options.broker = broker.flatMap { SimulatorOptions.broker($0) }
         options.progress = { line in FileHandle.standardError.write(Data("scenario: \(line)\n".utf8)) }
         let report = try await ScenarioRunner(options: options).run()
         for line in report.lines { print(line) }
