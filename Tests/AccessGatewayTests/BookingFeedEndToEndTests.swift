@@ -23,7 +23,8 @@ import Testing
 
     func backend(_ harness: GatewayHarness, keep: Int = 100_000) async throws -> BookingFeedBackend {
         let backend = try BookingFeedBackend(
-            broker: BrokerEndpoint(host: "127.0.0.1", port: harness.broker.port), siteID: "site-1", feedFile: harness.directory + "/feed.ndjson",
+            broker: BrokerEndpoint(host: "127.0.0.1", port: harness.broker.port), siteID: "site-1",
+            feedFile: harness.directory + "/feed.ndjson",
             keep: keep, logger: TestLogging.logger("backend"))
         try await backend.start()
         return backend
