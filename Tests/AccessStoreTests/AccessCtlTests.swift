@@ -147,7 +147,10 @@ import Testing
     @Test func theExampleInventoryImports() async throws {
         let (store, options) = try await fixture()
         let example = PackagePaths.root + "/config/site-inventory.example.yaml"
-        let result = try await ExternalTool.captureDetached(try tool(), ["site", "import", example] + options)
+        // The fixture's store holds another inventory: it is replaced only with --yes.
+        let asked = try await ExternalTool.captureDetached(try tool(), ["site", "import", example] + options)
+        #expect(asked.status == 1 && asked.standardError.contains("--yes"), "\(asked.standardError)")
+        let result = try await ExternalTool.captureDetached(try tool(), ["site", "import", example, "--yes"] + options)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("3 spaces, 4 locks, 2 poles"))
         #expect(try store.store.loadSite()?.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
