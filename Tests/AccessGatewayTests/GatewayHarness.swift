@@ -122,12 +122,14 @@ final class GatewayHarness: @unchecked Sendable {
     /// Publishes a request and waits for its decision (by requestId, or the next one without).
     func request(
         lockID: String = "lock-1", requestID: String, credential: Credential,
-        properties: MQTTPublishProperties = .init()
+        properties: MQTTPublishProperties = .init(), timeout: Duration = .seconds(20)
     ) async throws -> [String: Any]? {
         let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: nil).payload
         try await device.publishAcknowledged(
             MQTTMessage(topic: topics.request(lockID: lockID), payload: payload, properties: properties))
-        let decision = await inbox.first(timeout: .seconds(5)) {
+        // Generous: with chromium, the benches and sixty other tests starting on two cores, a
+        // gateway can be starved for seconds; a passing test does not wait.
+        let decision = await inbox.first(timeout: timeout) {
             $0.topic == self.topics.decision(lockID: lockID) && $0.payloadString?.contains("\"\(requestID)\"") == true
         }
         return decision.flatMap { Self.json($0.payload) }
@@ -141,7 +143,7 @@ final class GatewayHarness: @unchecked Sendable {
         try await device.publishAcknowledged(MQTTMessage(topic: topics.bookings, payload: line))
         bookingsPublished += 1
         guard gateway != nil else { return }
-        let processed = await GatewayProbe(port: httpPort).waitForBookings(bookingsPublished, timeout: .seconds(10))
+        let processed = await GatewayProbe(port: httpPort).waitForBookings(bookingsPublished, timeout: .seconds(30))
         if !processed { Issue.record("the gateway did not process booking message \(bookingsPublished)") }
     }
 

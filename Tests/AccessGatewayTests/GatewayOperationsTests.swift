@@ -115,7 +115,8 @@ import Testing
         let harness = try await GatewayHarness()
         try await harness.startGateway()
         // unknown_lock carries no requestId: take the first decision on the lock's topic.
-        _ = try await harness.request(lockID: "lock-4", requestID: "h-1", credential: .pin("1234"))
+        _ = try await harness.request(
+            lockID: "lock-4", requestID: "h-1", credential: .pin("1234"), timeout: .seconds(5))
         let unknown = harness.messages(on: harness.topics.decision(lockID: "lock-4")).first
         #expect(unknown.flatMap { GatewayHarness.json($0.payload)?["reason"] as? String } == "unknown_lock")
         let before = try String(contentsOfFile: harness.configPath, encoding: .utf8)
@@ -132,6 +133,23 @@ import Testing
         #expect(await eventually(timeout: .seconds(10)) { harness.log().contains("reload refused") })
         let still = try await harness.request(lockID: "lock-4", requestID: "h-3", credential: .pin("12345678"))
         #expect(still?["reason"] as? String == "invalid_credential")
+    }
+
+    /// A reload publishes every device's live state again, and clears what a removed lock left
+    /// retained, so that no dashboard keeps a ghost.
+    @Test func aReloadClearsTheRetainedStateOfARemovedLock() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.startGateway()
+        let removed = harness.topics.lockState(gatewayID: "gw-1", lockID: "lock-3")
+        #expect(await harness.inbox.first(timeout: .seconds(10)) { $0.topic == removed && !$0.payload.isEmpty } != nil)
+        let before = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+        try before.replacingOccurrences(of: ", lock-3@room-3]", with: "]")
+            .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        harness.gateway?.send(SIGHUP)
+        #expect(await eventually(timeout: .seconds(10)) { harness.log().contains("configuration reloaded") })
+        let cleared = await harness.inbox.first(timeout: .seconds(10)) { $0.topic == removed && $0.payload.isEmpty }
+        #expect(cleared != nil, "\(harness.messages(on: removed).map(\.payloadString))")
+        await harness.stop()
     }
 
     @Test func systemdHearsReadyWatchdogAndStopping() async throws {

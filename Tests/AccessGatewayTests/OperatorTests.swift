@@ -230,7 +230,8 @@ import Testing
         try await harness.startGateway()
         let decision = try await harness.request(lockID: "lock-2", requestID: "inv-1", credential: .pin("12345678"))
         #expect(decision?["reason"] as? String == "invalid_credential")
-        _ = try await harness.request(lockID: "lock-3", requestID: "inv-2", credential: .pin("12345678"))
+        _ = try await harness.request(
+            lockID: "lock-3", requestID: "inv-2", credential: .pin("12345678"), timeout: .seconds(5))
         let unknown = harness.messages(on: harness.topics.decision(lockID: "lock-3")).first
         #expect(unknown.flatMap { GatewayHarness.json($0.payload)?["reason"] as? String } == "unknown_lock")
     }

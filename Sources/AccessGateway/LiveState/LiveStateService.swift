@@ -12,8 +12,12 @@ import Synchronization
 public final class LiveStateService: Service, Sendable {
     let context: GatewayContext
     let perTick: Int
-    /// Home Assistant discovery configs still to publish (all of them at start and reload).
+    /// Retained messages still to publish before any state: discovery configs (all of them at
+    /// start and reload), and empty payloads that clear what a device no longer in the inventory
+    /// left retained.
     private let discovery = Mutex<[HomeAssistantDiscovery.Config]>([])
+    /// The devices whose state this run published, so that a reload can clear the ones removed.
+    private let known = Mutex<(locks: Set<String>, poles: Set<String>)>(([], []))
 
     init(context: GatewayContext, perTick: Int = 2000) {
         self.context = context
@@ -37,15 +41,18 @@ public final class LiveStateService: Service, Sendable {
         var locks = changes.locks
         var poles = changes.poles
         if changes.everything {
-            monitor.read { monitor in
-                locks.formUnion(monitor.lockIDs)
-                poles.formUnion(monitor.poleIDs)
+            let (allLocks, allPoles) = monitor.read { (Set($0.lockIDs), Set($0.poleIDs)) }
+            locks.formUnion(allLocks)
+            poles.formUnion(allPoles)
+            let removed = known.withLock { known -> (locks: Set<String>, poles: Set<String>) in
+                defer { known = (allLocks, allPoles) }
+                return (known.locks.subtracting(allLocks), known.poles.subtracting(allPoles))
             }
+            queueDiscovery(removedLocks: removed.locks, removedPoles: removed.poles)
         }
         let nowMs = context.nowMs()
         let gatewayID = context.gatewayID
         var budget = perTick
-        if changes.everything { queueDiscovery() }
         // Discovery first: Home Assistant creates the entities, then reads the retained states.
         let configs = discovery.withLock { queue -> [HomeAssistantDiscovery.Config] in
             let taken = Array(queue.prefix(budget))
@@ -111,14 +118,34 @@ public final class LiveStateService: Service, Sendable {
         }
     }
 
-    /// Every entity's config, when Home Assistant discovery is on.
-    private func queueDiscovery() {
+    /// Every entity's config, when Home Assistant discovery is on; and for devices gone from the
+    /// inventory, empty retained payloads on their state and config topics (Home Assistant then
+    /// removes the entities).
+    private func queueDiscovery(removedLocks: Set<String>, removedPoles: Set<String>) {
         let configuration = context.settings.configuration
-        guard configuration.homeAssistant.enabled else { return }
         let discovery = HomeAssistantDiscovery(
             prefix: configuration.homeAssistant.prefix, topics: context.topics, siteID: configuration.site.id,
             gatewayID: context.gatewayID, remoteOpen: configuration.homeAssistant.remoteOpen)
-        var configs = discovery.gatewayConfigs
+        var clears: [HomeAssistantDiscovery.Config] = []
+        for lockID in removedLocks.sorted() {
+            clears.append(
+                .init(topic: context.topics.lockState(gatewayID: context.gatewayID, lockID: lockID), payload: ""))
+            if configuration.homeAssistant.enabled {
+                clears += discovery.lockConfigs(lockID: lockID, spaceID: "").map { .init(topic: $0.topic, payload: "") }
+            }
+        }
+        for poleID in removedPoles.sorted() {
+            clears.append(
+                .init(topic: context.topics.poleState(gatewayID: context.gatewayID, poleID: poleID), payload: ""))
+            if configuration.homeAssistant.enabled {
+                clears += discovery.poleConfigs(poleID: poleID).map { .init(topic: $0.topic, payload: "") }
+            }
+        }
+        guard configuration.homeAssistant.enabled else {
+            self.discovery.withLock { $0 = clears }
+            return
+        }
+        var configs = clears + discovery.gatewayConfigs
         for lock in configuration.site.locks.values.sorted(by: { $0.id < $1.id }) {
             configs += discovery.lockConfigs(lockID: lock.id, spaceID: lock.spaceID)
         }

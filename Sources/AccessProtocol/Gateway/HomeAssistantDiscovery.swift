@@ -7,6 +7,11 @@ public struct HomeAssistantDiscovery: Sendable {
     public struct Config: Sendable, Hashable {
         public var topic: String
         public var payload: String
+
+        public init(topic: String, payload: String) {
+            self.topic = topic
+            self.payload = payload
+        }
     }
 
     public let prefix: String
