@@ -44,7 +44,11 @@ public struct ScenarioRunner: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            if ProcessInfo.processInfo.environment["SCENARIO_KEEP"] == nil {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
 
         var privateBroker: MosquittoBroker?
         let broker: (host: String, port: Int)
@@ -87,6 +91,12 @@ public struct ScenarioRunner: Sendable {
             log: {level: notice}
             """
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
+
+        // A broker that outlived an earlier run (scripts/run.sh keeps its broker's persistence)
+        // still holds that run's retained statuses and audit head for this site: cleared first,
+        // or the new gateway would rightly see a foreign audit head and stale Last Wills.
+        try await Self.clearRetained(
+            under: topics.everything, broker: broker, clientID: "scenario-cleaner-\(options.seed)")
 
         // The observer: alarms, decisions and pole commands as they cross the broker.
         let observer = try MQTTClient(
@@ -465,4 +475,27 @@ final class Tally: Sendable {
 public struct ScenarioError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension ScenarioRunner {
+    /// Publishes an empty retained message on every topic under `filter` that holds one.
+    public static func clearRetained(under filter: String, broker: (host: String, port: Int), clientID: String)
+        async throws
+    {
+        let cleaner = try MQTTClient(configuration: .init(host: broker.host, port: broker.port, clientID: clientID))
+        try await cleaner.connect()
+        let retained = StreamRecorder(cleaner.messages)
+        try await cleaner.subscribe(filter)
+        // Retained messages arrive right after the SUBACK; a quiet half second means all came.
+        var count = -1
+        while count != retained.recorded.count {
+            count = retained.recorded.count
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        try await cleaner.unsubscribe(filter)
+        for topic in Set(retained.recorded.filter { $0.retain && !$0.payload.isEmpty }.map(\.topic)).sorted() {
+            try await cleaner.publishAcknowledged(MQTTMessage(topic: topic, payload: "", retain: true))
+        }
+        await cleaner.shutdown()
+    }
 }
