@@ -15,7 +15,17 @@ final class GatewayHarness: @unchecked Sendable {
     let broker: MosquittoBroker
     let directory: String
     let site = TestSite(spaces: 3)
-    let httpPort: Int
+    /// The gateway's HTTP port, as its log says it bound it (0 until then). The gateway binds
+    /// port 0 and the kernel picks one: a port chosen free in advance could be taken before the
+    /// gateway binds it (by another test's listener, or as an outgoing connection's source port),
+    /// and the gateway would then serve no health while the probes asked someone else.
+    var httpPort: Int {
+        guard let line = log().split(separator: "\n").last(where: { $0.contains("http endpoint listening") }),
+            let colon = line.lastIndex(of: ":"),
+            let port = Int(line[line.index(after: colon)...].prefix { $0.isNumber })
+        else { return 0 }
+        return port
+    }
     var gateway: ChildProcess?
     let device: MQTTClient
     let inbox: MessageCollector
@@ -36,7 +46,6 @@ final class GatewayHarness: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         databasePath = (databaseDirectory ?? directory) + "/access.sqlite"
-        httpPort = try LoopbackPort.free()
         try TestGateway.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
         try TestGateway.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
         let publicKey = Base64URL.encode(Array(site.minter.privateKey.publicKey.rawRepresentation))
@@ -59,7 +68,7 @@ final class GatewayHarness: @unchecked Sendable {
               maxRequestsPerS: \(maxRequestsPerS)
               maxQueueMs: 60000
             http:
-              listen: \(httpListen ?? "127.0.0.1:\(httpPort)")
+              listen: \(httpListen ?? "127.0.0.1:0")
             log:
               level: debug
             \(extraYAML)
@@ -144,7 +153,12 @@ final class GatewayHarness: @unchecked Sendable {
         bookingsPublished += 1
         guard gateway != nil else { return }
         let processed = await GatewayProbe(port: httpPort).waitForBookings(bookingsPublished, timeout: .seconds(30))
-        if !processed { Issue.record("the gateway did not process booking message \(bookingsPublished)") }
+        if !processed {
+            let running = gateway?.isRunning == true
+            Issue.record(
+                "the gateway did not process booking message \(bookingsPublished) (running: \(running)); log:\n\(log().suffix(3000))"
+            )
+        }
     }
 
     func messages(on topic: String) -> [MQTTMessage] { inbox.messages.filter { $0.topic == topic } }

@@ -85,9 +85,9 @@ import Testing
     }
 
     @Test func offLoopbackWithoutATokenThePageIsRefused() async throws {
-        let port = try LoopbackPort.free()
-        let harness = try await GatewayHarness(httpListen: "0.0.0.0:\(port)")
+        let harness = try await GatewayHarness(httpListen: "0.0.0.0:0")
         try await harness.startGateway()
+        let port = harness.httpPort
         let page = try await ExternalTool.captureDetached(
             "curl", ["-s", "-w", "\n%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)/"])
         #expect(page.standardOutput.hasSuffix("403"), "\(page.standardOutput)")

@@ -145,8 +145,16 @@ public final class LiveStateService: Service, Sendable {
             self.discovery.withLock { $0 = clears }
             return
         }
+        // The lock entity's other form (read-only sensor or lock) may be retained from before
+        // `remoteOpen` was switched: cleared, so Home Assistant does not show both.
+        let otherForm = HomeAssistantDiscovery(
+            prefix: configuration.homeAssistant.prefix, topics: context.topics, siteID: configuration.site.id,
+            gatewayID: context.gatewayID, remoteOpen: !configuration.homeAssistant.remoteOpen)
         var configs = clears + discovery.gatewayConfigs
         for lock in configuration.site.locks.values.sorted(by: { $0.id < $1.id }) {
+            if let stale = otherForm.lockConfigs(lockID: lock.id, spaceID: lock.spaceID).first {
+                configs.append(.init(topic: stale.topic, payload: ""))
+            }
             configs += discovery.lockConfigs(lockID: lock.id, spaceID: lock.spaceID)
         }
         for poleID in configuration.site.poles.keys.sorted() { configs += discovery.poleConfigs(poleID: poleID) }

@@ -56,7 +56,7 @@ import Testing
         let site = gateway.site.site
         let expected = 1 + site.locks.count * 5 + site.poles.count * 4
         let isConfig: @Sendable (MQTTMessage) -> Bool = {
-            $0.topic.hasPrefix("homeassistant/") && $0.topic.hasSuffix("/config")
+            $0.topic.hasPrefix("homeassistant/") && $0.topic.hasSuffix("/config") && !$0.payload.isEmpty
         }
         let deadline = ContinuousClock.now + .seconds(30)
         while gateway.published.messages.filter(isConfig).count < expected, ContinuousClock.now < deadline {
@@ -103,6 +103,12 @@ import Testing
             }
         }
         #expect(components["lock"] == site.locks.count)
+        // The read-only form of each lock, retained from before remoteOpen, is cleared.
+        let cleared = gateway.published.messages.filter {
+            $0.topic.hasPrefix("homeassistant/binary_sensor/") && $0.topic.hasSuffix("_lock/config")
+                && $0.payload.isEmpty
+        }
+        #expect(cleared.count == site.locks.count && cleared.allSatisfy(\.retain))
         await gateway.stop()
     }
 
@@ -132,7 +138,9 @@ import Testing
             $0.topic.hasPrefix("homeassistant/binary_sensor/") && $0.topic.hasSuffix("lock-1_lock/config")
         }
         #expect(lockConfig?.payloadString?.contains(#""device_class":"lock""#) == true)
-        #expect(!gateway.published.messages.contains { $0.topic.hasPrefix("homeassistant/lock/") })
+        // Only empty payloads there: the lock form, retained from before, is cleared.
+        #expect(
+            !gateway.published.messages.contains { $0.topic.hasPrefix("homeassistant/lock/") && !$0.payload.isEmpty })
         gateway.receive(gateway.topics.homeAssistantSet(gatewayID: "gw-1", lockID: "lock-1"), "UNLOCK")
         try await Task.sleep(for: .milliseconds(300))
         #expect(gateway.published.messages(on: gateway.topics.command(lockID: "lock-1")).isEmpty)
