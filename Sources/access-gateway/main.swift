@@ -77,7 +77,11 @@ struct AccessGatewayCommand: AsyncParsableCommand {
             let services = application.services + [application.supervisor()]
             var groupConfiguration = ServiceGroupConfiguration(
                 services: services.map {
-                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+                    // A failing service (the HTTP port taken, say) stops the others gracefully, as a
+                    // signal does: cancelling them outright could wait on a broker that is away.
+                    .init(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
                 },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             // A graceful stop drains at most the request lanes (10,000, a few seconds); past this

@@ -22,6 +22,20 @@ import Testing
         #expect(ContinuousClock.now - sent < .seconds(2))
     }
 
+    /// The HTTP port already taken: the gateway says so, naming the setting, and stops cleanly
+    /// (it used to begin a silent shutdown and crash when cancellation timed out).
+    @Test func anHTTPPortInUseStopsTheGatewayAndSaysWhy() async throws {
+        let squatter = try MosquittoBroker.start()
+        defer { squatter.tearDown() }
+        let harness = try await GatewayHarness(httpListen: "127.0.0.1:\(squatter.port)")
+        let gateway = try harness.launchGateway()
+        #expect(await gateway.exited(within: .seconds(20)), "\(harness.log().suffix(2000))")
+        #expect(gateway.exitCode == 1, "\(String(describing: gateway.terminationStatus))")
+        #expect(harness.log().contains("http endpoint failed"), "\(harness.log().suffix(2000))")
+        #expect(harness.log().contains("listen=127.0.0.1:\(squatter.port)"))
+        await harness.stop()
+    }
+
     @Test func theGatewayIsBackWithinASecondOfTheBrokersReturn() async throws {
         let harness = try await GatewayHarness()
         try await harness.startGateway()

@@ -155,7 +155,15 @@ public final class HTTPService: Service, Sendable {
             },
             logger: logger)
         try await withGracefulShutdownHandler {
-            try await application.runService()
+            do {
+                try await application.runService()
+            } catch {
+                // Say which setting: the gateway stops (a port in use, an address not on this host).
+                context.logger.critical(
+                    "http endpoint failed: the gateway stops (check http.listen)",
+                    metadata: ["listen": "\(host):\(port)", "error": "\(error)"])
+                throw error
+            }
         } onGracefulShutdown: { [streams] in
             // Open status pages end, so that the server's own shutdown does not wait on them.
             streams.stopping.store(true, ordering: .relaxed)
