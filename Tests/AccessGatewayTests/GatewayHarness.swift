@@ -19,8 +19,13 @@ final class GatewayHarness: @unchecked Sendable {
     /// port 0 and the kernel picks one: a port chosen free in advance could be taken before the
     /// gateway binds it (by another test's listener, or as an outgoing connection's source port),
     /// and the gateway would then serve no health while the probes asked someone else.
+    /// Where the current gateway's lines begin in the log file (it is appended to at each start).
+    private var logOffset = 0
+
+    /// Only this start's lines count: a restarted gateway gets another port.
     var httpPort: Int {
-        guard let line = log().split(separator: "\n").last(where: { $0.contains("http endpoint listening") }),
+        let current = String(log().utf8.dropFirst(logOffset)) ?? ""
+        guard let line = current.split(separator: "\n").last(where: { $0.contains("http endpoint listening") }),
             let colon = line.lastIndex(of: ":"),
             let port = Int(line[line.index(after: colon)...].prefix { $0.isNumber })
         else { return 0 }
@@ -98,6 +103,7 @@ final class GatewayHarness: @unchecked Sendable {
 
     /// Starts the gateway without waiting for anything (for starts that must fail or stall).
     func launchGateway(_ extraArguments: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
+        logOffset = log().utf8.count
         let process = try ChildProcess(
             executable: try Self.executable, arguments: ["--config", configPath] + extraArguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
@@ -112,6 +118,7 @@ final class GatewayHarness: @unchecked Sendable {
         env.merge(environment) { $1 }
         // Only a status published by this start counts (a restart finds the last one recorded).
         let since = inbox.recorded.count
+        logOffset = log().utf8.count
         let process = try ChildProcess(
             executable: try Self.executable, arguments: ["--config", configPath], environment: env,
             outputFile: URL(fileURLWithPath: logFile))
@@ -120,8 +127,10 @@ final class GatewayHarness: @unchecked Sendable {
             $0.topic == self.topics.gatewayStatus(gatewayID: "gw-1")
                 && $0.payloadString?.contains("\"online\":true") == true
         }
-        if online == nil {
-            Issue.record("gateway did not come online; log:\n\(log())")
+        // Online can come before the HTTP endpoint says where it listens: wait for that too.
+        let listening = await eventually(timeout: .seconds(20)) { self.httpPort != 0 }
+        if online == nil || !listening {
+            Issue.record("gateway did not come online (or its HTTP endpoint did not listen); log:\n\(log())")
             throw GatewayHarnessError.notOnline
         }
     }

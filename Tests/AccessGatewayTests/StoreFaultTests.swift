@@ -97,8 +97,12 @@ import Testing
         try FileManager.default.removeItem(atPath: mount.path + "/filler")
         #expect(await eventually(timeout: .seconds(10)) { await health(harness).status == 200 })
         #expect(try await grantRequest(harness, "r-3") == "granted")
+        let stopping = ContinuousClock.now
         await harness.stop()
-        #expect(harness.gateway?.exitCode == 0)
+        #expect(
+            harness.gateway?.exitCode == 0,
+            "stopped after \(ContinuousClock.now - stopping), status \(String(describing: harness.gateway?.terminationStatus)); log:\n\(harness.log().suffix(3000))"
+        )
         let store = try AccessStore(
             configuration: StoreConfiguration(path: harness.databasePath), pinIndex: harness.site.pinIndex)
         let audited = try store.auditRecords(afterSeq: 0, limit: 100).map(\.record)
