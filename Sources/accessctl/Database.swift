@@ -123,7 +123,18 @@ extension Devices {
         return (store, site)
     }
 
-    static func save(_ site: Site, replacing old: Site, in store: AccessStore) throws {
+    /// Checks the edited inventory whole (`Site`), prints what changes and saves it.
+    static func save(
+        spaces: [String: Space], locks: [String: Lock], poles: [String: Pole], replacing old: Site,
+        in store: AccessStore
+    ) throws {
+        let site: Site
+        do {
+            site = try Site(
+                id: old.id, spaces: Array(spaces.values), locks: Array(locks.values), poles: Array(poles.values))
+        } catch {
+            throw Failure("\(error)")
+        }
         for line in inventoryChanges(from: old, to: site) { print(line) }
         try store.saveSite(site)
         print("saved; a running gateway takes it on SIGHUP (systemctl reload access-gateway)")
@@ -163,14 +174,7 @@ extension Devices {
                     spaces[spaceID] = space
                 }
             }
-            let updated: Site
-            do {
-                updated = try Site(
-                    id: site.id, spaces: Array(spaces.values), locks: Array(locks.values), poles: Array(poles.values))
-            } catch {
-                throw Failure("\(error)")
-            }
-            try Devices.save(updated, replacing: site, in: store)
+            try Devices.save(spaces: spaces, locks: locks, poles: poles, replacing: site, in: store)
         }
     }
 
@@ -195,14 +199,7 @@ extension Devices {
                     spaces[spaceID] = space
                 }
             }
-            let updated: Site
-            do {
-                updated = try Site(
-                    id: site.id, spaces: Array(spaces.values), locks: Array(locks.values), poles: Array(poles.values))
-            } catch {
-                throw Failure("\(error)")
-            }
-            try Devices.save(updated, replacing: site, in: store)
+            try Devices.save(spaces: spaces, locks: locks, poles: poles, replacing: site, in: store)
         }
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 
 /// `/healthz` and `/metrics` on `http.listen`, on Hummingbird 2 (SwiftNIO): connections are served
 /// concurrently and an idle one is closed after `idleTimeout`, so a client that sends a byte every
-/// second holds its own connection and nothing else (the status page of a later issue shares it).
+/// second holds its own connection and nothing else; the status page and its stream share it.
 ///
 /// `/healthz`: 200 "ok" when the store can commit and both MQTT connections are up, 200
 /// "degraded: …" when it serves but knows it is behind, 503 with the reason otherwise.
