@@ -18,6 +18,7 @@ extension GatewayConfiguration {
         "alarms.maxOpenS", "alarms.offlineAfterS", "alarms.lowBatteryPercent", "alarms.overstayAfterMin",
         "lighting.darknessLux", "lighting.welcomeLevel", "lighting.welcomeForS",
         "http.listen", "http.tokenFile", "homeAssistant.enabled", "homeAssistant.prefix", "homeAssistant.remoteOpen",
+        "profiles.zigbeeBaseTopic", "profiles.pinPushAheadMin",
         "log.level",
     ]
 

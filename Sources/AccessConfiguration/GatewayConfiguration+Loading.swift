@@ -135,11 +135,9 @@ extension GatewayConfiguration {
         }
         var locks: [Lock] = []
         for entry in values.list("site.locks") {
-            let parts = entry.split(separator: "@").map(String.init)
-            guard parts.count == 2 else {
-                throw ConfigurationError("site.locks", "\"\(entry)\" must be lockId@spaceId")
+            do { locks.append(try LockEntry.parse(entry)) } catch {
+                throw ConfigurationError("site.locks", error.description)
             }
-            locks.append(Lock(id: parts[0], spaceID: parts[1]))
         }
         for space in polesOfSpace.keys where !spaceIDs.contains(space) {
             throw ConfigurationError("site.poles", "a pole is linked to space \(space), which is not in site.spaces")
@@ -276,6 +274,16 @@ extension GatewayConfiguration {
             }
             configuration.homeAssistant.prefix = prefix
         }
+        if let base = values.string("profiles.zigbeeBaseTopic") {
+            guard !base.isEmpty, !base.contains(where: { "+#".contains($0) }), !base.hasPrefix("$"),
+                !base.hasPrefix("/"),
+                !base.hasSuffix("/")
+            else {
+                throw ConfigurationError("profiles.zigbeeBaseTopic", "\"\(base)\" must be a topic without wildcards")
+            }
+            configuration.profiles.zigbeeBaseTopic = base
+        }
+        configuration.profiles.pinPushAheadMin = try values.int("profiles.pinPushAheadMin", default: 60, in: 0...10_080)
         return configuration
     }
 }

@@ -54,7 +54,18 @@ public struct GatewayConfiguration: Sendable {
     public var httpTokenFile: String?
     /// Home Assistant MQTT discovery (off by default).
     public var homeAssistant = HomeAssistantSettings()
+    /// Device profiles' settings (docs/devices.md).
+    public var profiles = ProfileSettings()
     public var logLevel: String
+}
+
+public struct ProfileSettings: Sendable, Hashable {
+    /// Zigbee2MQTT's `mqtt.base_topic`.
+    public var zigbeeBaseTopic = "zigbee2mqtt"
+    /// PIN push: a reservation's PIN goes into its Zigbee lock this long before its window opens.
+    public var pinPushAheadMin = 60
+
+    public init() {}
 }
 
 public struct HomeAssistantSettings: Sendable, Hashable {

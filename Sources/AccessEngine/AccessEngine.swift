@@ -59,6 +59,22 @@ public final class AccessEngine: Sendable {
     /// Decides one request. `queuedMs` is how long it waited inside the gateway before this call
     /// (order of checks 4b: beyond `maxQueueMs` it is `busy`).
     public func handle(lockID: String, payload: [UInt8], nowMs: Int64, queuedMs: Int64 = 0) async -> AccessResult {
+        await decide(lockID: lockID, nowMs: nowMs, queuedMs: queuedMs) { AccessRequest.parse(payload) }
+    }
+
+    /// Decides a request a device profile's reader made (a code or card read at the door,
+    /// already translated from its dialect): the same checks, audit and lockout as a contract
+    /// request, after the lock's request budget.
+    public func handle(
+        lockID: String, profileRequest: Result<AccessRequest, MalformedRequest>, nowMs: Int64, queuedMs: Int64 = 0
+    ) async -> AccessResult {
+        await decide(lockID: lockID, nowMs: nowMs, queuedMs: queuedMs) { profileRequest }
+    }
+
+    /// The order of checks; `parse` runs after the lock's request budget admitted the request.
+    private func decide(
+        lockID: String, nowMs: Int64, queuedMs: Int64, parse: () -> Result<AccessRequest, MalformedRequest>
+    ) async -> AccessResult {
         guard Identifier.isValid(lockID) else { return .dropped }
         let configuration = self.configuration.withLock { $0 }
         var audit = AuditRecord(
@@ -81,7 +97,7 @@ public final class AccessEngine: Sendable {
         }
 
         let request: AccessRequest
-        switch AccessRequest.parse(payload) {
+        switch parse() {
         case .success(let parsed): request = parsed
         case .failure(let malformed):
             audit.requestID = malformed.requestID
@@ -103,6 +119,8 @@ public final class AccessEngine: Sendable {
             evaluation = decideToken(token, lock: lock, configuration: configuration, nowMs: nowMs, audit: &audit)
         case .pin(let pin):
             evaluation = decidePIN(pin, lock: lock, cell: cell, configuration: configuration, nowMs: nowMs)
+        case .card(let number):
+            evaluation = decideCard(number, lock: lock, cell: cell, configuration: configuration, nowMs: nowMs)
         }
         if let reservation = evaluation.outcome.reservation {
             audit.reservationID = reservation.id
@@ -220,6 +238,43 @@ public final class AccessEngine: Sendable {
             }
             return Evaluation(outcome: outcome, lockout: lockout)
         }
+    }
+
+    /// A card: its holder (by keyed digest) must hold a reservation of the lock's space now. An
+    /// unknown card counts towards the lock's lockout like a wrong PIN (a reader can be fed
+    /// numbers as fast as a keypad).
+    private func decideCard(
+        _ number: String, lock: Lock, cell: LockGuardCell, configuration: AccessEngineConfiguration, nowMs: Int64
+    ) -> Evaluation {
+        cell.state.withLock { guardState in
+            if case .lockedOut(let retryAfterS) = guardState.lockout.gate(nowMs: nowMs) {
+                return Evaluation(outcome: AccessRules.Outcome(.lockedOut), retryAfterS: retryAfterS)
+            }
+            guard let normalized = CardIndex.normalized(number) else {
+                return Evaluation(outcome: AccessRules.Outcome(.invalidCredential), detail: "card: not a card number")
+            }
+            let outcome: AccessRules.Outcome
+            do {
+                let facts = try store.cardFacts(
+                    digest: configuration.cards.digest(card: normalized), spaceID: lock.spaceID)
+                outcome = AccessRules.evaluateCard(
+                    holder: facts.holder, lock: lock, reservations: facts.reservations, nowMs: nowMs)
+            } catch {
+                return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
+            }
+            let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)
+            let lockout = guardState.lockout.snapshot
+            if case .lockoutStarted(let durationS, _) = effect {
+                return Evaluation(outcome: outcome, lockoutStartedS: durationS, lockout: lockout)
+            }
+            return Evaluation(outcome: outcome, lockout: lockout)
+        }
+    }
+
+    /// Audits a record that is not a lock's request (a PIN slot written or cleared, a keypad
+    /// open the lock reported): in the same chain, committed before anything is published.
+    public func appendEvent(_ record: AuditRecord) async throws -> CommittedAuditRecord {
+        try await auditLog.append(record)
     }
 
     /// Audits the decision, then signs the command for a grant. A failed audit turns any

@@ -11,6 +11,8 @@ public struct AccessEngineConfiguration: @unchecked Sendable {
     public var verifier: TokenVerifier
     public var pins: KeypadPIN
     public var deviceKeys: DeviceKeys
+    /// Card numbers' keyed digests (device profiles with a card reader).
+    public var cards: CardIndex
 
     public init(
         gatewayID: String, site: Site, policy: AccessPolicy, issuers: [IssuerKey], siteKey: SymmetricKey,
@@ -22,6 +24,7 @@ public struct AccessEngineConfiguration: @unchecked Sendable {
         self.verifier = TokenVerifier(issuers: issuers)
         self.pins = KeypadPIN(pinKey: pinKey, siteID: site.id, digits: policy.pinDigits)
         self.deviceKeys = DeviceKeys(siteKey: siteKey, siteID: site.id)
+        self.cards = CardIndex(siteKey: siteKey, siteID: site.id)
     }
 
     /// The key of a lock in the inventory, derived when a command needs it (one HMAC, ~1 µs)

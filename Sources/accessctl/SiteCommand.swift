@@ -1,3 +1,4 @@
+import AccessConfiguration
 import AccessCore
 import AccessProtocol
 import AccessStore
@@ -73,6 +74,11 @@ struct SiteCommand: AsyncParsableCommand {
                         ("site", .string(site.id)),
                         ("spaces", .object(spaces.map { ($0.id, .string($0.poleIDs.joined(separator: ","))) })),
                         ("locks", .object(locks.map { ($0.id, .string($0.spaceID)) })),
+                        (
+                            "profiles",
+                            .object(
+                                locks.filter { $0.profile != .contract }.map { ($0.id, .string(profileText($0))) })
+                        ),
                         ("poles", .string(site.poles.keys.sorted().joined(separator: ","))),
                     ]))
             } else {
@@ -148,11 +154,26 @@ func parseInventory(_ text: String, siteID: String) throws -> Site {
     }
     var locks: [Lock] = []
     for entry in try list(document["locks"], what: "locks") {
-        let fields = try mapping(entry, allowed: ["id", "space"], what: "a lock")
-        locks.append(
-            Lock(
-                id: try string(fields["id"], what: "a lock's id", in: entry),
-                spaceID: try string(fields["space"], what: "a lock's space", in: entry)))
+        let fields = try mapping(entry, allowed: ["id", "space", "profile", "device", "slots"], what: "a lock")
+        var lock = Lock(
+            id: try string(fields["id"], what: "a lock's id", in: entry),
+            spaceID: try string(fields["space"], what: "a lock's space", in: entry))
+        if let node = fields["profile"] {
+            let name = try string(node, what: "a lock's profile", in: entry)
+            guard let profile = DeviceProfile(rawValue: name) else {
+                let known = DeviceProfile.allCases.map(\.rawValue).joined(separator: ", ")
+                throw InventoryError("\(at(node)): profile \"\(name)\" is not one of \(known)")
+            }
+            lock.profile = profile
+        }
+        if let node = fields["device"] { lock.device = try string(node, what: "a lock's device", in: entry) }
+        if let node = fields["slots"] {
+            guard let slots = LockEntry.slotRange(try string(node, what: "a lock's slots", in: entry)) else {
+                throw InventoryError("\(at(node)): slots must be FIRST-LAST, e.g. 10-29")
+            }
+            lock.pinSlots = slots
+        }
+        locks.append(lock)
     }
     let poles = try list(document["poles"], what: "poles").map { Pole(id: try string($0, what: "a pole id", in: root)) }
     guard !spaces.isEmpty else { throw InventoryError("the file lists no spaces") }
@@ -185,10 +206,14 @@ func inventoryChanges(from old: Site?, to new: Site) -> [String] {
     }
     for id in Set(oldLocks.keys).union(new.locks.keys).sorted() {
         switch (oldLocks[id], new.locks[id]) {
-        case (nil, let added?): lines.append("+ lock \(id) in \(added.spaceID)")
+        case (nil, let added?):
+            lines.append(
+                "+ lock \(id) in \(added.spaceID)" + (added.profile == .contract ? "" : " \(profileText(added))"))
         case (let removed?, nil): lines.append("- lock \(id) (was in \(removed.spaceID))")
         case (let before?, let after?) where before.spaceID != after.spaceID:
             lines.append("~ lock \(id) in \(after.spaceID) (was \(before.spaceID))")
+        case (let before?, let after?) where before != after:
+            lines.append("~ lock \(id) \(profileText(after)) (was \(profileText(before)))")
         default: break
         }
     }
@@ -200,4 +225,12 @@ func inventoryChanges(from old: Site?, to new: Site) -> [String] {
         }
     }
     return lines
+}
+
+/// `profile zigbee2mqtt device gym_door slots 10-29`.
+func profileText(_ lock: Lock) -> String {
+    var text = "profile \(lock.profile.rawValue)"
+    if let device = lock.device { text += " device \(device)" }
+    if let slots = lock.pinSlots { text += " slots \(slots.lowerBound)-\(slots.upperBound)" }
+    return text
 }

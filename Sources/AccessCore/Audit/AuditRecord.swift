@@ -22,12 +22,16 @@ public struct AuditRecord: Sendable, Hashable {
     /// (v1.1) Aggregated `rate_limited` and `busy` records only: how many such decisions the lock
     /// got in the minute the record covers.
     public var count: Int64?
+    /// (project extension) What a record that is not a lock's request records: a PIN written to
+    /// or cleared from a lock's slot (`pin_slot_set`, `pin_slot_cleared`), or a door the lock
+    /// opened by itself for one of those PINs (`keypad_open`). Nil for decisions.
+    public var event: String?
 
     public init(
         seq: Int64 = 0, timestampMs: Int64, gatewayID: String, lockID: String, requestID: String? = nil,
         credentialType: String? = nil, reservationID: String? = nil, holder: String? = nil, jti: String? = nil,
         granted: Bool, reason: DecisionReason, commandID: String? = nil, operatorName: String? = nil,
-        note: String? = nil, count: Int64? = nil
+        note: String? = nil, count: Int64? = nil, event: String? = nil
     ) {
         self.seq = seq
         self.timestampMs = timestampMs
@@ -44,6 +48,7 @@ public struct AuditRecord: Sendable, Hashable {
         self.operatorName = operatorName
         self.note = note
         self.count = count
+        self.event = event
     }
 
     /// `canonical(record)`: the record as a JCS object, absent fields omitted.
@@ -64,6 +69,7 @@ public struct AuditRecord: Sendable, Hashable {
             ("operator", operatorName.map(JSONValue.string)),
             ("note", note.map(JSONValue.string)),
             ("count", count.map(JSONValue.integer)),
+            ("event", event.map(JSONValue.string)),
         ])
     }
 }

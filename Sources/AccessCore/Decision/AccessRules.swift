@@ -50,6 +50,19 @@ public enum AccessRules {
         return best ?? Outcome(.invalidCredential)
     }
 
+    /// A card of `holder` (nil: no holder registered it): granted when the holder has a
+    /// reservation of the lock's space now. `reservations` are the holder's reservations of that
+    /// space; the best outcome among them counts, as for a PIN matching several.
+    public static func evaluateCard(holder: String?, lock: Lock, reservations: [Reservation], nowMs: Int64) -> Outcome {
+        guard holder != nil else { return Outcome(.invalidCredential) }
+        var best: Outcome?
+        for reservation in reservations where reservation.spaceID == lock.spaceID && reservation.holder == holder {
+            let outcome = Outcome(windowReason(reservation, nowMs: nowMs), reservation: reservation)
+            if best.map({ pinPriority(outcome.reason) < pinPriority($0.reason) }) ?? true { best = outcome }
+        }
+        return best ?? Outcome(.unknownReservation)
+    }
+
     /// A found reservation, checked for status, window (with grace) and single use.
     static func windowReason(_ reservation: Reservation, nowMs: Int64) -> DecisionReason {
         if reservation.status == .cancelled { return .cancelled }

@@ -282,6 +282,32 @@ public struct DeviceMonitor: Sendable {
         return actions
     }
 
+    /// The lock opened by itself (a PIN of its own keypad, a device profile's lock): the door
+    /// opening next is not forced.
+    public mutating func unlockedLocally(lockID: String, nowMs: Int64) {
+        locks[lockID]?.lastExecutedCommandMs = nowMs
+    }
+
+    /// A device profile's write (a PIN slot) that the lock does not confirm: one open
+    /// `command_failed` episode per lock, ended by `slotWritesConfirmed`.
+    public mutating func slotWriteFailing(lockID: String, detail: String, nowMs: Int64) -> [Action] {
+        guard var lock = locks[lockID], !lock.active.contains(.commandFailed) else { return [] }
+        lock.active.insert(.commandFailed)
+        locks[lockID] = lock
+        return [
+            .raise(
+                Alarm(
+                    kind: .commandFailed, lockID: lockID, spaceID: site.locks[lockID]?.spaceID, timestampMs: nowMs,
+                    detail: detail))
+        ]
+    }
+
+    public mutating func slotWritesConfirmed(lockID: String) -> [Action] {
+        guard var lock = locks[lockID], lock.active.remove(.commandFailed) != nil else { return [] }
+        locks[lockID] = lock
+        return [.clear(.commandFailed, lockID: lockID, poleID: nil, reason: "the lock confirmed its PIN slots")]
+    }
+
     /// A PIN lockout began at this lock.
     public func lockoutStarted(lockID: String, durationS: Int64, nowMs: Int64) -> [Action] {
         [

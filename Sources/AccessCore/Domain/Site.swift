@@ -27,12 +27,46 @@ public struct Site: Sendable, Hashable {
                 throw .duplicate(kind: "space", space.id)
             }
         }
+        var devices: [String: String] = [:]
         for lock in locks {
             guard Identifier.isValid(lock.id) else { throw .invalidIdentifier(kind: "lock", lock.id) }
             guard self.spaces[lock.spaceID] != nil else {
                 throw .unknownReference(from: "lock \(lock.id)", to: "space \(lock.spaceID)")
             }
+            try Self.checkProfile(lock)
+            if let device = lock.device {
+                // Two locks on one device topic would each open the other's door.
+                let key = "\(lock.profile.rawValue)/\(device)"
+                if let other = devices.updateValue(lock.id, forKey: key) {
+                    throw .profile(lock: lock.id, "device \(device) is also lock \(other)'s")
+                }
+            }
             guard self.locks.updateValue(lock, forKey: lock.id) == nil else { throw .duplicate(kind: "lock", lock.id) }
+        }
+    }
+}
+
+extension Site {
+    /// A dialect lock names its device (an identifier, so it is one topic level and fits an ACL);
+    /// PIN slots only on a lock that has them, 1 to 250 of them within 0...65535.
+    static func checkProfile(_ lock: Lock) throws(SiteError) {
+        if lock.profile.needsDevice {
+            guard let device = lock.device else {
+                throw .profile(lock: lock.id, "profile \(lock.profile.rawValue) needs a device")
+            }
+            guard Identifier.isValid(device) else {
+                throw .profile(lock: lock.id, "device \"\(device)\" breaks the identifier rule")
+            }
+        } else if lock.device != nil {
+            throw .profile(lock: lock.id, "a contract lock has no device")
+        }
+        if let slots = lock.pinSlots {
+            guard lock.profile.hasPINSlots else {
+                throw .profile(lock: lock.id, "pin slots need a lock that keeps PINs (zigbee2mqtt)")
+            }
+            guard slots.lowerBound >= 0, slots.upperBound <= 65_535, slots.count <= Lock.maximumPINSlots else {
+                throw .profile(lock: lock.id, "pin slots must lie in 0...65535, at most \(Lock.maximumPINSlots)")
+            }
         }
     }
 }
@@ -41,6 +75,7 @@ public enum SiteError: Error, Hashable, CustomStringConvertible {
     case invalidIdentifier(kind: String, String)
     case duplicate(kind: String, String)
     case unknownReference(from: String, to: String)
+    case profile(lock: String, String)
 
     public var description: String {
         switch self {
@@ -48,6 +83,7 @@ public enum SiteError: Error, Hashable, CustomStringConvertible {
             "\(kind) id \"\(id)\" breaks the identifier rule [A-Za-z0-9][A-Za-z0-9._-]{0,63}"
         case .duplicate(let kind, let id): "\(kind) \(id) is listed twice"
         case .unknownReference(let from, let to): "\(from) refers to \(to), which is not in the site"
+        case .profile(let lock, let problem): "lock \(lock): \(problem)"
         }
     }
 }

@@ -17,7 +17,9 @@ import ServiceLifecycle
 /// 1. `DeviceConnectionService`: the device connection and the gateway's status;
 /// 2. `BookingService`: booking messages, on a connection of their own;
 /// 3. `MaintenanceService`: monitor ticks, the audit head, WAL checkpoints;
-/// 4. `DeviceReportService`: lock events and statuses, pole telemetry and statuses;
+/// 4. `DeviceReportService`: lock events and statuses, pole telemetry and statuses, dialect
+///    devices' reports (device profiles);
+/// 4b. `PINPushService`: PINs written ahead into Zigbee locks' slots;
 /// 5. `OperatorService`: operators' remote unlocks;
 /// 6. `RequestService`: access requests, in per-lock lanes;
 /// 7. `HTTPService`: `/healthz` and `/metrics` (when `http.listen` is set);
@@ -186,6 +188,8 @@ public final class GatewayApplication: Sendable {
         context.monitor.replaceSite(fresh, nowMs: context.nowMs())
         context.monitor.liveState.everythingChanged()
         context.settings.replace(configuration: fresh, keys: keys)
+        let deviceConnection = self.deviceConnection
+        Task { await deviceConnection.reconcileProfileSubscriptions() }
     }
 
     /// Reads the key files, so a bad one refuses to start before anything else happens.

@@ -41,6 +41,10 @@ public final class GatewayContext: Sendable {
     /// What the connection's outbound queue could not take (full while the broker is slow or
     /// away): counted as the `outbound` lane, logged at most every 10 s.
     let outboundDrops: DropReporter
+    /// Dialect locks' outstanding unlocks (device profiles).
+    let pendingUnlocks = PendingUnlocks()
+    /// What device reports tell the PIN push (slot statuses, keypad opens, reconnects).
+    let pinPushInbox = PINPushInbox()
 
     public init(
         settings: GatewaySettings, store: AccessStore, auditLog: AuditLog, engine: AccessEngine,

@@ -12,6 +12,7 @@ public final class GatewayServices: Sendable {
     public let operators: OperatorService
     public let requests: RequestService
     public let liveState: LiveStateService
+    public let pinPush: PINPushService
     let router: InboundRouter
 
     /// `bookingConnection`: the booking feed's own MQTT connection (nil in-process, where
@@ -30,6 +31,7 @@ public final class GatewayServices: Sendable {
         devices = DeviceReportService(context: context)
         operators = OperatorService(context: context)
         liveState = LiveStateService(context: context)
+        pinPush = PINPushService(context: context)
         // Alarms still open when the gateway last stopped stay open until they end.
         context.monitor.restore(try context.store.alarms().filter { $0.clearedMs == nil })
         router = InboundRouter(
@@ -39,7 +41,7 @@ public final class GatewayServices: Sendable {
     }
 
     /// In the order a ServiceGroup starts them (it stops them in reverse: requests first).
-    public var all: [any Service] { [bookings, maintenance, liveState, devices, operators, requests] }
+    public var all: [any Service] { [bookings, maintenance, liveState, devices, pinPush, operators, requests] }
 
     /// Hands a message to the lanes exactly as the device connection does.
     public func receive(_ message: MQTTMessage) {

@@ -28,10 +28,14 @@ public final class GatewaySettings: Sendable {
         /// Keys the status page's short holder tags: a holder is recognisable across decisions
         /// without the page showing who it is.
         var holderTagKey: SymmetricKey
+        /// Dialect devices' topics, by the lock they belong to (device profiles).
+        var profileRoutes: ProfileRoutes
 
         init(configuration: GatewayConfiguration, keys: Keys) {
             self.configuration = configuration
             self.keys = keys
+            self.profileRoutes = ProfileRoutes(
+                site: configuration.site, topics: ProfileTopics(zigbeeBase: configuration.profiles.zigbeeBaseTopic))
             let derive = DeviceKeys(siteKey: keys.siteKey, siteID: configuration.site.id)
             var poleKeys: [String: SymmetricKey] = [:]
             for poleID in configuration.site.poles.keys { poleKeys[poleID] = derive.poleKey(poleID: poleID) }
@@ -52,6 +56,13 @@ public final class GatewaySettings: Sendable {
     public var configuration: GatewayConfiguration { snapshot.withLock { $0.configuration } }
     var current: Snapshot { snapshot.withLock { $0 } }
     var site: Site { snapshot.withLock { $0.configuration.site } }
+    var profileRoutes: ProfileRoutes { snapshot.withLock { $0.profileRoutes } }
+    var profileTopics: ProfileTopics { snapshot.withLock { $0.profileRoutes.topics } }
+
+    /// The lock a dialect topic belongs to (the router, on the network thread).
+    func profileRoute(_ topic: String) -> ProfileRoutes.Route? {
+        snapshot.withLock { $0.profileRoutes.route(topic) }
+    }
 
     func replace(configuration: GatewayConfiguration, keys: Keys) {
         let fresh = Snapshot(configuration: configuration, keys: keys)

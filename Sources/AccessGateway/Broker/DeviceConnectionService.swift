@@ -16,6 +16,8 @@ public final class DeviceConnectionService: Service, Sendable {
     let readiness: Readiness
     /// The booking feed's: the gateway is not online before it can hear cancels.
     let bookingsReadiness: Readiness
+    /// Dialect devices' topics this connection is subscribed to (device profiles).
+    private let profileFilters = Mutex<Set<String>>([])
 
     init(context: GatewayContext, client: MQTTClient, readiness: Readiness, bookingsReadiness: Readiness) {
         self.context = context
@@ -55,6 +57,7 @@ public final class DeviceConnectionService: Service, Sendable {
         for (filter, options) in filters {
             try await client.subscribe(filter, qos: .atLeastOnce, options: options)
         }
+        await reconcileProfileSubscriptions()
         var requestsSubscribed = false
         await withGracefulShutdownHandler {
             for await state in client.connectionStates() {
@@ -111,6 +114,31 @@ public final class DeviceConnectionService: Service, Sendable {
                 }
                 await client.shutdown()
             }
+        }
+    }
+
+    /// Subscribes to the topics of dialect devices the inventory lists and unsubscribes from
+    /// those it no longer lists (at start and after a reload). The client keeps them across
+    /// reconnects. A refused subscription is logged: that device is not heard.
+    func reconcileProfileSubscriptions() async {
+        let wanted = context.settings.profileRoutes.filters
+        let current = profileFilters.withLock { $0 }
+        for (filter, options) in wanted.sorted(by: { $0.key < $1.key }) where !current.contains(filter) {
+            do {
+                try await client.subscribe(filter, qos: .atLeastOnce, options: options)
+                profileFilters.withLock { _ = $0.insert(filter) }
+            } catch {
+                context.logger.error(
+                    "device profile subscription refused: that device is not heard (check the broker's rules)",
+                    metadata: ["filter": "\(filter)", "error": "\(error)"])
+            }
+        }
+        for filter in current.subtracting(wanted.keys).sorted() {
+            try? await client.unsubscribe(filter)
+            profileFilters.withLock { _ = $0.remove(filter) }
+        }
+        if !wanted.isEmpty {
+            context.logger.info("device profile topics subscribed", metadata: ["topics": "\(wanted.count)"])
         }
     }
 

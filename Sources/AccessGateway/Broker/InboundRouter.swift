@@ -33,8 +33,7 @@ final class InboundRouter: Sendable {
             return auditHeadInbox.deliver(message.payload)
         }
         guard let inbound = topics.classify(message.topic) else {
-            metrics.drop("unknown_topic")
-            return
+            return routeProfile(message)
         }
         switch inbound {
         case .request(let lockID):
@@ -56,5 +55,26 @@ final class InboundRouter: Sendable {
             // Booking messages are read on their own connection; this one does not subscribe to them.
             metrics.drop("unknown_topic")
         }
+    }
+
+    /// A dialect device's message (device profiles): a code or card read at the door joins its
+    /// lock's request lane, anything else the device reports' lane. A retained event is never
+    /// acted on. Tasmota's SENSOR carries both a card and the door contact: it goes to both.
+    private func routeProfile(_ message: MQTTMessage) {
+        guard let route = devices.context.settings.profileRoute(message.topic) else {
+            metrics.drop("unknown_topic")
+            return
+        }
+        if route.kind.carriesCredential {
+            if message.retain {
+                metrics.drop("retained")
+            } else {
+                requests.offer(message, lockID: route.lockID, profileKind: route.kind)
+            }
+            if route.kind != .tasmotaSensor { return }
+        } else if route.kind.isEvent, message.retain {
+            return metrics.drop("retained")
+        }
+        devices.offerProfileReport(message.payload, lockID: route.lockID, kind: route.kind)
     }
 }

@@ -24,11 +24,21 @@ public final class DeviceReportService: Service, Sendable {
         var payload: [UInt8]
     }
 
+    struct ProfileReport: Sendable {
+        var lockID: String
+        var kind: ProfileInbound
+        var payload: [UInt8]
+    }
+
     let context: GatewayContext
     let lockEvents = FIFOLane<Report>(capacity: DeviceReportService.eventCapacity)
     let lockStatuses: CoalescingLane<String, [UInt8]>
     let poleTelemetry = FIFOLane<Report>(capacity: DeviceReportService.telemetryCapacity)
     let poleStatuses: CoalescingLane<String, [UInt8]>
+    /// Dialect devices' reports (device profiles), FIFO (a command response or a keypad open
+    /// matters once): the newest is dropped when full.
+    let profileReports = FIFOLane<ProfileReport>(capacity: DeviceReportService.eventCapacity)
+    private let profileDrops: DropReporter
     private let eventDrops: DropReporter
     private let statusDrops: DropReporter
     private let telemetryDrops: DropReporter
@@ -41,6 +51,7 @@ public final class DeviceReportService: Service, Sendable {
         lockStatuses = CoalescingLane(capacity: max(64, site.locks.count))
         poleStatuses = CoalescingLane(capacity: max(64, site.poles.count))
         eventDrops = DropReporter(lane: "lock_events", logger: context.logger)
+        profileDrops = DropReporter(lane: "profile_reports", logger: context.logger)
         statusDrops = DropReporter(lane: "device_status", logger: context.logger)
         telemetryDrops = DropReporter(lane: "pole_telemetry", logger: context.logger)
         self.flushInterval = flushInterval
@@ -56,6 +67,12 @@ public final class DeviceReportService: Service, Sendable {
     func offerLockStatus(_ payload: [UInt8], lockID: String) {
         guard isKnownLock(lockID) else { return }
         if lockStatuses.offer(payload, for: lockID) == .refused { statusDrops.dropped("full") }
+    }
+
+    func offerProfileReport(_ payload: [UInt8], lockID: String, kind: ProfileInbound) {
+        if !profileReports.offer(ProfileReport(lockID: lockID, kind: kind, payload: payload)) {
+            profileDrops.dropped("full")
+        }
     }
 
     func offerPoleTelemetry(_ payload: [UInt8], poleID: String) {
@@ -117,6 +134,11 @@ public final class DeviceReportService: Service, Sendable {
                         }
                     }
                     group.addTask {
+                        while let report = await self.profileReports.next() {
+                            self.applyProfileReport(report)
+                        }
+                    }
+                    group.addTask {
                         while let (poleID, payload) = await self.poleStatuses.next() {
                             self.applyPoleReport(DeviceReport.parseStatus(payload), poleID: poleID, kind: "status")
                         }
@@ -131,6 +153,7 @@ public final class DeviceReportService: Service, Sendable {
             self.lockStatuses.close()
             self.poleTelemetry.close()
             self.poleStatuses.close()
+            self.profileReports.close()
         }
     }
 
@@ -161,6 +184,49 @@ public final class DeviceReportService: Service, Sendable {
         default: break
         }
         context.monitor.stateWriter.record(state)
+    }
+
+    /// A dialect device's report: what it did with an unlock first (so the door opening that
+    /// follows is not taken for a forced one), then its state as contract reports.
+    func applyProfileReport(_ report: ProfileReport) {
+        guard context.settings.site.locks[report.lockID] != nil else { return context.metrics.drop("unknown_device") }
+        guard
+            let reading = ProfileReading.parse(
+                report.payload, kind: report.kind, pinDigits: context.settings.configuration.policy.pinDigits)
+        else {
+            return context.metrics.drop("malformed_profile")
+        }
+        let lockID = report.lockID
+        if reading.unlatched == true, let unlock = context.pendingUnlocks.take(lockID: lockID) {
+            applyLockReport(
+                .commandResult(commandID: unlock.commandID, result: "executed"), lockID: lockID, kind: "profile")
+        }
+        if let code = reading.commandResponse {
+            let unlock = context.pendingUnlocks.take(lockID: lockID)
+            let commandID = unlock?.commandID ?? "unknown"
+            // Nuki: 0 is success; any other code is the BLE API's error.
+            let result = code == 0 ? "executed" : "error \(code) (Nuki commandResponse)"
+            applyLockReport(.commandResult(commandID: commandID, result: result), lockID: lockID, kind: "profile")
+        }
+        if let open = reading.keypadOpen {
+            context.monitor.update {
+                $0.unlockedLocally(lockID: lockID, nowMs: self.context.nowMs())
+                return []
+            }
+            context.pinPushInbox.keypadOpened(lockID: lockID, open)
+        }
+        if !reading.slotStatuses.isEmpty {
+            context.pinPushInbox.slotsRead(lockID: lockID, reading.slotStatuses)
+        }
+        for deviceReport in reading.reports {
+            if case .status(let online, _, _, _) = deviceReport, online,
+                context.monitor.read({ $0.lockView(lockID)?.online }) == false
+            {
+                // Back after being away: its PIN slots are read again.
+                context.pinPushInbox.reconnected(lockID: lockID)
+            }
+            applyLockReport(deviceReport, lockID: lockID, kind: "profile")
+        }
     }
 
     func applyPoleReport(_ report: DeviceReport?, poleID: String, kind: String) {

@@ -1,3 +1,4 @@
+import AccessProtocol
 import DequeModule
 import MQTT
 import Synchronization
@@ -9,6 +10,8 @@ final class RequestLanes: Sendable {
         var message: MQTTMessage
         /// Monotonic nanoseconds when the router took it (time in the lane).
         var receivedNs: UInt64
+        /// A dialect reader's code or card (device profiles); nil for a contract request.
+        var profileKind: ProfileInbound? = nil
     }
 
     typealias Work = (lockID: String, item: Request)

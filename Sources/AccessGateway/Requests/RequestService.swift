@@ -42,12 +42,13 @@ public final class RequestService: Service, Sendable {
     }
 
     /// Called by the router (on the network thread): never waits.
-    func offer(_ message: MQTTMessage, lockID: String) {
+    func offer(_ message: MQTTMessage, lockID: String, profileKind: ProfileInbound? = nil) {
         guard Identifier.isValid(lockID) else {
             context.metrics.drop("invalid_lock_id")
             return
         }
-        let request = RequestLanes.Request(message: message, receivedNs: DispatchTimeNow.nanoseconds())
+        let request = RequestLanes.Request(
+            message: message, receivedNs: DispatchTimeNow.nanoseconds(), profileKind: profileKind)
         switch lanes.offer(request, lockID: lockID) {
         case .queued: break
         case .queuedEvicting: drops.dropped("evicted")
@@ -73,20 +74,32 @@ public final class RequestService: Service, Sendable {
 
     private func work() async {
         while let (lockID, request) = await lanes.next() {
-            await decide(request.message, lockID: lockID, receivedNs: request.receivedNs)
+            await decide(
+                request.message, lockID: lockID, receivedNs: request.receivedNs, profileKind: request.profileKind)
             lanes.finish(lockID: lockID)
         }
     }
 
     /// Decides one request and publishes its decision and command (in that order).
-    func decide(_ message: MQTTMessage, lockID: String, receivedNs: UInt64) async {
+    func decide(_ message: MQTTMessage, lockID: String, receivedNs: UInt64, profileKind: ProfileInbound? = nil) async {
         let metrics = context.metrics
         let waitedNs = Int64(clamping: DispatchTimeNow.nanoseconds() &- receivedNs)
         metrics.laneWait.recordNanoseconds(waitedNs)
         let started = ContinuousClock.now
         let nowMs = context.nowMs()
-        let result = await context.engine.handle(
-            lockID: lockID, payload: message.payload, nowMs: nowMs, queuedMs: waitedNs / 1_000_000)
+        let result: AccessResult
+        if let profileKind {
+            // A code or card a dialect reader read: translated, then decided like any request.
+            guard let request = Self.profileRequest(message.payload, kind: profileKind, context: context) else {
+                // Not a reading at all (a Tasmota SENSOR with other sensors only): nothing to decide.
+                return
+            }
+            result = await context.engine.handle(
+                lockID: lockID, profileRequest: request, nowMs: nowMs, queuedMs: waitedNs / 1_000_000)
+        } else {
+            result = await context.engine.handle(
+                lockID: lockID, payload: message.payload, nowMs: nowMs, queuedMs: waitedNs / 1_000_000)
+        }
         guard case .decided(let decided) = result else {
             metrics.drop("invalid_lock_id")
             return
@@ -161,7 +174,34 @@ public final class RequestService: Service, Sendable {
             }
         }
         if let command = decided.command {
-            publishCommand(command, lockID: lockID, context: context)
+            if let lock = context.settings.site.locks[lockID], lock.profile != .contract {
+                publishProfileUnlock(command, lock: lock, context: context)
+            } else {
+                publishCommand(command, lockID: lockID, context: context)
+            }
+        }
+    }
+
+    /// A dialect reading as a request: a fresh request id (the reader names none), its code or
+    /// card, or `malformed` naming what did not parse; nil when the message holds no reading, and
+    /// counted as dropped when it does not match the dialect.
+    static func profileRequest(
+        _ payload: [UInt8], kind: ProfileInbound, context: GatewayContext
+    ) -> Result<AccessRequest, MalformedRequest>? {
+        guard
+            let reading = ProfileReading.parse(
+                payload, kind: kind, pinDigits: context.settings.configuration.policy.pinDigits)
+        else {
+            context.metrics.drop("malformed_profile")
+            return nil
+        }
+        guard let credential = reading.credential else { return nil }
+        let requestID = Identifier.random(prefix: "d-")
+        switch credential {
+        case .success(let credential):
+            return .success(AccessRequest(requestID: requestID, credential: credential))
+        case .failure(let problem):
+            return .failure(MalformedRequest(requestID: requestID, problem: problem.problem))
         }
     }
 }

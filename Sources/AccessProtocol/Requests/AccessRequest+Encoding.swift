@@ -15,6 +15,7 @@ extension Credential {
         switch self {
         case .token(let token): token
         case .pin(let pin): pin
+        case .card(let number): number
         }
     }
 }

@@ -24,7 +24,7 @@ extension AuditLog {
                 db,
                 sql: """
                     SELECT seq, ts, gateway_id, lock_id, request_id, credential_type, reservation_id, holder, jti,
-                        granted, reason, command_id, operator, note, hash, count
+                        granted, reason, command_id, operator, note, hash, count, event
                     FROM audit_log ORDER BY seq
                     """)
             while let row = try rows.next() {
@@ -37,7 +37,8 @@ extension AuditLog {
                 let record = AuditRecord(
                     seq: seq, timestampMs: row[1], gatewayID: row[2], lockID: row[3], requestID: row[4],
                     credentialType: row[5], reservationID: row[6], holder: row[7], jti: row[8], granted: row[9],
-                    reason: reason, commandID: row[11], operatorName: row[12], note: row[13], count: row[15])
+                    reason: reason, commandID: row[11], operatorName: row[12], note: row[13], count: row[15],
+                    event: row[16])
                 let hash: String = row[14]
                 if let broken = walker.check(record, storedHash: hash) {
                     return Verification(verifiedRecords: walker.nextSeq - 1, head: last, firstBreak: broken)

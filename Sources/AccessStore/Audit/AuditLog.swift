@@ -123,15 +123,15 @@ public final class AuditLog: Sendable {
                 let insert = try db.cachedStatement(
                     sql: """
                         INSERT INTO audit_log (seq, ts, gateway_id, lock_id, request_id, credential_type,
-                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash, count)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash, count, event)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for (entry, item) in zip(batch, committed) {
                     let r = item.record
                     try insert.execute(arguments: [
                         r.seq, r.timestampMs, r.gatewayID, r.lockID, r.requestID, r.credentialType, r.reservationID,
                         r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash,
-                        r.count,
+                        r.count, r.event,
                     ])
                     if let reservationID = entry.spends {
                         try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")

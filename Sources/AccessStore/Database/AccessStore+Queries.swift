@@ -69,7 +69,7 @@ extension AccessStore {
                 db,
                 sql: """
                     SELECT seq, ts, gateway_id, lock_id, request_id, credential_type, reservation_id, holder, jti,
-                        granted, reason, command_id, operator, note, hash, count
+                        granted, reason, command_id, operator, note, hash, count, event
                     FROM audit_log WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq \(order) LIMIT ?
                     """, arguments: StatementArguments(arguments + [limit])
             ).map { row -> CommittedAuditRecord in
@@ -78,7 +78,7 @@ extension AccessStore {
                     seq: row[0], timestampMs: row[1], gatewayID: row[2], lockID: row[3], requestID: row[4],
                     credentialType: row[5], reservationID: row[6], holder: row[7], jti: row[8], granted: row[9],
                     reason: DecisionReason(rawValue: reasonText) ?? .internalError, commandID: row[11],
-                    operatorName: row[12], note: row[13], count: row[15])
+                    operatorName: row[12], note: row[13], count: row[15], event: row[16])
                 return CommittedAuditRecord(record: record, hash: row[14])
             }
         }

@@ -21,7 +21,14 @@ extension AccessStore {
             }
             for lock in site.locks.values.sorted(by: { $0.id < $1.id }) {
                 try db.execute(
-                    sql: "INSERT INTO locks (id, space_id) VALUES (?, ?)", arguments: [lock.id, lock.spaceID])
+                    sql: """
+                        INSERT INTO locks (id, space_id, profile, device, pin_slot_first, pin_slot_last)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        lock.id, lock.spaceID, lock.profile.rawValue, lock.device, lock.pinSlots?.lowerBound,
+                        lock.pinSlots?.upperBound,
+                    ])
             }
         }
     }
@@ -43,8 +50,17 @@ extension AccessStore {
             }
             // A cursor, not fetchAll: 100k rows held at once would raise the daemon's peak memory.
             var locks: [Lock] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, space_id FROM locks ORDER BY id")
-            while let row = try rows.next() { locks.append(Lock(id: row[0], spaceID: row[1])) }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, space_id, profile, device, pin_slot_first, pin_slot_last FROM locks ORDER BY id")
+            while let row = try rows.next() {
+                let profileName: String = row[2]
+                guard let profile = DeviceProfile(rawValue: profileName) else {
+                    throw StoreError.corruptRow(table: "locks", key: row[0], problem: "unknown profile \(profileName)")
+                }
+                var slots: ClosedRange<Int>?
+                if let first: Int = row[4], let last: Int = row[5], first <= last { slots = first...last }
+                locks.append(Lock(id: row[0], spaceID: row[1], profile: profile, device: row[3], pinSlots: slots))
+            }
             return try Site(id: siteID, spaces: spaces, locks: locks, poles: poles)
         }
     }

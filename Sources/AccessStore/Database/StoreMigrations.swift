@@ -159,6 +159,36 @@ enum StoreMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v6-device-profiles") { db in
+            // Device profiles (docs/devices.md): each lock's dialect and device; cards registered
+            // to holders, by keyed digest only; a Zigbee lock's PIN slots as the gateway filled
+            // them; and audit records of slot writes and keypad opens (`event`).
+            try db.execute(
+                sql: """
+                    ALTER TABLE locks ADD COLUMN profile TEXT NOT NULL DEFAULT 'contract';
+                    ALTER TABLE locks ADD COLUMN device TEXT;
+                    ALTER TABLE locks ADD COLUMN pin_slot_first INTEGER;
+                    ALTER TABLE locks ADD COLUMN pin_slot_last INTEGER;
+                    ALTER TABLE audit_log ADD COLUMN event TEXT;
+                    CREATE TABLE holder_cards (
+                        digest BLOB PRIMARY KEY NOT NULL,
+                        holder TEXT NOT NULL,
+                        label TEXT,
+                        added_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX holder_cards_by_holder ON holder_cards (holder);
+                    CREATE TABLE pin_slots (
+                        lock_id TEXT NOT NULL,
+                        slot INTEGER NOT NULL,
+                        reservation_id TEXT,
+                        state TEXT NOT NULL CHECK (state IN ('pushing', 'held', 'clearing', 'free')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        sent_ms INTEGER,
+                        next_try_ms INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (lock_id, slot)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
