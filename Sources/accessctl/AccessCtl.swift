@@ -13,7 +13,7 @@ struct AccessCtl: AsyncParsableCommand {
         version: BuildInfo.versionText,
         subcommands: [
             Keys.self, SiteCommand.self, Reservations.self, Tokens.self, Pins.self, Audit.self, Devices.self, DB.self,
-            Unlock.self, Bookings.self, Broker.self, Alarms.self,
+            Unlock.self, Bookings.self, Broker.self, Alarms.self, Holders.self,
         ]
     )
 

@@ -50,7 +50,7 @@ enum Output {
             ("jti", r.jti.map(JSONValue.string)), ("granted", .bool(r.granted)), ("reason", .string(r.reason.rawValue)),
             ("commandId", r.commandID.map(JSONValue.string)), ("operator", r.operatorName.map(JSONValue.string)),
             ("note", r.note.map(JSONValue.string)), ("count", r.count.map(JSONValue.integer)),
-            ("hash", .string(item.hash)),
+            ("event", r.event.map(JSONValue.string)), ("hash", .string(item.hash)),
         ])
     }
 

@@ -23,6 +23,11 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("pin-key-file"), help: "File holding the pinKey (64 hex digits, mode 0600).")
     var pinKeyFile: String?
 
+    @Option(
+        name: .customLong("site-key-file"),
+        help: "File holding the site key (64 hex digits, mode 0600): cards' digests are keyed with it.")
+    var siteKeyFile: String?
+
     @Option(name: .customLong("pin-digits"), help: "Keypad PIN length, 4 to 12 (default 8).")
     var pinDigits: Int?
 
@@ -46,6 +51,7 @@ struct StoreOptions: ParsableArguments {
         var siteID: String
         var pinKeyFile: String
         var pinDigits: Int
+        var siteKeyFile: String?
     }
 
     func resolve() async throws -> Resolved {
@@ -71,7 +77,7 @@ struct StoreOptions: ParsableArguments {
         }
         return Resolved(
             configuration: loaded, databasePath: database, siteID: site, pinKeyFile: pinKey,
-            pinDigits: pinDigits ?? loaded?.policy.pinDigits ?? 8)
+            pinDigits: pinDigits ?? loaded?.policy.pinDigits ?? 8, siteKeyFile: siteKeyFile ?? loaded?.siteKeyFile)
     }
 
     func open(create: Bool = false) async throws -> AccessStore {

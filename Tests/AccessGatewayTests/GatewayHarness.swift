@@ -45,7 +45,7 @@ final class GatewayHarness: @unchecked Sendable {
         extraYAML: String = "", maxRequestsPerS: Double = 1000, inventoryInConfig: Bool = true,
         broker givenBroker: MosquittoBroker? = nil, brokerYAML: String? = nil,
         device deviceConfiguration: MQTTClient.Configuration? = nil, databaseDirectory: String? = nil,
-        minFreeMB: Int = 64, httpListen: String? = nil
+        minFreeMB: Int = 64, httpListen: String? = nil, inventory: String = GatewayHarness.inventoryYAML
     ) async throws {
         broker = try givenBroker ?? MosquittoBroker.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
@@ -59,7 +59,7 @@ final class GatewayHarness: @unchecked Sendable {
               id: gw-1
             site:
               id: site-1
-            \(inventoryInConfig ? Self.inventoryYAML : "")
+            \(inventoryInConfig ? inventory : "")
             issuers:
               - "kid-1 https://booking.example \(publicKey)"
             keys:

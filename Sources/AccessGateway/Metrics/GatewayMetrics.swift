@@ -48,6 +48,7 @@ struct GatewayMetrics: Sendable {
 
     static let dropKinds = [
         "invalid_lock_id", "malformed_event", "malformed_status", "malformed_telemetry", "malformed_booking",
+        "malformed_profile",
         "unknown_device", "unknown_topic", "retained", "expired_unsent",
     ]
 
