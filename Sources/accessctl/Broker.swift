@@ -16,7 +16,8 @@ struct Broker: AsyncParsableCommand {
                 The site's topics and inventory come from the gateway's configuration (or its store, when the
                 configuration lists no inventory). Each client is a certificate's Common Name: a lock or pole by
                 its id, a gateway as access-gateway-<id> and access-gateway-<id>-bookings, the booking backend,
-                and each operator. Everything not granted is denied, subscriptions included (SUBACK 0x87), so
+                and each operator; a device-profile lock's device by its device name (Zigbee2MQTT as one
+                bridge user), with grants on its own dialect topics only (docs/devices.md). Everything not granted is denied, subscriptions included (SUBACK 0x87), so
                 no device can join $share/… or read another device's branch. Run it again, and restart
                 mosquitto, after adding a lock or a pole. See config/mosquitto-site.conf.
                 """)
@@ -29,10 +30,13 @@ struct Broker: AsyncParsableCommand {
         @Option(help: "The booking backend's user name.") var bookingBackend = "booking-backend"
         @Option(help: "Home Assistant's user name (when the configuration turns discovery on).")
         var homeAssistant = "homeassistant"
+        @Option(help: "Zigbee2MQTT's user name (when a lock has the zigbee2mqtt profile).")
+        var zigbeeBridge = "zigbee2mqtt"
         @Option(help: "Write here (mode 0640) instead of standard output.") var output: String?
 
         func validate() throws {
-            for name in gateways + operators + [bookingBackend, homeAssistant] where !Identifier.isValid(name) {
+            for name in gateways + operators + [bookingBackend, homeAssistant, zigbeeBridge]
+            where !Identifier.isValid(name) {
                 throw ValidationError("\"\(name)\" breaks the identifier rule [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
             }
         }
@@ -55,7 +59,12 @@ struct Broker: AsyncParsableCommand {
                 homeAssistant: configuration.homeAssistant.enabled
                     ? SiteBrokerACL.HomeAssistant(
                         username: homeAssistant, prefix: configuration.homeAssistant.prefix,
-                        remoteOpen: configuration.homeAssistant.remoteOpen) : nil)
+                        remoteOpen: configuration.homeAssistant.remoteOpen) : nil,
+                profileDevices: site.locks.values.compactMap { lock in
+                    lock.device.map { SiteBrokerACL.ProfileDevice(profile: lock.profile, device: $0) }
+                },
+                profileTopics: ProfileTopics(zigbeeBase: configuration.profiles.zigbeeBaseTopic),
+                zigbeeBridge: zigbeeBridge)
             guard let output else {
                 print(acl.dynamicSecurityJSON, terminator: "")
                 return

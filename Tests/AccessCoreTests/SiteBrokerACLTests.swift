@@ -66,4 +66,39 @@ import Testing
             roles.flatMap { ($0["acls"] as? [[String: Any]] ?? []).compactMap { $0["acltype"] as? String } })
         #expect(kinds == ["publishClientSend", "publishClientReceive", "subscribePattern", "subscribeLiteral"])
     }
+
+    /// Dialect devices verify nothing: only the gateway may write their command topics, and each
+    /// device writes and reads only its own.
+    @Test func onlyTheGatewayMayCommandADialectDevice() throws {
+        let devices = [
+            SiteBrokerACL.ProfileDevice(profile: .esphomeWiegand, device: "esp-1"),
+            .init(profile: .tasmotaWiegand, device: "tas-1"), .init(profile: .zigbee2mqtt, device: "z-1"),
+            .init(profile: .nuki, device: "AB12"),
+        ]
+        let rules = SiteBrokerACL(
+            topics: Self.topics, lockIDs: ["lock-1"], poleIDs: [], gatewayIDs: ["gw-1"], sharedGroup: nil,
+            operators: ["operator"], bookingBackend: "booking-backend", profileDevices: devices)
+        let commandTopics = ["esp-1/strike/pulse", "cmnd/tas-1/Backlog", "zigbee2mqtt/z-1/set", "nuki/AB12/lockAction"]
+        func mayWrite(_ client: SiteBrokerACL.Client, _ topic: String) -> Bool {
+            client.role.grants.contains { grant in
+                grant.kind == .publishClientSend
+                    && (grant.topic == topic
+                        || (grant.topic.hasSuffix("/#") && topic.hasPrefix(String(grant.topic.dropLast(1)))))
+            }
+        }
+        for topic in commandTopics {
+            let writers = rules.clients.filter { mayWrite($0, topic) }.map(\.username)
+            // The Zigbee bridge relays what the gateway sends: it owns its base topic.
+            #expect(
+                writers == ["access-gateway-gw-1"]
+                    || (topic.hasPrefix("zigbee2mqtt/") && writers.sorted() == ["access-gateway-gw-1", "zigbee2mqtt"]),
+                "\(topic): \(writers)")
+        }
+        let tasmota = try #require(rules.clients.first { $0.username == "tas-1" })
+        #expect(mayWrite(tasmota, "tele/tas-1/SENSOR") && !mayWrite(tasmota, "tele/esp-1/SENSOR"))
+        #expect(!tasmota.role.grants.contains { $0.topic.contains("esp-1") || $0.topic.contains("AB12") })
+        let gateway = try #require(rules.clients.first { $0.username == "access-gateway-gw-1" })
+        #expect(
+            gateway.role.grants.contains { $0.kind == .subscribePattern && $0.topic == "nuki/AB12/commandResponse" })
+    }
 }

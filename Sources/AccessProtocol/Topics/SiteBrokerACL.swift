@@ -69,9 +69,24 @@ public struct SiteBrokerACL: Sendable {
         }
     }
 
+    /// A dialect device of the inventory (device profiles): the device's own client, and the
+    /// gateway's grants on its topics. These devices verify no MAC, so these grants are what keeps
+    /// anyone else from their relay or bolt.
+    public struct ProfileDevice: Sendable, Hashable {
+        public var profile: DeviceProfile
+        public var device: String
+
+        public init(profile: DeviceProfile, device: String) {
+            self.profile = profile
+            self.device = device
+        }
+    }
+
     public init(
         topics: SiteTopics, lockIDs: [String], poleIDs: [String], gatewayIDs: [String], sharedGroup: String?,
-        operators: [String], bookingBackend: String, homeAssistant: HomeAssistant? = nil
+        operators: [String], bookingBackend: String, homeAssistant: HomeAssistant? = nil,
+        profileDevices: [ProfileDevice] = [], profileTopics: ProfileTopics = ProfileTopics(),
+        zigbeeBridge: String = "zigbee2mqtt"
     ) {
         let root = topics.root
         func read(_ filters: String...) -> [Grant] {
@@ -102,6 +117,15 @@ public struct SiteBrokerACL: Sendable {
                     "\(root)/gateway/\(gateway)/#")
                 + read("\(root)/locks/#", "\(root)/poles/#", "\(root)/gateway/\(gateway)/#")
             if let homeAssistant { grants += write("\(homeAssistant.prefix)/#") }
+            // Dialect devices: their reports in, their commands out, nothing else of theirs.
+            for device in profileDevices.sorted(by: {
+                ($0.profile.rawValue, $0.device) < ($1.profile.rawValue, $1.device)
+            }) {
+                for (topic, _) in profileTopics.inbound(device.profile, device: device.device) { grants += read(topic) }
+                grants += profileTopics.commandTopics(device.profile, device: device.device).map {
+                    Grant(kind: .publishClientSend, topic: $0)
+                }
+            }
             if let sharedGroup {
                 grants.append(Grant(kind: .subscribeLiteral, topic: "$share/\(sharedGroup)/\(topics.requests)"))
             }
@@ -115,6 +139,42 @@ public struct SiteBrokerACL: Sendable {
                 Client(
                     username: "access-gateway-\(gateway)-bookings",
                     role: Role(name: "gateway-\(gateway)-bookings", grants: feed)))
+        }
+        var zigbee = false
+        for device in profileDevices.sorted(by: { ($0.profile.rawValue, $0.device) < ($1.profile.rawValue, $1.device) })
+        {
+            let name = device.device
+            let grants: [Grant]
+            switch device.profile {
+            case .contract:
+                continue
+            case .esphomeWiegand:
+                // Exactly the topics the gateway reads (anything else the board publishes is refused
+                // and dropped by the broker), and its pulse topic in.
+                grants =
+                    profileTopics.inbound(.esphomeWiegand, device: name).map {
+                        Grant(kind: .publishClientSend, topic: $0.topic)
+                    } + read(profileTopics.esphomePulse(device: name))
+            case .tasmotaWiegand:
+                grants = write("tele/\(name)/#", "stat/\(name)/#") + read("cmnd/\(name)/#")
+            case .zigbee2mqtt:
+                // One bridge serves every Zigbee lock: a client of its own, below.
+                zigbee = true
+                continue
+            case .nuki:
+                grants =
+                    profileTopics.inbound(.nuki, device: name).map { Grant(kind: .publishClientSend, topic: $0.topic) }
+                    + read(profileTopics.nukiLockAction(device: name))
+            }
+            clients.append(
+                Client(username: name, role: Role(name: "\(device.profile.rawValue)-\(name)", grants: grants)))
+        }
+        if zigbee {
+            let base = profileTopics.zigbeeBase
+            clients.append(
+                Client(
+                    username: zigbeeBridge,
+                    role: Role(name: "zigbee2mqtt", grants: write("\(base)/#") + read("\(base)/#"))))
         }
         clients.append(
             Client(
