@@ -75,13 +75,15 @@ public struct ScenarioRunner: Sendable {
             spaces: options.spaces, locks: options.locks, poles: options.poles, bookings: options.bookings,
             seed: options.seed, backend: backend, nowMs: nowMs())
         progress("plan: \(plan.bookingLines.count) booking messages, \(plan.requests.count) requests")
+        // The mixed site: one lock of each device profile, in spaces of their own.
+        let dialects = ProfileEpisode(backend: backend, nowMs: nowMs())
 
         let yaml = """
             gateway: {id: gw-sim}
             site:
               id: \(siteID)
-              spaces: [\(plan.spaces.joined(separator: ", "))]
-              locks: [\(plan.locks.map { "\($0.id)@\($0.space)" }.joined(separator: ", "))]
+              spaces: [\((plan.spaces + dialects.spaces).joined(separator: ", "))]
+              locks: [\((plan.locks.map { "\($0.id)@\($0.space)" } + dialects.lockEntries).joined(separator: ", "))]
               poles: [\(plan.poles.map { "\($0.id)@\($0.space)" }.joined(separator: ", "))]
             issuers: ["\(backend.issuerSetting)"]
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
@@ -122,6 +124,9 @@ public struct ScenarioRunner: Sendable {
             throw ScenarioError("the gateway did not come online:\n\(log.suffix(2000))")
         }
         progress("gateway online")
+        let accessctl = URL(fileURLWithPath: options.gatewayExecutable).deletingLastPathComponent()
+            .appendingPathComponent("accessctl").path
+        try await ProfileEpisode.registerCards(accessctl: accessctl, config: directory + "/gateway.yaml")
 
         // Devices.
         let endpoint = BrokerEndpoint(host: broker.host, port: broker.port)
@@ -143,7 +148,11 @@ public struct ScenarioRunner: Sendable {
             try await simulated.report(secondOfDay: 0, lux: plan.darkSpaces.contains(pole.space) ? 2 : 500)
             poles[pole.id] = simulated
         }
-        progress("\(locks.count) locks and \(poles.count) poles online")
+        let dialectDevices = try await dialects.start(
+            endpoint: endpoint, siteID: siteID, deviceKeys: deviceKeys, logger: logger)
+        progress(
+            "\(locks.count) locks and \(poles.count) poles online, and \(ProfileEpisode.doors.count) device-profile locks"
+        )
 
         // The backend (its v1.1 feed, kept on disk) publishes every booking before anyone arrives.
         let feed = try BookingFeedBackend(
@@ -157,11 +166,13 @@ public struct ScenarioRunner: Sendable {
             }
             try await feed.publish(message)
         }
-        progress("\(plan.bookingLines.count) booking messages published")
+        for message in dialects.messages { try await feed.publish(message) }
+        let published = plan.bookingLines.count + dialects.messages.count
+        progress("\(published) booking messages published")
         // Bookings travel on the gateway's own booking connection, not in order with requests:
         // wait until the gateway has applied every one (its booking counter, on /metrics).
-        guard await GatewayProbe(port: httpPort).waitForBookings(plan.bookingLines.count, timeout: .seconds(60))
-        else { throw ScenarioError("the gateway did not apply the \(plan.bookingLines.count) booking messages") }
+        guard await GatewayProbe(port: httpPort).waitForBookings(published, timeout: .seconds(60))
+        else { throw ScenarioError("the gateway did not apply the \(published) booking messages") }
 
         // Holders and attackers, one request at a time per lock, locks in parallel.
         var queues: [String: [(Int, PlannedRequest)]] = [:]
@@ -353,6 +364,11 @@ public struct ScenarioRunner: Sendable {
                 "\(lightMismatches) poles were lit a different number of times than grants after dark")
         }
 
+        // The mixed site's doors, each in its dialect.
+        let dialectOutcome = try await dialects.play(dialectDevices)
+        report.mismatches += dialectOutcome.mismatches
+        progress("device profiles played")
+
         // Episode: the gateway restarts mid-day and misses bookings. It is stopped, holders who were
         // let in are cancelled while it is away (its booking session is not kept: sessionExpiryS 0,
         // so nothing is queued for it), and it starts again: the retained head shows the gap, the
@@ -362,6 +378,9 @@ public struct ScenarioRunner: Sendable {
             $0.kind == .onTime && $0.reservation?.singleUse == false && locks[$0.lockID]?.isOnline == true
         }.prefix(10)
         await gateway.terminated(SIGTERM, grace: .seconds(10))
+        // With the gateway away, the Zigbee lock admits the PINs pushed into it, and only those.
+        let stoppedOutcome = try await dialects.playWhileStopped(dialectDevices)
+        report.mismatches += stoppedOutcome.mismatches
         for request in episode {
             guard let reservation = request.reservation else { continue }
             try await feed.publish(.cancel(reservationID: reservation.id, version: reservation.version + 10))
@@ -433,12 +452,15 @@ public struct ScenarioRunner: Sendable {
         report.lines.append(
             "restart episode: \(episode.count) cancels published while the gateway was down, caught up "
                 + "\(catchUpMs) ms after its restart (replay), \(refused)/\(episode.count) holders refused `cancelled`")
+        report.lines.append("device profiles (one lock each, in spaces of their own):")
+        report.lines += dialectOutcome.lines + stoppedOutcome.lines
         report.lines.append(
             "decision latency (ms, lock publish -> decision): p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1.0))"
         )
 
         for lock in locks.values { await lock.stop() }
         for pole in poles.values { await pole.stop() }
+        await ProfileEpisode.stop(dialectDevices)
         await feed.stop()
         await observer.shutdown()
         return report

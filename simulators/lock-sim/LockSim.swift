@@ -21,6 +21,15 @@ struct LockSim: AsyncParsableCommand {
               offline LOCK   (power cut: the broker publishes the Last Will)
               sleep MS | quit
             At the end of the input the locks keep running (heartbeats) until SIGINT or SIGTERM.
+
+            With --profile other than contract, each lock is hardware of that kind speaking its own
+            dialect (docs/devices.md), named by --devices (default: the lock id):
+              esphome-wiegand, tasmota-wiegand: code LOCK DIGITS | card LOCK NUMBER | door LOCK open|closed
+                (the relay's pulses are printed as they come)
+              zigbee2mqtt: keypad LOCK PIN (checked by the lock against its own PIN slots) | slots LOCK |
+                fail-writes LOCK on|off
+              nuki: fail LOCK CODE|off (answer lock actions with that commandResponse error)
+              and for all: offline LOCK | sleep MS | quit
             """, version: BuildInfo.versionText)
 
     @OptionGroup var connection: BrokerOptions
@@ -32,6 +41,11 @@ struct LockSim: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats.") var heartbeatS = 60
     @Option(help: "Battery percent drained per heartbeat.") var drain = 1
     @Option(help: "Read commands from this file instead of stdin.") var script: String?
+    @Option(help: "The locks' hardware: contract, esphome-wiegand, tasmota-wiegand, zigbee2mqtt or nuki.")
+    var profile = "contract"
+    @Option(help: "Each lock's device name in its dialect, lockId=device, comma-separated (default: the lock id).")
+    var devices = ""
+    @Option(help: "Zigbee2MQTT's base topic.") var zigbeeBase = "zigbee2mqtt"
 
     func validate() throws {
         guard Identifier.isValid(site) else { throw ValidationError("--site breaks the identifier rule") }
@@ -39,6 +53,22 @@ struct LockSim: AsyncParsableCommand {
             throw ValidationError("--locks must be lockId@spaceId[,lockId@spaceId...]")
         }
         guard heartbeatS >= 1 else { throw ValidationError("--heartbeat-s must be at least 1") }
+        guard DeviceProfile(rawValue: profile) != nil else {
+            throw ValidationError(
+                "--profile must be one of \(DeviceProfile.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard deviceNames != nil else { throw ValidationError("--devices must be lockId=device[,lockId=device...]") }
+    }
+
+    /// `--devices` as lock id → device name; nil when it does not parse.
+    var deviceNames: [String: String]? {
+        var names: [String: String] = [:]
+        for entry in devices.split(separator: ",") {
+            let pair = entry.split(separator: "=").map(String.init)
+            guard pair.count == 2, Identifier.isValid(pair[0]), Identifier.isValid(pair[1]) else { return nil }
+            names[pair[0]] = pair[1]
+        }
+        return names
     }
 
     func run() async throws {
@@ -48,6 +78,11 @@ struct LockSim: AsyncParsableCommand {
             return handler
         }
         let endpoint = try connection.endpoint()
+        if let profile = DeviceProfile(rawValue: profile), profile != .contract {
+            return try await DialectLocks.run(
+                profile: profile, endpoint: endpoint, locks: SimulatorOptions.devices(locks, needsSpace: true) ?? [],
+                names: deviceNames ?? [:], zigbeeBase: zigbeeBase, script: script)
+        }
         let keys = DeviceKeys(siteKey: try SimulatorOptions.key(file: siteKeyFile), siteID: site)
         var simulated: [String: SimulatedLock] = [:]
         for lock in SimulatorOptions.devices(locks, needsSpace: true) ?? [] {
