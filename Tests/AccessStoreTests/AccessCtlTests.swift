@@ -152,8 +152,12 @@ import Testing
         #expect(asked.status == 1 && asked.standardError.contains("--yes"), "\(asked.standardError)")
         let result = try await ExternalTool.captureDetached(try tool(), ["site", "import", example, "--yes"] + options)
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("3 spaces, 4 locks, 2 poles"))
-        #expect(try store.store.loadSite()?.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
+        #expect(result.standardOutput.contains("3 spaces, 7 locks, 2 poles"))
+        let site = try #require(try store.store.loadSite())
+        #expect(site.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
+        // Device profiles survive the store.
+        #expect(site.locks["studio-side"] == Lock(id: "studio-side", spaceID: "studio-a", profile: .zigbee2mqtt, device: "studio_side", pinSlots: 10...29))
+        #expect(site.locks["gym-back"]?.profile == .esphomeWiegand && site.locks["lock-mr1"]?.profile == .contract)
     }
 
     @Test func badInvocationsSayWhatToFixAndChangeNothing() async throws {
