@@ -33,7 +33,8 @@ public final class TestGateway: Sendable {
     /// seconds for a core, and only the tests of load shedding want it answered `busy`.
     public init(
         site: TestSite = TestSite(), maxRequestsPerS: Double = 1000, maxQueueMs: Int = 60_000, yaml: String = "",
-        synchronous: StoreConfiguration.Synchronous = .full, logLevel: Logger.Level = .debug
+        synchronous: StoreConfiguration.Synchronous = .full, logLevel: Logger.Level = .debug,
+        locks: [String]? = nil, nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
     ) async throws {
         self.site = site
         temporary = try TemporaryStore(testSite: site, synchronous: synchronous, backgroundCheckpoints: true)
@@ -48,7 +49,7 @@ public final class TestGateway: Sendable {
             site:
               id: \(site.site.id)
               spaces: [\(spaces.joined(separator: ", "))]
-              locks: [\(site.site.locks.values.map { "\($0.id)@\($0.spaceID)" }.sorted().joined(separator: ", "))]
+              locks: [\((locks ?? site.site.locks.values.map { "\($0.id)@\($0.spaceID)" }.sorted()).map { "\"\($0)\"" }.joined(separator: ", "))]
               poles: [\(spaces.compactMap { space in site.site.spaces[space]?.poleIDs.first.map { "\($0)@\(space)" } }.joined(separator: ", "))]
             issuers:
               - "\(site.minter.kid) \(site.minter.issuer) \(issuerKey)"
@@ -73,7 +74,7 @@ public final class TestGateway: Sendable {
         published = RecordingPublisher()
         let context = GatewayContext(
             settings: GatewaySettings(configuration: configuration, keys: keys), store: temporary.store,
-            auditLog: temporary.auditLog, engine: engine, publisher: published, logger: logger)
+            auditLog: temporary.auditLog, engine: engine, publisher: published, logger: logger, nowMs: nowMs)
         topics = context.topics
         services = try GatewayServices(context: context, bookingConnection: nil)
         let group = ServiceGroup(

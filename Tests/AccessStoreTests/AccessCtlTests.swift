@@ -156,7 +156,11 @@ import Testing
         let site = try #require(try store.store.loadSite())
         #expect(site.spaces["school-gym"]?.poleIDs == ["pole-north", "pole-east"])
         // Device profiles survive the store.
-        #expect(site.locks["studio-side"] == Lock(id: "studio-side", spaceID: "studio-a", profile: .zigbee2mqtt, device: "studio_side", pinSlots: 10...29))
+        #expect(
+            site.locks["studio-side"]
+                == Lock(
+                    id: "studio-side", spaceID: "studio-a", profile: .zigbee2mqtt, device: "studio_side",
+                    pinSlots: 10...29))
         #expect(site.locks["gym-back"]?.profile == .esphomeWiegand && site.locks["lock-mr1"]?.profile == .contract)
     }
 

@@ -1,0 +1,59 @@
+import AccessCore
+import AccessGateway
+import AccessGatewayTesting
+import AccessProtocol
+import AccessTesting
+import Foundation
+import MQTT
+import MQTTTesting
+import Synchronization
+import Testing
+
+/// PIN push in-process, on a clock the test moves: a Zigbee lock that never confirms its slot is
+/// written again with backoff and raises `command_failed`; its confirmation ends the alarm.
+struct PINPushServiceTests {
+    final class Clock: Sendable {
+        let offsetMs = Mutex<Int64>(0)
+        func advance(seconds: Int64) { offsetMs.withLock { $0 += seconds * 1000 } }
+        var now: Int64 { WallClock.nowMs() + offsetMs.withLock { $0 } }
+    }
+
+    @Test func aLockThatNeverConfirmsIsRetriedWithBackoffAndRaisesCommandFailedUntilItConfirms() async throws {
+        let clock = Clock()
+        let gateway = try await TestGateway(
+            locks: ["lock-1@room-1 profile=zigbee2mqtt device=zl-1 slots=1-2", "lock-2@room-2", "lock-3@room-3"],
+            nowMs: { clock.now })
+        defer { Task { await gateway.stop() } }
+        let now = clock.now / 1000 * 1000
+        let booking = Reservation(
+            id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 7_200_000, version: 1)
+        #expect(gateway.book(.upsert(booking)) == "applied")
+        let set = "zigbee2mqtt/zl-1/set"
+        let pin = gateway.site.pin(of: booking)
+        func writes() -> Int {
+            gateway.published.messages(on: set).filter { $0.payloadString?.contains(pin) == true }.count
+        }
+
+        #expect(await eventually(timeout: .seconds(10)) { writes() == 1 })
+        #expect(gateway.published.messages(on: "zigbee2mqtt/zl-1/get").count >= 1, "each write is read back")
+        // Unconfirmed: sent again after 10 s, then 20 s, then 40 s; the third unconfirmed try alarms.
+        for (seconds, expected) in [(11, 2), (21, 3), (41, 4)] as [(Int64, Int)] {
+            clock.advance(seconds: seconds)
+            #expect(await eventually(timeout: .seconds(10)) { writes() == expected }, "\(writes()) writes")
+        }
+        let alarm = await gateway.published.first(timeout: .seconds(10)) { $0.topic == gateway.topics.alarms }
+        let fields = try #require(alarm.flatMap { TestGateway.json($0.payload) })
+        #expect(fields["type"] as? String == "command_failed" && fields["lockId"] as? String == "lock-1")
+        #expect((fields["detail"] as? String)?.contains("PIN slot 1 not confirmed") == true)
+        #expect(!(alarm?.payloadString?.contains(pin) ?? true), "no PIN in an alarm")
+
+        // The lock says the slot holds it: the episode ends.
+        gateway.receive("zigbee2mqtt/zl-1", #"{"users":{"1":{"status":"enabled"}}}"#)
+        let cleared = await gateway.published.first(timeout: .seconds(10)) {
+            $0.topic == gateway.topics.clearedAlarms && $0.payloadString?.contains("command_failed") == true
+        }
+        #expect(cleared != nil)
+        let stored = try gateway.temporary.store.pinSlots(lockID: "lock-1")
+        #expect(stored.map(\.state) == [.held] && stored.first?.reservationID == "b-1")
+    }
+}
