@@ -1,3 +1,4 @@
+import AccessConfiguration
 import AccessCore
 import AccessProtocol
 import AccessStore
@@ -148,8 +149,24 @@ extension Devices {
         @Argument(help: "Its id.") var id: String
         @Option(name: .customLong("space"), help: "A lock's space (required), or the spaces a pole lights (repeat).")
         var spaces: [String] = []
+        @Option(
+            help: "A lock's hardware (docs/devices.md): contract, esphome-wiegand, tasmota-wiegand, zigbee2mqtt, nuki.")
+        var profile = "contract"
+        @Option(help: "A profile lock's device name in its dialect.") var device: String?
+        @Option(help: "A Zigbee lock's PIN slots the gateway fills ahead of each reservation, FIRST-LAST.")
+        var slots: String?
 
         func validate() throws {
+            guard DeviceProfile(rawValue: profile) != nil else {
+                throw ValidationError(
+                    "--profile must be one of \(DeviceProfile.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if kind == .pole, profile != "contract" || device != nil || slots != nil {
+                throw ValidationError("--profile, --device and --slots are a lock's")
+            }
+            if let slots, LockEntry.slotRange(slots) == nil {
+                throw ValidationError("--slots must be FIRST-LAST, e.g. 10-29")
+            }
             for value in [id] + spaces where !Identifier.isValid(value) {
                 throw ValidationError("\"\(value)\" breaks the identifier rule [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
             }
@@ -164,7 +181,9 @@ extension Devices {
             switch kind {
             case .lock:
                 guard locks[id] == nil else { throw Failure("lock \(id) is already in the inventory") }
-                locks[id] = Lock(id: id, spaceID: self.spaces[0])
+                locks[id] = Lock(
+                    id: id, spaceID: self.spaces[0], profile: DeviceProfile(rawValue: profile) ?? .contract,
+                    device: device, pinSlots: slots.flatMap(LockEntry.slotRange))
             case .pole:
                 guard poles[id] == nil else { throw Failure("pole \(id) is already in the inventory") }
                 poles[id] = Pole(id: id)

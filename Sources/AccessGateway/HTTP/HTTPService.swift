@@ -156,7 +156,10 @@ public final class HTTPService: Service, Sendable {
             logger: logger)
         try await withGracefulShutdownHandler {
             do {
-                try await application.runService()
+                // No signals of its own: Hummingbird's default traps SIGTERM and would stop the
+                // endpoint at once, which the gateway's group takes for a service that ended early
+                // and cancels everything mid-drain (the endpoint stops in its turn instead).
+                try await application.runService(gracefulShutdownSignals: [])
             } catch {
                 // Say which setting: the gateway stops (a port in use, an address not on this host).
                 context.logger.critical(

@@ -73,7 +73,9 @@ public final class RequestService: Service, Sendable {
     }
 
     private func work() async {
-        while let (lockID, request) = await lanes.next() {
+        // Cancelled (a stop that ran past its graceful time): what is still queued stays unanswered
+        // (its locks ask again); what was taken is decided and published whole.
+        while !Task.isCancelled, let (lockID, request) = await lanes.next() {
             await decide(
                 request.message, lockID: lockID, receivedNs: request.receivedNs, profileKind: request.profileKind)
             lanes.finish(lockID: lockID)
