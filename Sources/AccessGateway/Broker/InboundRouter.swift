@@ -75,6 +75,6 @@ final class InboundRouter: Sendable {
         } else if route.kind.isEvent, message.retain {
             return metrics.drop("retained")
         }
-        devices.offerProfileReport(message.payload, lockID: route.lockID, kind: route.kind)
+        devices.offerProfileReport(message.payload, lockID: route.lockID, kind: route.kind, retained: message.retain)
     }
 }

@@ -28,6 +28,9 @@ public final class DeviceReportService: Service, Sendable {
         var lockID: String
         var kind: ProfileInbound
         var payload: [UInt8]
+        /// A retained state (Zigbee2MQTT may retain a device's state): its state counts, but an
+        /// action in it happened before and is not acted on again.
+        var retained = false
     }
 
     let context: GatewayContext
@@ -69,8 +72,8 @@ public final class DeviceReportService: Service, Sendable {
         if lockStatuses.offer(payload, for: lockID) == .refused { statusDrops.dropped("full") }
     }
 
-    func offerProfileReport(_ payload: [UInt8], lockID: String, kind: ProfileInbound) {
-        if !profileReports.offer(ProfileReport(lockID: lockID, kind: kind, payload: payload)) {
+    func offerProfileReport(_ payload: [UInt8], lockID: String, kind: ProfileInbound, retained: Bool = false) {
+        if !profileReports.offer(ProfileReport(lockID: lockID, kind: kind, payload: payload, retained: retained)) {
             profileDrops.dropped("full")
         }
     }
@@ -197,6 +200,11 @@ public final class DeviceReportService: Service, Sendable {
             return context.metrics.drop("malformed_profile")
         }
         let lockID = report.lockID
+        if report.retained {
+            // Only the state: a retained unlock, response or keypad open is an old one.
+            for deviceReport in reading.reports { applyLockReport(deviceReport, lockID: lockID, kind: "profile") }
+            return
+        }
         if reading.unlatched == true, let unlock = context.pendingUnlocks.take(lockID: lockID) {
             applyLockReport(
                 .commandResult(commandID: unlock.commandID, result: "executed"), lockID: lockID, kind: "profile")

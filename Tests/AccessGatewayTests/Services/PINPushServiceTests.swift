@@ -62,4 +62,31 @@ struct PINPushServiceTests {
         }
         #expect(stored)
     }
+
+    /// A keypad open the lock reports is audited once; the same state retained (Zigbee2MQTT can
+    /// retain a device's state) is an old one: its lock state counts, its action is not audited again.
+    @Test func aKeypadOpenIsAuditedOnceAndARetainedOneNever() async throws {
+        let gateway = try await TestGateway(
+            locks: ["lock-1@room-1 profile=zigbee2mqtt device=zl-1 slots=1-2", "lock-2@room-2", "lock-3@room-3"])
+        defer { Task { await gateway.stop() } }
+        let open = #"{"action":"unlock","action_source_name":"keypad","action_user":1,"lock_state":"unlocked"}"#
+        func keypadOpens() -> Int {
+            ((try? gateway.temporary.store.auditRecords(limit: 100, newest: true)) ?? []).filter {
+                $0.record.event == "keypad_open"
+            }.count
+        }
+        gateway.receive("zigbee2mqtt/zl-1", open, retain: true)
+        gateway.receive("zigbee2mqtt/zl-1", #"{"battery":77}"#, retain: true)
+        let stateCounted = await eventually(timeout: .seconds(30)) {
+            let states = (try? gateway.temporary.store.deviceStates()) ?? []
+            return states.contains { $0.id == "lock-1" && $0.battery == 77 && $0.lockState == "unlocked" }
+        }
+        #expect(stateCounted, "a retained state still counts")
+        try await Task.sleep(for: .seconds(2))
+        #expect(keypadOpens() == 0)
+        gateway.receive("zigbee2mqtt/zl-1", open)
+        #expect(await eventually(timeout: .seconds(30)) { keypadOpens() == 1 })
+        let record = try #require(try gateway.temporary.store.auditRecords(limit: 1, newest: true).first?.record)
+        #expect(record.granted && record.note?.contains("slot not filled by the gateway") == true)
+    }
 }
