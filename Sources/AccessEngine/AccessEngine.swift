@@ -219,24 +219,10 @@ public final class AccessEngine: Sendable {
     private func decidePIN(
         _ pin: String, lock: Lock, cell: LockGuardCell, configuration: AccessEngineConfiguration, nowMs: Int64
     ) -> Evaluation {
-        cell.state.withLock { guardState in
-            if case .lockedOut(let retryAfterS) = guardState.lockout.gate(nowMs: nowMs) {
-                return Evaluation(outcome: AccessRules.Outcome(.lockedOut), retryAfterS: retryAfterS)
-            }
-            let outcome: AccessRules.Outcome
-            do {
-                let candidates = try store.pinCandidates(spaceID: lock.spaceID, pin: pin)
-                outcome = AccessRules.evaluatePIN(
-                    pin, lock: lock, candidates: candidates, pins: configuration.pins, nowMs: nowMs)
-            } catch {
-                return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
-            }
-            let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)
-            let lockout = guardState.lockout.snapshot
-            if case .lockoutStarted(let durationS, _) = effect {
-                return Evaluation(outcome: outcome, lockoutStartedS: durationS, lockout: lockout)
-            }
-            return Evaluation(outcome: outcome, lockout: lockout)
+        underLockout(cell, configuration: configuration, nowMs: nowMs) {
+            let candidates = try store.pinCandidates(spaceID: lock.spaceID, pin: pin)
+            return AccessRules.evaluatePIN(
+                pin, lock: lock, candidates: candidates, pins: configuration.pins, nowMs: nowMs)
         }
     }
 
@@ -246,20 +232,26 @@ public final class AccessEngine: Sendable {
     private func decideCard(
         _ number: String, lock: Lock, cell: LockGuardCell, configuration: AccessEngineConfiguration, nowMs: Int64
     ) -> Evaluation {
+        underLockout(cell, configuration: configuration, nowMs: nowMs) {
+            guard let normalized = CardIndex.normalized(number) else { return AccessRules.Outcome(.invalidCredential) }
+            let facts = try store.cardFacts(digest: configuration.cards.digest(card: normalized), spaceID: lock.spaceID)
+            return AccessRules.evaluateCard(
+                holder: facts.holder, lock: lock, reservations: facts.reservations, nowMs: nowMs)
+        }
+    }
+
+    /// A guessable credential (PIN, card) under the lock's lockout: refused while it runs, else
+    /// evaluated and counted, under the lock's own mutex so the count is exact.
+    private func underLockout(
+        _ cell: LockGuardCell, configuration: AccessEngineConfiguration, nowMs: Int64,
+        evaluate: () throws -> AccessRules.Outcome
+    ) -> Evaluation {
         cell.state.withLock { guardState in
             if case .lockedOut(let retryAfterS) = guardState.lockout.gate(nowMs: nowMs) {
                 return Evaluation(outcome: AccessRules.Outcome(.lockedOut), retryAfterS: retryAfterS)
             }
-            guard let normalized = CardIndex.normalized(number) else {
-                return Evaluation(outcome: AccessRules.Outcome(.invalidCredential), detail: "card: not a card number")
-            }
             let outcome: AccessRules.Outcome
-            do {
-                let facts = try store.cardFacts(
-                    digest: configuration.cards.digest(card: normalized), spaceID: lock.spaceID)
-                outcome = AccessRules.evaluateCard(
-                    holder: facts.holder, lock: lock, reservations: facts.reservations, nowMs: nowMs)
-            } catch {
+            do { outcome = try evaluate() } catch {
                 return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
             }
             let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)

@@ -103,17 +103,7 @@ struct LockSim: AsyncParsableCommand {
         }
         defer { heartbeat.cancel() }
 
-        let lines: [String]
-        if let script {
-            guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {
-                throw ValidationError("--script \(script): cannot read")
-            }
-            lines = text.split(separator: "\n").map(String.init)
-        } else {
-            var input: [String] = []
-            while let line = readLine() { input.append(line) }
-            lines = input
-        }
+        let lines = try scriptLines(script)
         var number = 0
         for line in lines {
             number += 1
