@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -74,6 +75,15 @@ let package = Package(
                 "AccessCore", "AccessProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The shared store several gateways of a site use (issue 19): PostgreSQL via postgres-nio.
+        .target(
+            name: "AccessSharedStore",
+            dependencies: [
+                "AccessCore", "AccessProtocol", "AccessStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .target(
@@ -266,6 +276,13 @@ let package = Package(
                 "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "AccessTesting", "MQTTTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "AccessSharedStoreTests",
+            dependencies: [
+                "AccessCore", "AccessProtocol", "AccessSharedStore", "AccessTesting", "MQTTTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
     ],

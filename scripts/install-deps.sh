@@ -18,6 +18,7 @@ packages=(
   prometheus         # promtool: lints /metrics and checks config/prometheus-alerts.yml in the tests
   chromium           # headless, loads the status page in the tests
   fonts-dejavu-core  # a font for chromium's screenshots
+  postgresql         # the shared store's tests start their own server (initdb, postgres) on loopback
 )
 
 missing=()

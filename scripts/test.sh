@@ -13,7 +13,7 @@ swift test --skip-build "$@"
 # Every test broker runs from a folder named mosquitto-test-*, every test gateway from a
 # gateway-*/gateway.yaml; none may outlive the suite.
 sleep 1.5  # a broker's watchdog needs up to a second to notice a crashed test process
-leftover=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && (/mosquitto-test-/ || /gateway-.*gateway.yaml/) && !/awk/' || true)
+leftover=$(ps -eo pid=,stat=,args= | awk '$2 !~ /^Z/ && (/mosquitto-test-/ || /postgres-test-/ || /gateway-.*gateway.yaml/) && !/awk/' || true)
 if [ -n "$leftover" ]; then
   echo "test brokers or gateways left running:" >&2
   echo "$leftover" >&2

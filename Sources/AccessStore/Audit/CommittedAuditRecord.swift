@@ -7,4 +7,9 @@ public struct CommittedAuditRecord: Sendable, Hashable {
     public var hash: String
 
     public var seq: Int64 { record.seq }
+
+    public init(record: AuditRecord, hash: String) {
+        self.record = record
+        self.hash = hash
+    }
 }

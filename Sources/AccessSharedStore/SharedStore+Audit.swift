@@ -1,0 +1,87 @@
+import AccessCore
+import AccessProtocol
+import AccessStore
+import PostgresNIO
+
+extension SharedStore {
+    /// Appends records to `gatewayID`'s own hash chain in one transaction: the gateway's head row
+    /// is locked `FOR UPDATE`, the records are hashed onto it and inserted, the head moves. The
+    /// commit is durable (`synchronous_commit` on, the server's default) before this returns, so a
+    /// grant is in the database before its command is published.
+    public func append(_ records: [AuditRecord], gatewayID: String) async throws -> [CommittedAuditRecord] {
+        try await bounded("append") {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                let logger = self.logger
+                try await connection.query(
+                    """
+                    INSERT INTO audit_heads (gateway_id, seq, hash) VALUES (\(gatewayID), 0, \(AuditChain.genesisHash))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+                var seq: Int64 = 0
+                var previous = AuditChain.genesisHash
+                for try await (headSeq, headHash) in try await connection.query(
+                    "SELECT seq, hash FROM audit_heads WHERE gateway_id = \(gatewayID) FOR UPDATE", logger: logger
+                ).decode((Int64, String).self) {
+                    seq = headSeq
+                    previous = headHash
+                }
+                var committed: [CommittedAuditRecord] = []
+                for var record in records {
+                    seq += 1
+                    record.seq = seq
+                    record.gatewayID = gatewayID
+                    let hash = AuditChain.hash(previous: previous, canonical: record.canonical)
+                    let r = record
+                    try await connection.query(
+                        """
+                        INSERT INTO audit_log (gateway_id, seq, ts, lock_id, request_id, credential_type, reservation_id,
+                            holder, jti, granted, reason, command_id, operator, note, count, event, hash)
+                        VALUES (\(gatewayID), \(r.seq), \(r.timestampMs), \(r.lockID), \(r.requestID), \(r.credentialType),
+                            \(r.reservationID), \(r.holder), \(r.jti), \(r.granted), \(r.reason.rawValue), \(r.commandID),
+                            \(r.operatorName), \(r.note), \(r.count), \(r.event), \(hash))
+                        """, logger: logger)
+                    committed.append(CommittedAuditRecord(record: record, hash: hash))
+                    previous = hash
+                }
+                try await connection.query(
+                    "UPDATE audit_heads SET seq = \(seq), hash = \(previous) WHERE gateway_id = \(gatewayID)",
+                    logger: logger)
+                return committed
+            }
+        }
+    }
+
+    /// Re-walks one gateway's chain; nil when intact, else the first seq that breaks it.
+    public func verifyChain(gatewayID: String) async throws -> (records: Int64, firstBreak: Int64?) {
+        let rows = try await client.query(
+            """
+            SELECT seq, ts, lock_id, request_id, credential_type, reservation_id, holder, jti, granted, reason,
+                command_id, operator, note, count, event, hash
+            FROM audit_log WHERE gateway_id = \(gatewayID) ORDER BY seq
+            """, logger: logger)
+        var previous = AuditChain.genesisHash
+        var expected: Int64 = 1
+        for try await row in rows {
+            let cells = try row.decode(
+                (Int64, Int64, String, String?, String?, String?, String?, String?, Bool, String).self)
+            let rest = try row.decode(
+                (
+                    Int64, Int64, String, String?, String?, String?, String?, String?, Bool, String, String?, String?,
+                    String?, Int64?, String?, String
+                ).self)
+            guard cells.0 == expected, let reason = DecisionReason(rawValue: cells.9) else {
+                return (expected - 1, cells.0)
+            }
+            let record = AuditRecord(
+                seq: cells.0, timestampMs: cells.1, gatewayID: gatewayID, lockID: cells.2, requestID: cells.3,
+                credentialType: cells.4, reservationID: cells.5, holder: cells.6, jti: cells.7, granted: cells.8,
+                reason: reason, commandID: rest.10, operatorName: rest.11, note: rest.12, count: rest.13, event: rest.14
+            )
+            let hash = AuditChain.hash(previous: previous, canonical: record.canonical)
+            guard hash == rest.15 else { return (expected - 1, cells.0) }
+            previous = hash
+            expected += 1
+        }
+        return (expected - 1, nil)
+    }
+}

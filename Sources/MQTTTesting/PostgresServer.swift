@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real PostgreSQL (Debian's packages) for one test: `initdb` in a temporary folder, the
+/// server on a free loopback port, stopped by its pid and the folder removed. Started as root
+/// (CI, containers), both run as the `postgres` user through `setpriv`, which execs in place so
+/// the pid the test holds is the postmaster's own.
+public final class PostgresServer: Sendable {
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let port: Int
+    public let directory: URL
+    public var dataDirectory: URL { directory.appendingPathComponent("data") }
+    public var logFile: URL { directory.appendingPathComponent("postgres.log") }
+    /// The superuser, trusted on loopback (the tests' own server only).
+    public static let user = "postgres"
+    public static let database = "postgres"
+    private let process = Mutex<ChildProcess?>(nil)
+
+    private init(port: Int, directory: URL) {
+        self.port = port
+        self.directory = directory
+    }
+
+    /// Where Debian installs the server binaries (the newest major version present).
+    static func binary(_ name: String) throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+            .compactMap(Int.init).sorted()
+        guard let version = versions.last,
+            FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\(name)")
+        else {
+            throw StartFailure(description: "PostgreSQL is not installed (apt-get install postgresql)")
+        }
+        return "\(root)/\(version)/bin/\(name)"
+    }
+
+    /// Runs as `postgres` when the tests run as root (initdb and postgres refuse root).
+    static func command(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        guard geteuid() == 0 else { return (executable, arguments) }
+        return (
+            "/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", executable] + arguments
+        )
+    }
+
+    public static func start() throws -> PostgresServer {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("postgres-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if geteuid() == 0 {
+            guard let account = getpwnam("postgres") else {
+                throw StartFailure(description: "no postgres user (apt-get install postgresql)")
+            }
+            chown(directory.path, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        do {
+            let (initdb, arguments) = command(
+                try binary("initdb"),
+                [
+                    "-D", directory.appendingPathComponent("data").path, "-U", user, "-A", "trust", "-E", "UTF8",
+                    "--no-instructions", "--no-sync",
+                ])
+            let result = try ExternalTool.capture(initdb, arguments)
+            guard result.status == 0 else {
+                throw StartFailure(description: "initdb failed: \(result.standardError.suffix(500))")
+            }
+            var attempt = 1
+            while true {
+                let server = PostgresServer(port: try LoopbackPort.free(), directory: directory)
+                do {
+                    try server.launch()
+                    return server
+                } catch let error as StartFailure where attempt < 5 && error.description.contains("in use") {
+                    attempt += 1
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    private func launch() throws {
+        let (postgres, arguments) = Self.command(
+            try Self.binary("postgres"),
+            [
+                "-D", dataDirectory.path, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
+                "-c", "unix_socket_directories=\(directory.path)", "-c", "max_connections=100",
+                "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning",
+            ])
+        let child = try ChildProcess(executable: postgres, arguments: arguments, outputFile: logFile)
+        process.withLock { $0 = child }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !child.isRunning {
+                let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                process.withLock { $0 = nil }
+                throw StartFailure(
+                    description:
+                        "postgres exited at start (\(log.contains("Address already in use") ? "port in use" : "status \(child.terminationStatus ?? -1)")): \(log.suffix(800))"
+                )
+            }
+            if LoopbackPort.isListening(port, ownedBy: child.processIdentifier) { return }
+            usleep(20_000)
+        }
+        stop()
+        throw StartFailure(description: "postgres did not listen on port \(port) within 20 s")
+    }
+
+    public var processIdentifier: Int32? {
+        process.withLock { $0?.isRunning == true ? $0?.processIdentifier : nil }
+    }
+
+    public var isRunning: Bool { processIdentifier != nil }
+
+    /// A fast shutdown (SIGINT: clients are disconnected, the data is consistent).
+    public func stop() {
+        let child = process.withLock { process -> ChildProcess? in
+            defer { process = nil }
+            return process
+        }
+        child?.terminate(SIGINT, grace: .seconds(10))
+    }
+
+    /// Stopped and started again on the same port and data (a database restart under load).
+    public func restart() throws {
+        stop()
+        try launch()
+    }
+
+    public func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    public func tearDown() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit {
+        let child = process.withLock { $0 }
+        child?.terminate(SIGKILL, grace: .seconds(2))
+    }
+}
