@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "AccessSharedStore",
             dependencies: [
-                "AccessCore", "AccessProtocol", "AccessStore",
+                "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
@@ -281,7 +281,8 @@ let package = Package(
         .testTarget(
             name: "AccessSharedStoreTests",
             dependencies: [
-                "AccessCore", "AccessProtocol", "AccessSharedStore", "AccessTesting", "MQTTTesting",
+                "AccessCore", "AccessEngine", "AccessProtocol", "AccessSharedStore", "AccessStore", "AccessTesting",
+                "MQTTTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

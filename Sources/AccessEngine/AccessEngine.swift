@@ -21,11 +21,16 @@ public final class AccessEngine: Sendable {
     private let makeCommandID: @Sendable () -> String
     /// (v1.1) `rate_limited` and `busy` decisions, audited per lock and minute.
     private let refusals = Mutex(RefusalTally())
+    /// Set when several gateways share one database (issue 19): facts, lockouts, spends and the
+    /// audit record are decided there; the local store is then not read for decisions.
+    private let shared: (any SharedDecisionStore)?
 
     public init(
         store: AccessStore, auditLog: AuditLog, configuration: AccessEngineConfiguration,
-        makeCommandID: @escaping @Sendable () -> String = AccessEngine.randomCommandID
+        makeCommandID: @escaping @Sendable () -> String = AccessEngine.randomCommandID,
+        shared: (any SharedDecisionStore)? = nil
     ) {
+        self.shared = shared
         self.store = store
         self.auditLog = auditLog
         self.configuration = Mutex(configuration)
@@ -113,6 +118,10 @@ public final class AccessEngine: Sendable {
                 retryAfterS: retryAfterS)
         }
 
+        if let shared {
+            return await decideShared(
+                request, lock: lock, shared: shared, configuration: configuration, nowMs: nowMs, audit: audit)
+        }
         var evaluation: Evaluation
         switch request.credential {
         case .token(let token):
@@ -162,7 +171,7 @@ public final class AccessEngine: Sendable {
         let spaceID = configuration.site.locks[unlock.lockID]?.spaceID
         let committed: CommittedAuditRecord
         do {
-            committed = try await auditLog.append(audit)
+            committed = try await appendRecord(audit)
         } catch {
             return AccessDecided(
                 decision: Decision(requestID: unlock.requestID, reason: .internalError, timestampMs: nowMs),
@@ -226,6 +235,67 @@ public final class AccessEngine: Sendable {
         }
     }
 
+    /// The same checks against the shared database: its facts, its lockout (counted across
+    /// gateways), and the audit record committed there with the single-use spend in the same
+    /// transaction (`already_used` when another gateway spent it first). A database that does not
+    /// answer denies `internal_error`.
+    private func decideShared(
+        _ request: AccessRequest, lock: Lock, shared: any SharedDecisionStore, configuration: AccessEngineConfiguration,
+        nowMs: Int64, audit: AuditRecord
+    ) async -> AccessResult {
+        var audit = audit
+        var guarded: SharedGuardedOutcome
+        do {
+            switch request.credential {
+            case .token(let token):
+                let claims: BookingTokenClaims
+                switch configuration.verifier.verify(token) {
+                case .success(let verified): claims = verified
+                case .failure(let rejection):
+                    return await finish(
+                        .invalidCredential, audit: audit, configuration: configuration, nowMs: nowMs,
+                        spaceID: lock.spaceID, detail: "token: \(rejection)")
+                }
+                audit.jti = claims.jti
+                audit.reservationID = claims.reservationID
+                audit.holder = claims.holder
+                let facts = try await shared.tokenFacts(jti: claims.jti, reservationID: claims.reservationID)
+                guarded = SharedGuardedOutcome(
+                    outcome: AccessRules.evaluateToken(
+                        claims, lock: lock, facts: facts, nowMs: nowMs, policy: configuration.policy))
+            case .pin(let pin):
+                let pins = configuration.pins
+                guarded = try await shared.guarded(lockID: lock.id, nowMs: nowMs, policy: configuration.policy) {
+                    let candidates = try await shared.pinCandidates(spaceID: lock.spaceID, pin: pin)
+                    return AccessRules.evaluatePIN(pin, lock: lock, candidates: candidates, pins: pins, nowMs: nowMs)
+                }
+            case .card(let number):
+                let digest = CardIndex.normalized(number).map { configuration.cards.digest(card: $0) }
+                guarded = try await shared.guarded(lockID: lock.id, nowMs: nowMs, policy: configuration.policy) {
+                    guard let digest else { return AccessRules.Outcome(.invalidCredential) }
+                    let facts = try await shared.cardFacts(digest: digest, spaceID: lock.spaceID)
+                    return AccessRules.evaluateCard(
+                        holder: facts.holder, lock: lock, reservations: facts.reservations, nowMs: nowMs)
+                }
+            }
+        } catch {
+            return await finish(
+                .internalError, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID,
+                detail: "shared store: \(error)")
+        }
+        if let reservation = guarded.outcome.reservation {
+            audit.reservationID = reservation.id
+            audit.holder = reservation.holder
+        }
+        var spends: String?
+        if guarded.outcome.reason == .granted, let reservation = guarded.outcome.reservation, reservation.singleUse {
+            spends = reservation.id
+        }
+        return await finish(
+            guarded.outcome.reason, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID,
+            spends: spends, retryAfterS: guarded.retryAfterS, lockoutStartedS: guarded.lockoutStartedS)
+    }
+
     /// A card: its holder (by keyed digest) must hold a reservation of the lock's space now. An
     /// unknown card counts towards the lock's lockout like a wrong PIN (a reader can be fed
     /// numbers as fast as a keypad).
@@ -266,7 +336,7 @@ public final class AccessEngine: Sendable {
     /// Audits a record that is not a lock's request (a PIN slot written or cleared, a keypad
     /// open the lock reported): in the same chain, committed before anything is published.
     public func appendEvent(_ record: AuditRecord) async throws -> CommittedAuditRecord {
-        try await auditLog.append(record)
+        try await appendRecord(record)
     }
 
     /// Audits the decision, then signs the command for a grant. A failed audit turns any
@@ -308,7 +378,11 @@ public final class AccessEngine: Sendable {
         }
         let committed: CommittedAuditRecord
         do {
-            committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI, lockout: lockout)
+            if let shared {
+                committed = try await shared.commit(audit, spending: spends)
+            } else {
+                committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI, lockout: lockout)
+            }
         } catch {
             let decision = Decision(requestID: requestID, reason: .internalError, timestampMs: nowMs)
             return .decided(
@@ -363,11 +437,18 @@ public final class AccessEngine: Sendable {
     /// Open per-minute refusal windows (for metrics and tests).
     public var openRefusalWindows: Int { refusals.withLock { $0.openCount } }
 
+    /// A record that spends nothing: to the shared database's chain of this gateway, or the
+    /// local audit log.
+    private func appendRecord(_ record: AuditRecord) async throws -> CommittedAuditRecord {
+        if let shared { return try await shared.commit(record, spending: nil) }
+        return try await auditLog.append(record)
+    }
+
     private func appendTallies(_ windows: [RefusalTally.Window], gatewayID: String) async -> String? {
         var failure: String?
         for window in windows {
             do {
-                _ = try await auditLog.append(window.auditRecord(gatewayID: gatewayID))
+                _ = try await appendRecord(window.auditRecord(gatewayID: gatewayID))
             } catch {
                 failure = "\(error)"
             }

@@ -11,44 +11,50 @@ extension SharedStore {
     public func append(_ records: [AuditRecord], gatewayID: String) async throws -> [CommittedAuditRecord] {
         try await bounded("append") {
             try await self.client.withTransaction(logger: self.logger) { connection in
-                let logger = self.logger
-                try await connection.query(
-                    """
-                    INSERT INTO audit_heads (gateway_id, seq, hash) VALUES (\(gatewayID), 0, \(AuditChain.genesisHash))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
-                var seq: Int64 = 0
-                var previous = AuditChain.genesisHash
-                for try await (headSeq, headHash) in try await connection.query(
-                    "SELECT seq, hash FROM audit_heads WHERE gateway_id = \(gatewayID) FOR UPDATE", logger: logger
-                ).decode((Int64, String).self) {
-                    seq = headSeq
-                    previous = headHash
-                }
-                var committed: [CommittedAuditRecord] = []
-                for var record in records {
-                    seq += 1
-                    record.seq = seq
-                    record.gatewayID = gatewayID
-                    let hash = AuditChain.hash(previous: previous, canonical: record.canonical)
-                    let r = record
-                    try await connection.query(
-                        """
-                        INSERT INTO audit_log (gateway_id, seq, ts, lock_id, request_id, credential_type, reservation_id,
-                            holder, jti, granted, reason, command_id, operator, note, count, event, hash)
-                        VALUES (\(gatewayID), \(r.seq), \(r.timestampMs), \(r.lockID), \(r.requestID), \(r.credentialType),
-                            \(r.reservationID), \(r.holder), \(r.jti), \(r.granted), \(r.reason.rawValue), \(r.commandID),
-                            \(r.operatorName), \(r.note), \(r.count), \(r.event), \(hash))
-                        """, logger: logger)
-                    committed.append(CommittedAuditRecord(record: record, hash: hash))
-                    previous = hash
-                }
-                try await connection.query(
-                    "UPDATE audit_heads SET seq = \(seq), hash = \(previous) WHERE gateway_id = \(gatewayID)",
-                    logger: logger)
-                return committed
+                try await Self.append(records, gatewayID: gatewayID, connection: connection, logger: self.logger)
             }
         }
+    }
+
+    /// The append inside the caller's transaction.
+    static func append(
+        _ records: [AuditRecord], gatewayID: String, connection: PostgresConnection, logger: Logger
+    ) async throws -> [CommittedAuditRecord] {
+        try await connection.query(
+            """
+            INSERT INTO audit_heads (gateway_id, seq, hash) VALUES (\(gatewayID), 0, \(AuditChain.genesisHash))
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        var seq: Int64 = 0
+        var previous = AuditChain.genesisHash
+        for try await (headSeq, headHash) in try await connection.query(
+            "SELECT seq, hash FROM audit_heads WHERE gateway_id = \(gatewayID) FOR UPDATE", logger: logger
+        ).decode((Int64, String).self) {
+            seq = headSeq
+            previous = headHash
+        }
+        var committed: [CommittedAuditRecord] = []
+        for var record in records {
+            seq += 1
+            record.seq = seq
+            record.gatewayID = gatewayID
+            let hash = AuditChain.hash(previous: previous, canonical: record.canonical)
+            let r = record
+            try await connection.query(
+                """
+                INSERT INTO audit_log (gateway_id, seq, ts, lock_id, request_id, credential_type, reservation_id,
+                    holder, jti, granted, reason, command_id, operator, note, count, event, hash)
+                VALUES (\(gatewayID), \(r.seq), \(r.timestampMs), \(r.lockID), \(r.requestID), \(r.credentialType),
+                    \(r.reservationID), \(r.holder), \(r.jti), \(r.granted), \(r.reason.rawValue), \(r.commandID),
+                    \(r.operatorName), \(r.note), \(r.count), \(r.event), \(hash))
+                """, logger: logger)
+            committed.append(CommittedAuditRecord(record: record, hash: hash))
+            previous = hash
+        }
+        try await connection.query(
+            "UPDATE audit_heads SET seq = \(seq), hash = \(previous) WHERE gateway_id = \(gatewayID)",
+            logger: logger)
+        return committed
     }
 
     /// Re-walks one gateway's chain; nil when intact, else the first seq that breaks it.

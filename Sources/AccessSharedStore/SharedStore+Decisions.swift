@@ -80,7 +80,7 @@ extension SharedStore {
     /// (it reads the candidates); it is not called while the lock is locked out.
     public func underLockout(
         lockID: String, nowMs: Int64, policy: AccessPolicy,
-        evaluate: @escaping @Sendable () async throws -> DecisionReason
+        evaluate: @escaping @Sendable () async throws -> AccessRules.Outcome
     ) async throws -> LockoutOutcome {
         try await bounded("underLockout") {
             try await self.client.withTransaction(logger: self.logger) { connection in
@@ -101,20 +101,23 @@ extension SharedStore {
                 }
                 if case .lockedOut(let retryAfterS) = lockout.gate(nowMs: nowMs) {
                     try await Self.save(lockout, lockID: lockID, connection: connection, logger: logger)
-                    return LockoutOutcome(reason: .lockedOut, retryAfterS: retryAfterS, effect: .none)
+                    return LockoutOutcome(
+                        outcome: AccessRules.Outcome(.lockedOut), retryAfterS: retryAfterS, effect: .none)
                 }
-                let reason = try await evaluate()
-                let effect = lockout.record(reason, nowMs: nowMs, policy: policy)
+                let outcome = try await evaluate()
+                let effect = lockout.record(outcome.reason, nowMs: nowMs, policy: policy)
                 try await Self.save(lockout, lockID: lockID, connection: connection, logger: logger)
-                return LockoutOutcome(reason: reason, retryAfterS: nil, effect: effect)
+                return LockoutOutcome(outcome: outcome, retryAfterS: nil, effect: effect)
             }
         }
     }
 
     public struct LockoutOutcome: Sendable {
-        public var reason: DecisionReason
+        public var outcome: AccessRules.Outcome
         public var retryAfterS: Int64?
         public var effect: PINLockout.Effect
+
+        public var reason: DecisionReason { outcome.reason }
     }
 
     static func save(_ lockout: PINLockout, lockID: String, connection: PostgresConnection, logger: Logger) async throws

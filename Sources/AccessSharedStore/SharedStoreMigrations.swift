@@ -72,6 +72,20 @@ enum SharedStoreMigrations {
                 """,
                 "CREATE INDEX audit_by_reservation ON audit_log (reservation_id) WHERE reservation_id IS NOT NULL",
             ]
-        )
+        ),
+        (
+            "v2-holder-cards",
+            [
+                """
+                CREATE TABLE holder_cards (
+                    digest BYTEA PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    label TEXT,
+                    added_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX holder_cards_by_holder ON holder_cards (holder)",
+            ]
+        ),
     ]
 }

@@ -71,7 +71,7 @@ import Testing
                 for attempt in 0..<policy.maxFailures {
                     group.addTask {
                         try await stores[attempt % 3].underLockout(lockID: "lock-1", nowMs: now, policy: policy) {
-                            .invalidCredential
+                            AccessRules.Outcome(.invalidCredential)
                         }.effect
                     }
                 }
@@ -81,11 +81,13 @@ import Testing
             let evaluated = Mutex(false)
             let next = try await stores[2].underLockout(lockID: "lock-1", nowMs: now + 10, policy: policy) {
                 evaluated.withLock { $0 = true }
-                return .granted
+                return AccessRules.Outcome(.granted)
             }
             #expect(next.reason == .lockedOut && (next.retryAfterS ?? 0) > 0 && !evaluated.withLock { $0 })
             // Another lock is not affected.
-            let other = try await stores[0].underLockout(lockID: "lock-2", nowMs: now, policy: policy) { .granted }
+            let other = try await stores[0].underLockout(lockID: "lock-2", nowMs: now, policy: policy) {
+                AccessRules.Outcome(.granted)
+            }
             #expect(other.reason == .granted)
         }
     }
