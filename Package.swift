@@ -105,6 +105,7 @@ let package = Package(
         .target(
             name: "AccessGateway",
             dependencies: [
+                "AccessSharedStore",
                 "AccessConfiguration", "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore", "MQTT",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),

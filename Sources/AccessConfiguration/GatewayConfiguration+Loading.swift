@@ -47,6 +47,11 @@ extension GatewayConfiguration {
         configuration.broker.privateKeyFile = configuration.broker.privateKeyFile.map(resolved)
         configuration.broker.bookingsCertificateFile = configuration.broker.bookingsCertificateFile.map(resolved)
         configuration.broker.bookingsPrivateKeyFile = configuration.broker.bookingsPrivateKeyFile.map(resolved)
+        if var shared = configuration.sharedDatabase {
+            shared.passwordFile = shared.passwordFile.map(resolved)
+            shared.caFile = shared.caFile.map(resolved)
+            configuration.sharedDatabase = shared
+        }
         return configuration
     }
 
@@ -284,6 +289,27 @@ extension GatewayConfiguration {
             configuration.profiles.zigbeeBaseTopic = base
         }
         configuration.profiles.pinPushAheadMin = try values.int("profiles.pinPushAheadMin", default: 60, in: 0...10_080)
+        switch values.string("database.kind") ?? "sqlite" {
+        case "sqlite":
+            for key in ["database.url", "database.passwordFile", "database.caFile"] where values.string(key) != nil {
+                throw ConfigurationError(key, "only with database.kind: postgres")
+            }
+        case "postgres":
+            guard let text = values.string("database.url") else {
+                throw ConfigurationError(
+                    "database.url", "missing: database.kind postgres needs postgres://user@host:port/name")
+            }
+            switch SharedDatabaseSettings.parse(url: text) {
+            case .failure(let problem): throw ConfigurationError("database.url", problem.problem)
+            case .success(let (host, port, user, name)):
+                configuration.sharedDatabase = SharedDatabaseSettings(
+                    host: host, port: port, user: user, name: name,
+                    passwordFile: values.string("database.passwordFile"),
+                    caFile: values.string("database.caFile"))
+            }
+        case let other:
+            throw ConfigurationError("database.kind", "\"\(other)\" must be sqlite or postgres")
+        }
         return configuration
     }
 }

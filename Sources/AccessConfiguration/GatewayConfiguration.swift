@@ -1,6 +1,7 @@
 import AccessCore
 import AccessProtocol
 import AccessStore
+import Foundation
 
 /// Everything the daemon is configured with (see `config/gateway.example.yaml` for every key and
 /// its default). Secrets are never inline: the key files are read separately.
@@ -56,7 +57,60 @@ public struct GatewayConfiguration: Sendable {
     public var homeAssistant = HomeAssistantSettings()
     /// Device profiles' settings (docs/devices.md).
     public var profiles = ProfileSettings()
+    /// `database.kind: postgres`: the database several gateways of the site share (docs/scale-out.md);
+    /// nil for the embedded SQLite store alone.
+    public var sharedDatabase: SharedDatabaseSettings?
     public var logLevel: String
+}
+
+/// `database.url` (`postgres://user@host:port/name`), the password from a credential file, and
+/// the CA that makes the connection TLS with the server's name verified.
+public struct SharedDatabaseSettings: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var name: String
+    public var passwordFile: String?
+    public var caFile: String?
+
+    public init(host: String, port: Int, user: String, name: String, passwordFile: String?, caFile: String?) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.name = name
+        self.passwordFile = passwordFile
+        self.caFile = caFile
+    }
+
+    /// Parses `postgres://user@host[:port]/name`; a password in the URL is refused (it would sit
+    /// in the configuration and in process listings): it comes from `database.passwordFile`.
+    public struct URLProblem: Error, Sendable {
+        public var problem: String
+    }
+
+    public static func parse(url text: String) -> Result<
+        (host: String, port: Int, user: String, name: String), URLProblem
+    > {
+        guard let url = URL(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
+            return .failure(URLProblem(problem: "\"\(text)\" is not postgres://user@host[:port]/name"))
+        }
+        guard url.password == nil else {
+            return .failure(URLProblem(problem: "holds a password: put it in database.passwordFile"))
+        }
+        guard let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty else {
+            return .failure(
+                URLProblem(problem: "\"\(text)\" needs a user and a host (postgres://user@host[:port]/name)"))
+        }
+        let name = String(url.path.dropFirst())
+        guard !name.isEmpty, !name.contains("/") else {
+            return .failure(URLProblem(problem: "\"\(text)\" names no database"))
+        }
+        let port = url.port ?? 5432
+        guard (1...65535).contains(port) else {
+            return .failure(URLProblem(problem: "port \(port) is not in 1...65535"))
+        }
+        return .success((host, port, user, name))
+    }
 }
 
 public struct ProfileSettings: Sendable, Hashable {

@@ -5,11 +5,14 @@ public enum SharedStoreError: Error, Sendable, CustomStringConvertible {
     /// The database did not answer within the operation's deadline (away, restarting, or its pool
     /// still backing off): the caller denies `internal_error`, it never guesses.
     case unavailable(operation: String, afterMs: Int64)
+    /// The gateway keeps decisions off the database for now (the reason says why).
+    case blocked(String)
 
     public var description: String {
         switch self {
         case .unavailable(let operation, let afterMs):
             "the shared database did not answer \(operation) within \(afterMs) ms"
+        case .blocked(let reason): "decisions are held off the shared database: \(reason)"
         }
     }
 }

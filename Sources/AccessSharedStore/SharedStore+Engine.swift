@@ -9,14 +9,23 @@ import PostgresNIO
 public struct SharedDecisions: SharedDecisionStore {
     public let store: SharedStore
     public let gatewayID: String
+    /// Why decisions must not read the database now (not migrated yet, bookings not mirrored
+    /// into it): every decision is then denied `internal_error`.
+    let blocked: @Sendable () -> String?
 
-    public init(store: SharedStore, gatewayID: String) {
+    public init(store: SharedStore, gatewayID: String, blocked: @escaping @Sendable () -> String? = { nil }) {
         self.store = store
         self.gatewayID = gatewayID
+        self.blocked = blocked
+    }
+
+    func checkOpen() throws {
+        if let reason = blocked() { throw SharedStoreError.blocked(reason) }
     }
 
     public func tokenFacts(jti: String, reservationID: String) async throws -> TokenFacts {
-        try await store.tokenFacts(jti: jti, reservationID: reservationID)
+        try checkOpen()
+        return try await store.tokenFacts(jti: jti, reservationID: reservationID)
     }
 
     public func pinCandidates(spaceID: String, pin: String) async throws -> [Reservation] {
@@ -33,6 +42,7 @@ public struct SharedDecisions: SharedDecisionStore {
         lockID: String, nowMs: Int64, policy: AccessPolicy,
         evaluate: @escaping @Sendable () async throws -> AccessRules.Outcome
     ) async throws -> SharedGuardedOutcome {
+        try checkOpen()
         let result = try await store.underLockout(lockID: lockID, nowMs: nowMs, policy: policy, evaluate: evaluate)
         var started: Int64?
         if case .lockoutStarted(let durationS, _) = result.effect { started = durationS }
@@ -40,7 +50,8 @@ public struct SharedDecisions: SharedDecisionStore {
     }
 
     public func commit(_ record: AuditRecord, spending reservationID: String?) async throws -> CommittedAuditRecord {
-        try await store.commit(record, gatewayID: gatewayID, spending: reservationID)
+        if reservationID != nil || record.granted { try checkOpen() }
+        return try await store.commit(record, gatewayID: gatewayID, spending: reservationID)
     }
 }
 

@@ -19,7 +19,8 @@ public final class SharedStore: Sendable {
         public var username: String
         public var password: String?
         public var database: String
-        /// nil: plain TCP, for a database on the gateway's own host or a private network only.
+        /// `.disable`: plain TCP, for a database on the gateway's own host or a private network
+        /// only; `caFile(_:)` requires TLS with the server's certificate and name verified.
         public var tls: PostgresClient.Configuration.TLS
 
         public init(
@@ -33,6 +34,14 @@ public final class SharedStore: Sendable {
             self.database = database
             self.tls = tls
         }
+    }
+
+    /// TLS required, the server's certificate checked against `caFile` and its name against the host.
+    public static func requireTLS(caFile: String) -> PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(caFile)
+        tls.certificateVerification = .fullVerification
+        return .require(tls)
     }
 
     let client: PostgresClient

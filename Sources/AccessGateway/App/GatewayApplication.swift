@@ -2,6 +2,7 @@ import AccessConfiguration
 import AccessCore
 import AccessEngine
 import AccessProtocol
+import AccessSharedStore
 import AccessStore
 import Crypto
 import Foundation
@@ -9,6 +10,18 @@ import Logging
 import MQTT
 import Metrics
 import ServiceLifecycle
+import Synchronization
+
+/// The engine's gate on the shared database: the context (made after the engine) says whether
+/// decisions may read it now.
+final class SharedProblemBox: Sendable {
+    let context = Mutex<GatewayContext?>(nil)
+
+    func problem() -> String? {
+        guard let context = context.withLock({ $0 }) else { return "starting" }
+        return context.sharedDatabaseProblem.withLock { $0 }
+    }
+}
 
 /// The daemon, assembled: opens the store and the audit log, builds the engine, the two MQTT
 /// connections and the services, and lists them in the order the ServiceGroup starts them (it
@@ -48,9 +61,14 @@ public final class GatewayApplication: Sendable {
         let store = try Self.openStore(configuration, keys: keys, initialize: initializeStore)
         try configuration.settleInventory(with: store)
         let auditLog = try AuditLog(store: store)
+        let sharedStore = try Self.openSharedStore(configuration, keys: keys, logger: logger)
+        let problemBox = SharedProblemBox()
         let engine = AccessEngine(
             store: store, auditLog: auditLog,
-            configuration: GatewaySettings.engineConfiguration(configuration, keys: keys))
+            configuration: GatewaySettings.engineConfiguration(configuration, keys: keys),
+            shared: sharedStore.map {
+                SharedDecisions(store: $0, gatewayID: configuration.gatewayID, blocked: { problemBox.problem() })
+            })
         logger.info(
             "store open",
             metadata: [
@@ -65,7 +83,9 @@ public final class GatewayApplication: Sendable {
         deviceConfiguration.expiredHandler = Self.countExpired
         let client = try MQTTClient(configuration: deviceConfiguration, logger: logger)
         let context = GatewayContext(
-            settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger)
+            settings: settings, store: store, auditLog: auditLog, engine: engine, publisher: client, logger: logger,
+            sharedStore: sharedStore)
+        problemBox.context.withLock { $0 = context }
         // Until the device connection has read the retained head (`AuditHeadCheck`).
         context.holdAuditHead.withLock { $0 = true }
         self.context = context
@@ -166,6 +186,9 @@ public final class GatewayApplication: Sendable {
 
     static func healthProblem(devices: MQTTClient, bookings: BookingService, context: GatewayContext) -> String? {
         if let problem = context.storeHealth.withLock({ $0.problem }) { return "store: \(problem)" }
+        if context.sharedStore != nil, let problem = context.sharedDatabaseProblem.withLock({ $0 }) {
+            return "database: \(problem)"
+        }
         guard devices.isConnected else { return "broker: not connected" }
         if context.holdAuditHead.withLock({ $0 }) { return "broker: connecting (reading the published audit head)" }
         if let refused = context.requestSubscriptionProblem.withLock({ $0 }) {
@@ -190,6 +213,31 @@ public final class GatewayApplication: Sendable {
         context.settings.replace(configuration: fresh, keys: keys)
         let deviceConnection = self.deviceConnection
         Task { await deviceConnection.reconcileProfileSubscriptions() }
+    }
+
+    /// The shared database (`database.kind: postgres`): its password from its credential file, TLS
+    /// when a CA is given. Nothing is connected yet: `SharedDatabaseService` does that.
+    static func openSharedStore(
+        _ configuration: GatewayConfiguration, keys: GatewaySettings.Keys, logger: Logger
+    ) throws -> SharedStore? {
+        guard let shared = configuration.sharedDatabase else { return nil }
+        var password: String?
+        if let file = shared.passwordFile {
+            do {
+                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+            } catch {
+                throw ConfigurationError("database.passwordFile", "cannot read \(file): \(error.localizedDescription)")
+            }
+        }
+        if let caFile = shared.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigurationError("database.caFile", "cannot read \(caFile)")
+        }
+        let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
+        return SharedStore(
+            configuration: SharedStore.Configuration(
+                host: shared.host, port: shared.port, username: shared.user, password: password, database: shared.name,
+                tls: shared.caFile.map(SharedStore.requireTLS(caFile:)) ?? .disable),
+            pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey), logger: logger)
     }
 
     /// Reads the key files, so a bad one refuses to start before anything else happens.

@@ -1,6 +1,7 @@
 import AccessCore
 import AccessEngine
 import AccessProtocol
+import AccessSharedStore
 import AccessStore
 import Logging
 import MQTT
@@ -45,11 +46,20 @@ public final class GatewayContext: Sendable {
     let pendingUnlocks = PendingUnlocks()
     /// What device reports tell the PIN push (slot statuses, keypad opens, reconnects).
     let pinPushInbox = PINPushInbox()
+    /// The database several gateways share (`database.kind: postgres`), nil with SQLite alone.
+    let sharedStore: SharedStore?
+    /// Why the shared database cannot be decided against now (`SharedDatabaseService`); every
+    /// decision is denied `internal_error` meanwhile and `/healthz` says why.
+    let sharedDatabaseProblem = Mutex<String?>("connecting")
+    /// Booking messages on their way into the shared database.
+    let sharedBookingMirror = SharedBookingMirror()
 
     public init(
         settings: GatewaySettings, store: AccessStore, auditLog: AuditLog, engine: AccessEngine,
-        publisher: any MessagePublisher, logger: Logger, nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs
+        publisher: any MessagePublisher, logger: Logger, nowMs: @escaping @Sendable () -> Int64 = WallClock.nowMs,
+        sharedStore: SharedStore? = nil
     ) {
+        self.sharedStore = sharedStore
         let configuration = settings.configuration
         self.gatewayID = configuration.gatewayID
         self.topics = SiteTopics(prefix: configuration.topicPrefix, siteID: configuration.site.id)

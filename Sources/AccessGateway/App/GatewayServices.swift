@@ -13,6 +13,8 @@ public final class GatewayServices: Sendable {
     public let requests: RequestService
     public let liveState: LiveStateService
     public let pinPush: PINPushService
+    /// With `database.kind: postgres`: the shared database's pool, migrations, probe and mirror.
+    public let sharedDatabase: SharedDatabaseService?
     let router: InboundRouter
 
     /// `bookingConnection`: the booking feed's own MQTT connection (nil in-process, where
@@ -32,6 +34,9 @@ public final class GatewayServices: Sendable {
         operators = OperatorService(context: context)
         liveState = LiveStateService(context: context)
         pinPush = PINPushService(context: context)
+        sharedDatabase = context.sharedStore.map {
+            SharedDatabaseService(context: context, store: $0, mirror: context.sharedBookingMirror)
+        }
         // Alarms still open when the gateway last stopped stay open until they end.
         context.monitor.restore(try context.store.alarms().filter { $0.clearedMs == nil })
         router = InboundRouter(
@@ -41,7 +46,9 @@ public final class GatewayServices: Sendable {
     }
 
     /// In the order a ServiceGroup starts them (it stops them in reverse: requests first).
-    public var all: [any Service] { [bookings, maintenance, liveState, devices, pinPush, operators, requests] }
+    public var all: [any Service] {
+        (sharedDatabase.map { [$0] } ?? []) + [bookings, maintenance, liveState, devices, pinPush, operators, requests]
+    }
 
     /// Hands a message to the lanes exactly as the device connection does.
     public func receive(_ message: MQTTMessage) {

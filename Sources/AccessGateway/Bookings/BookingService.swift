@@ -83,6 +83,7 @@ public final class BookingService: Service, Sendable {
             do {
                 let nowMs = context.nowMs()
                 let (outcome, position) = try context.store.applyFeed(booking, seq: seq, nowMs: nowMs)
+                if context.sharedStore != nil { context.sharedBookingMirror.offer(booking, seq: seq) }
                 metrics.bookings[outcome.rawValue]?.increment()
                 context.logger.debug(
                     "booking message", metadata: ["outcome": "\(outcome.rawValue)", "seq": "\(seq ?? 0)"])

@@ -57,10 +57,17 @@ public final class OperatorService: Service, Sendable {
             }
             // Across a restart the memory is gone; the audit log is not: a request id already
             // audited for this lock within the window is a replay (fail secure on a store error).
-            let audited =
+            var audited =
                 (try? context.store.hasOperatorRecord(
                     lockID: unlock.lockID, requestID: unlock.requestID,
                     sinceMs: nowMs &- 2 * OperatorUnlock.freshnessMs)) ?? true
+            // Several gateways on one database: the request id is accepted once among them all
+            // (a replay to another gateway is refused); a database that does not answer refuses.
+            if !audited, let shared = context.sharedStore {
+                let accepted = try? await shared.acceptOperatorRequest(
+                    unlock.requestID, gatewayID: context.gatewayID, nowMs: nowMs)
+                audited = accepted != true
+            }
             guard fresh, !audited else {
                 context.logger.warning(
                     "operator unlock refused: replayed", metadata: ["request": "\(unlock.requestID)"])

@@ -1,0 +1,170 @@
+import AccessCore
+import AccessGateway
+import AccessGatewayTesting
+import AccessProtocol
+import AccessTesting
+import Foundation
+import MQTT
+import MQTTTesting
+import Simulation
+import Testing
+
+/// Three real gateway processes in one shared-subscription group on one PostgreSQL (started by
+/// the test: initdb, a loopback port, stopped by pid) and one mosquitto: what two gateways with a
+/// store each once got wrong (issue 19).
+@Suite(.serialized) struct SharedDatabaseTests {
+    final class Site: @unchecked Sendable {
+        let postgres: PostgresServer
+        let broker: MosquittoBroker
+        let directory: String
+        let site = TestSite(spaces: 1)
+        var gateways: [String: ChildProcess] = [:]
+        let device: MQTTClient
+        let inbox: MessageCollector
+        let topics = SiteTopics(prefix: "access", siteID: "site-1")
+
+        init() async throws {
+            postgres = try PostgresServer.start()
+            broker = try MosquittoBroker.start()
+            directory =
+                FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try TestGateway.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
+            try TestGateway.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
+            device = try await broker.connectedClient("observer")
+            inbox = MessageCollector(device)
+            try await device.subscribe(topics.everything, qos: .atLeastOnce)
+        }
+
+        func configuration(_ gateway: String) -> String {
+            let publicKey = Base64URL.encode(Array(site.minter.privateKey.publicKey.rawRepresentation))
+            return """
+                gateway: {id: \(gateway)}
+                site:
+                  id: site-1
+                  spaces: [room-1]
+                  locks: [door-a@room-1, door-b@room-1, door-c@room-1]
+                  poles: []
+                issuers: ["kid-1 https://booking.example \(publicKey)"]
+                keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
+                broker: {port: \(broker.port), sharedGroup: gws}
+                database:
+                  path: \(directory)/\(gateway).sqlite
+                  kind: postgres
+                  url: postgres://\(PostgresServer.user)@127.0.0.1:\(postgres.port)/\(PostgresServer.database)
+                policy: {maxRequestsPerS: 1000, maxQueueMs: 60000}
+                http: {listen: "127.0.0.1:0"}
+                log: {level: info}
+                """
+        }
+
+        func start(_ gateway: String) async throws {
+            try configuration(gateway).write(toFile: "\(directory)/\(gateway).yaml", atomically: true, encoding: .utf8)
+            let since = inbox.recorded.count
+            gateways[gateway] = try ChildProcess(
+                executable: try GatewayHarness.executable, arguments: ["--config", "\(directory)/\(gateway).yaml"],
+                outputFile: URL(fileURLWithPath: "\(directory)/\(gateway).log"))
+            let online = await inbox.first(since: since, timeout: .seconds(30)) {
+                $0.topic == self.topics.gatewayStatus(gatewayID: gateway)
+                    && $0.payloadString?.contains("\"online\":true") == true
+            }
+            if online == nil { throw ScenarioError("\(gateway) did not come online:\n\(log(gateway).suffix(2000))") }
+        }
+
+        func log(_ gateway: String) -> String {
+            (try? String(contentsOfFile: "\(directory)/\(gateway).log", encoding: .utf8)) ?? ""
+        }
+
+        /// Publishes a request and returns its decision.
+        func request(_ lock: String, _ requestID: String, _ credential: Credential) async throws -> [String: Any]? {
+            let payload = AccessRequest(requestID: requestID, credential: credential, timestampMs: nil).payload
+            try await device.publishAcknowledged(MQTTMessage(topic: topics.request(lockID: lock), payload: payload))
+            return await inbox.first(timeout: .seconds(30)) {
+                $0.topic == self.topics.decision(lockID: lock) && $0.payloadString?.contains("\"\(requestID)\"") == true
+            }.flatMap { GatewayHarness.json($0.payload) }
+        }
+
+        func tearDown() async {
+            for gateway in gateways.values { await gateway.terminated(SIGTERM, grace: .seconds(10)) }
+            await device.shutdown()
+            broker.tearDown()
+            postgres.tearDown()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    static func booking(_ id: String, singleUse: Bool = false) -> Reservation {
+        let now = Int64(Date().timeIntervalSince1970) * 1000
+        return Reservation(
+            id: id, spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000, version: 1,
+            singleUse: singleUse)
+    }
+
+    @Test func threeGatewaysOnOneDatabaseGrantASingleUseOnceAndLockOutTogether() async throws {
+        let site = try await Site()
+        do {
+            for gateway in ["gw-1", "gw-2", "gw-3"] { try await site.start(gateway) }
+            let once = Self.booking("b-once", singleUse: true)
+            let booking = Self.booking("b-1")
+            for (seq, message) in [BookingMessage.upsert(once), .upsert(booking)].enumerated() {
+                try await site.device.publishAcknowledged(
+                    MQTTMessage(topic: site.topics.bookings, payload: message.payload(seq: Int64(seq + 1))))
+            }
+            // Every gateway applies both to its own store and mirrors them; the database once.
+            let token = site.site.token(for: once, jti: "t-once")
+            let pin = site.site.pin(of: booking)
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
+                (try? await site.request("door-c", "probe-\(UUID().uuidString.prefix(6))", .pin(pin)))?["granted"]
+                    as? Bool
+                    == true
+            }
+            #expect(ready, "\(site.log("gw-1").suffix(1500))")
+
+            // One single-use token at three doors at once: exactly one grant.
+            let reasons = try await withThrowingTaskGroup(of: String.self) { group in
+                for (index, door) in ["door-a", "door-b", "door-c"].enumerated() {
+                    group.addTask {
+                        try await site.request(door, "once-\(index)", .token(token))?["reason"] as? String ?? "none"
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(reasons.filter { $0 == "granted" }.count == 1, "\(reasons)")
+            #expect(reasons.filter { $0 == "already_used" }.count == 2, "\(reasons)")
+
+            // Five wrong PINs at one door, shared out among the gateways: the lockout is one.
+            var answered: [String] = []
+            for attempt in 0..<5 {
+                let decision = try await site.request(
+                    "door-b", "wrong-\(attempt)", .pin(String(format: "%08d", 22_222_222 + attempt)))
+                answered.append(decision?["reason"] as? String ?? "none")
+            }
+            #expect(answered == Array(repeating: "invalid_credential", count: 5))
+            for attempt in 0..<3 {
+                let decision = try await site.request("door-b", "right-\(attempt)", .pin(pin))
+                #expect(decision?["reason"] as? String == "locked_out", "at whichever gateway takes it")
+            }
+
+            // The database stops: every request is denied, never guessed; it comes back: decisions resume.
+            site.postgres.stop()
+            let down = try await site.request("door-a", "down-1", .pin(pin))
+            #expect(down?["reason"] as? String == "internal_error")
+            try site.postgres.restart()
+            let resumed = await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
+                (try? await site.request("door-a", "up-\(UUID().uuidString.prefix(6))", .pin(pin)))?["reason"]
+                    as? String
+                    == "granted"
+            }
+            #expect(resumed, "\(site.log("gw-2").suffix(1500))")
+            // No command without a grant anywhere.
+            let grants = site.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.compactMap {
+                GatewayHarness.json($0.payload)
+            }.filter { $0["granted"] as? Bool == true }.count
+            let commands = site.inbox.messages.filter { $0.topic.hasSuffix("/command") }.count
+            #expect(commands == grants)
+        } catch {
+            Issue.record("\(error)")
+        }
+        await site.tearDown()
+    }
+}
