@@ -167,4 +167,77 @@ import Testing
         }
         await site.tearDown()
     }
+
+    /// One gateway killed (SIGKILL) under load: the others go on deciding, no cancelled booking is
+    /// granted, and every grant that was published is in the shared audit log.
+    @Test func aGatewayKilledUnderLoadLeavesNoFalseGrantAndNoGrantUnaudited() async throws {
+        let site = try await Site()
+        do {
+            for gateway in ["gw-1", "gw-2", "gw-3"] { try await site.start(gateway) }
+            let booking = Self.booking("b-1")
+            var gone = Self.booking("b-gone")
+            gone.holder = "u-2"
+            let messages: [BookingMessage] = [
+                .upsert(booking), .upsert(gone), .cancel(reservationID: "b-gone", version: 2),
+            ]
+            for (seq, message) in messages.enumerated() {
+                try await site.device.publishAcknowledged(
+                    MQTTMessage(topic: site.topics.bookings, payload: message.payload(seq: Int64(seq + 1))))
+            }
+            let pin = site.site.pin(of: booking)
+            let cancelledPIN = site.site.pin(of: gone)
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
+                (try? await site.request("door-a", "probe-\(UUID().uuidString.prefix(6))", .pin(pin)))?["granted"]
+                    as? Bool
+                    == true
+            }
+            #expect(ready)
+            // Load: the right PIN and a cancelled booking's PIN, alternately, at two doors.
+            let load = Task {
+                for index in 0..<300 {
+                    let credential: Credential = .pin(index % 2 == 0 ? pin : cancelledPIN)
+                    let payload = AccessRequest(requestID: "L-\(index)", credential: credential, timestampMs: nil)
+                        .payload
+                    try? site.device.publish(
+                        MQTTMessage(
+                            topic: site.topics.request(lockID: index % 4 < 2 ? "door-a" : "door-c"), payload: payload))
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+            site.gateways["gw-2"]?.terminate(SIGKILL, grace: .seconds(1))
+            site.gateways["gw-2"] = nil
+            _ = await load.value
+            // The survivors still decide (the group's requests now go to them).
+            let after = try await site.request("door-c", "after-kill", .pin(pin))
+            #expect(after?["granted"] as? Bool == true, "\(site.log("gw-1").suffix(1500))")
+            try await Task.sleep(for: .seconds(2))
+
+            let decisions = site.inbox.messages.filter { $0.topic.hasSuffix("/decision") }.compactMap {
+                GatewayHarness.json($0.payload)
+            }
+            let granted = Set(
+                decisions.filter { $0["granted"] as? Bool == true }.compactMap { $0["requestId"] as? String })
+            let falseGrants = decisions.filter {
+                $0["granted"] as? Bool == true
+                    && ($0["requestId"] as? String).flatMap { Int($0.dropFirst(2)) }.map { $0 % 2 == 1 } == true
+                    && ($0["requestId"] as? String)?.hasPrefix("L-") == true
+            }
+            #expect(falseGrants.isEmpty, "a cancelled booking was granted: \(falseGrants)")
+            #expect(granted.count > 50, "\(granted.count) grants under load")
+            let psql = try ExternalTool.capture(
+                "psql",
+                [
+                    "-h", "127.0.0.1", "-p", "\(site.postgres.port)", "-U", PostgresServer.user, "-d",
+                    PostgresServer.database, "-At", "-c", "SELECT request_id FROM audit_log WHERE granted",
+                ])
+            let audited = Set(psql.standardOutput.split(separator: "\n").map(String.init))
+            #expect(
+                granted.subtracting(audited).isEmpty,
+                "published grants missing from the audit: \(granted.subtracting(audited).sorted().prefix(5))")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await site.tearDown()
+    }
 }
