@@ -113,6 +113,43 @@ public final class PostgresServer: Sendable {
         throw StartFailure(description: "postgres did not listen on port \(port) within 20 s")
     }
 
+    // The async forms: initdb, the wait for the port and a stop's grace block for seconds, which
+    // must not hold one of the two cooperative threads every in-process test's services share.
+
+    /// `start()` on a thread of its own.
+    public static func launch() async throws -> PostgresServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try start() }) }.start()
+        }
+    }
+
+    /// `stop()` on a thread of its own.
+    public func stopped() async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                self.stop()
+                continuation.resume()
+            }.start()
+        }
+    }
+
+    /// `tearDown()` on a thread of its own.
+    public func tornDown() async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                self.tearDown()
+                continuation.resume()
+            }.start()
+        }
+    }
+
+    /// `restart()` on a thread of its own.
+    public func restarted() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try self.restart() }) }.start()
+        }
+    }
+
     public var processIdentifier: Int32? {
         process.withLock { $0?.isRunning == true ? $0?.processIdentifier : nil }
     }

@@ -24,7 +24,7 @@ import Testing
         let topics = SiteTopics(prefix: "access", siteID: "site-1")
 
         init() async throws {
-            postgres = try PostgresServer.start()
+            postgres = try await PostgresServer.launch()
             broker = try MosquittoBroker.start()
             directory =
                 FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID().uuidString)").path
@@ -88,7 +88,7 @@ import Testing
             for gateway in gateways.values { await gateway.terminated(SIGTERM, grace: .seconds(10)) }
             await device.shutdown()
             broker.tearDown()
-            postgres.tearDown()
+            await postgres.tornDown()
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
@@ -146,10 +146,10 @@ import Testing
             }
 
             // The database stops: every request is denied, never guessed; it comes back: decisions resume.
-            site.postgres.stop()
+            await site.postgres.stopped()
             let down = try await site.request("door-a", "down-1", .pin(pin))
             #expect(down?["reason"] as? String == "internal_error")
-            try site.postgres.restart()
+            try await site.postgres.restarted()
             let resumed = await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
                 (try? await site.request("door-a", "up-\(UUID().uuidString.prefix(6))", .pin(pin)))?["reason"]
                     as? String
@@ -225,7 +225,7 @@ import Testing
             }
             #expect(falseGrants.isEmpty, "a cancelled booking was granted: \(falseGrants)")
             #expect(granted.count > 50, "\(granted.count) grants under load")
-            let psql = try ExternalTool.capture(
+            let psql = try await ExternalTool.captureDetached(
                 "psql",
                 [
                     "-h", "127.0.0.1", "-p", "\(site.postgres.port)", "-U", PostgresServer.user, "-d",

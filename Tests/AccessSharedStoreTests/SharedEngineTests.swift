@@ -10,7 +10,7 @@ import Testing
 
 /// Three gateways' engines deciding against one PostgreSQL: what two gateways once got wrong
 /// with a store each (issue 19) now holds.
-@Suite struct SharedEngineTests {
+@Suite(.serialized) struct SharedEngineTests {
     struct Gateway {
         var engine: AccessEngine
         var local: TemporaryStore
@@ -117,12 +117,12 @@ import Testing
                 await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
                     Self.reason(await engine.handle(lockID: "lock-1", payload: request, nowMs: now)) == .granted
                 })
-            server.stop()
+            await server.stopped()
             // Never a guess: no facts, no grant.
             let down = await engine.handle(lockID: "lock-1", payload: request, nowMs: now + 1)
             #expect(Self.reason(down) == .internalError)
             if case .decided(let decided) = down { #expect(decided.command == nil) }
-            try server.restart()
+            try await server.restarted()
             let resumed = await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
                 Self.reason(await engine.handle(lockID: "lock-1", payload: request, nowMs: now + 2)) == .granted
             }

@@ -12,7 +12,7 @@ import Testing
 /// The shared store against a real PostgreSQL that each test starts itself (initdb and the
 /// server in a temporary folder on a free loopback port, stopped by pid): what must hold when
 /// several gateways decide against one database.
-@Suite struct SharedStoreTests {
+@Suite(.serialized) struct SharedStoreTests {
     /// `count` stores (one per gateway, each with its own connection pool) on one fresh database.
     /// `operationTimeout`: generous by default, since the suite's other tests can starve these
     /// of the 2 cores for seconds (the contention tests queue on one row lock); the outage tests
@@ -21,8 +21,7 @@ import Testing
         _ count: Int, operationTimeout: Duration = .seconds(30),
         _ body: ([SharedStore], PostgresServer) async throws -> Void
     ) async throws {
-        let server = try PostgresServer.start()
-        defer { server.tearDown() }
+        let server = try await PostgresServer.launch()
         let site = TestSite()
         let stores = (0..<count).map { _ in
             SharedStore(
@@ -32,13 +31,20 @@ import Testing
                 pinIndex: site.pinIndex, logger: TestLogging.logger("postgres"), operationTimeout: operationTimeout)
         }
         let pools = stores.map { store in Task { await store.run() } }
-        defer { for pool in pools { pool.cancel() } }
-        // Every gateway migrates at start; together, they do it once.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for store in stores { group.addTask { try await store.migrate() } }
-            try await group.waitForAll()
+        do {
+            // Every gateway migrates at start; together, they do it once.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            try await body(stores, server)
+        } catch {
+            for pool in pools { pool.cancel() }
+            await server.tornDown()
+            throw error
         }
-        try await body(stores, server)
+        for pool in pools { pool.cancel() }
+        await server.tornDown()
     }
 
     /// One instant for the whole suite: a PIN derives from the window, so a reservation built
@@ -173,7 +179,7 @@ import Testing
                 let verified = try await stores[0].verifyChain(gatewayID: gateway)
                 #expect(verified.records == 20 && verified.firstBreak == nil)
             }
-            let psql = try ExternalTool.capture(
+            let psql = try await ExternalTool.captureDetached(
                 "psql",
                 [
                     "-h", "127.0.0.1", "-p", "\(server.port)", "-U", PostgresServer.user, "-d", PostgresServer.database,
@@ -192,12 +198,12 @@ import Testing
                 await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
                     (try? await store.apply(.upsert(Self.reservation("b-1", singleUse: true)), nowMs: 0)) != nil
                 })
-            server.stop()
+            await server.stopped()
             // Denied fast, never queued for the pool's minute: the deadline (2 s) answers.
             let started = ContinuousClock.now
             await #expect(throws: (any Error).self) { try await store.spend(reservationID: "b-1") }
             #expect(ContinuousClock.now - started < .seconds(10), "the 2 s deadline, plus a loaded machine's delay")
-            try server.restart()
+            try await server.restarted()
             // The pool reconnects with its backoff (short after a short outage).
             var spent: Bool?
             let deadline = ContinuousClock.now + .seconds(30)
