@@ -22,10 +22,13 @@ public final class PostgresServer: Sendable {
     public static let user = "postgres"
     public static let database = "postgres"
     private let process = Mutex<ChildProcess?>(nil)
+    /// TLS with this certificate and key (copied into the server's folder, owned by it).
+    private let tls: (certificate: String, key: String)?
 
-    private init(port: Int, directory: URL) {
+    private init(port: Int, directory: URL, tls: (certificate: String, key: String)? = nil) {
         self.port = port
         self.directory = directory
+        self.tls = tls
     }
 
     /// Where Debian installs the server binaries (the newest major version present).
@@ -49,7 +52,8 @@ public final class PostgresServer: Sendable {
         )
     }
 
-    public static func start() throws -> PostgresServer {
+    /// `tls`: a server certificate and key; the server then offers TLS (and still plain TCP).
+    public static func start(tls: (certificate: String, key: String)? = nil) throws -> PostgresServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("postgres-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -70,9 +74,21 @@ public final class PostgresServer: Sendable {
             guard result.status == 0 else {
                 throw StartFailure(description: "initdb failed: \(result.standardError.suffix(500))")
             }
+            var copied: (certificate: String, key: String)?
+            if let tls {
+                let certificate = directory.appendingPathComponent("server.crt").path
+                let key = directory.appendingPathComponent("server.key").path
+                try FileManager.default.copyItem(atPath: tls.certificate, toPath: certificate)
+                try FileManager.default.copyItem(atPath: tls.key, toPath: key)
+                chmod(key, 0o600)
+                if geteuid() == 0, let account = getpwnam("postgres") {
+                    for file in [certificate, key] { chown(file, account.pointee.pw_uid, account.pointee.pw_gid) }
+                }
+                copied = (certificate, key)
+            }
             var attempt = 1
             while true {
-                let server = PostgresServer(port: try LoopbackPort.free(), directory: directory)
+                let server = PostgresServer(port: try LoopbackPort.free(), directory: directory, tls: copied)
                 do {
                     try server.launch()
                     return server
@@ -93,7 +109,10 @@ public final class PostgresServer: Sendable {
                 "-D", dataDirectory.path, "-p", "\(port)", "-c", "listen_addresses=127.0.0.1",
                 "-c", "unix_socket_directories=\(directory.path)", "-c", "max_connections=100",
                 "-c", "shared_buffers=32MB", "-c", "log_min_messages=warning",
-            ])
+            ]
+                + (tls.map {
+                    ["-c", "ssl=on", "-c", "ssl_cert_file=\($0.certificate)", "-c", "ssl_key_file=\($0.key)"]
+                } ?? []))
         let child = try ChildProcess(executable: postgres, arguments: arguments, outputFile: logFile)
         process.withLock { $0 = child }
         let deadline = ContinuousClock.now + .seconds(20)
@@ -116,10 +135,10 @@ public final class PostgresServer: Sendable {
     // The async forms: initdb, the wait for the port and a stop's grace block for seconds, which
     // must not hold one of the two cooperative threads every in-process test's services share.
 
-    /// `start()` on a thread of its own.
-    public static func launch() async throws -> PostgresServer {
+    /// `start(tls:)` on a thread of its own.
+    public static func launch(tls: (certificate: String, key: String)? = nil) async throws -> PostgresServer {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try start() }) }.start()
+            Thread { continuation.resume(with: Result { try start(tls: tls) }) }.start()
         }
     }
 

@@ -215,4 +215,44 @@ import Testing
             #expect(try await store.spend(reservationID: "b-1") == false)
         }
     }
+
+    /// `database.caFile`: TLS required, the server's certificate checked against that CA (and its
+    /// name against the host); a server whose certificate another CA signed is never talked to.
+    @Test func tlsToTheDatabaseVerifiesTheServer() async throws {
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let server = try await PostgresServer.launch(
+            tls: (certificates.serverCertificate, certificates.serverKey))
+        func store(ca: String, timeout: Duration) -> SharedStore {
+            SharedStore(
+                configuration: .init(
+                    host: "127.0.0.1", port: server.port, username: PostgresServer.user,
+                    database: PostgresServer.database, tls: SharedStore.requireTLS(caFile: ca)),
+                pinIndex: TestSite().pinIndex, logger: TestLogging.logger("postgres"), operationTimeout: timeout)
+        }
+        let trusted = store(ca: certificates.caCertificate, timeout: .seconds(30))
+        let stranger = store(ca: certificates.otherCACertificate, timeout: .seconds(3))
+        let pools = [trusted, stranger].map { store in Task { await store.run() } }
+        var failure: (any Error)?
+        do {
+            try await trusted.migrate()
+            #expect(try await trusted.acceptOperatorRequest("op-tls", gatewayID: "gw-1", nowMs: 0))
+            // psql itself without TLS, so only the store's pooled connection can count.
+            let ssl = try await ExternalTool.captureDetached(
+                "psql",
+                [
+                    "sslmode=disable host=127.0.0.1 port=\(server.port) user=\(PostgresServer.user) dbname=\(PostgresServer.database)",
+                    "-At", "-c", "SELECT count(*) FROM pg_stat_ssl WHERE ssl",
+                ])
+            #expect(
+                (Int(ssl.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1,
+                "the store's connection is TLS")
+            await #expect(throws: (any Error).self) { try await stranger.appliedSeq() }
+        } catch {
+            failure = error
+        }
+        for pool in pools { pool.cancel() }
+        await server.tornDown()
+        if let failure { throw failure }
+    }
 }
