@@ -167,7 +167,8 @@ let package = Package(
         .executableTarget(
             name: "gateway-bench",
             dependencies: [
-                "AccessCore", "AccessProtocol", "AccessStore", "MQTT", "MQTTTesting", "Simulation",
+                "AccessCore", "AccessProtocol", "AccessSharedStore", "AccessStore", "MQTT", "MQTTTesting",
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import AccessStore
 import Crypto
 import Foundation
 import MQTT
+import MQTTTesting
 import Simulation
 
 #if canImport(Glibc)
@@ -95,7 +96,9 @@ struct BenchSite: @unchecked Sendable {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    func writeKeysAndConfiguration(broker: (host: String, port: Int), httpPort: Int) throws {
+    func writeKeysAndConfiguration(
+        broker: (host: String, port: Int), httpPort: Int, postgresPort: Int? = nil, sharedGroup: String? = nil
+    ) throws {
         for (key, name) in [(siteKey, "site.key"), (pinKey, "pin.key")] {
             let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
             let path = directory + "/" + name
@@ -111,8 +114,8 @@ struct BenchSite: @unchecked Sendable {
             site: {id: \(Self.siteID)}
             issuers: ["\(backend.issuerSetting)"]
             keys: {siteKeyFile: \(directory)/site.key, pinKeyFile: \(directory)/pin.key}
-            broker: {host: \(broker.host), port: \(broker.port)}
-            database: {path: \(databasePath), synchronous: full}
+            broker: {host: \(broker.host), port: \(broker.port)\(sharedGroup.map { ", sharedGroup: \($0)" } ?? "")}
+            database: {path: \(databasePath), synchronous: full\(postgresPort.map { ", kind: postgres, url: \"postgres://\(PostgresServer.user)@127.0.0.1:\($0)/\(PostgresServer.database)\"" } ?? "")}
             policy: {maxRequestsPerS: 100000}
             alarms: {offlineAfterS: 86400}
             http: {listen: "127.0.0.1:\(httpPort)"}

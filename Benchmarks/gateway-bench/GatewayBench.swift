@@ -33,6 +33,11 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "An existing broker, host or host:port (default: start mosquitto on loopback).") var broker: String?
     @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
+    @Flag(
+        help:
+            "Decide against a PostgreSQL the bench starts (database.kind postgres), filled with the same reservations.")
+    var postgres = false
+    @Option(help: "Gateways in one shared-subscription group (more than 1 needs --postgres).") var gateways = 1
     @Flag(help: "Only build the store, start the gateway, and report its memory (for the RSS figure).")
     var memoryOnly = false
 
@@ -57,6 +62,9 @@ struct GatewayBench: AsyncParsableCommand {
         }
         if let broker, SimulatorOptions.broker(broker) == nil {
             throw ValidationError("--broker must be host or host:port, got \"\(broker)\"")
+        }
+        guard (1...3).contains(gateways), gateways == 1 || postgres else {
+            throw ValidationError("--gateways is 1 to 3; more than 1 needs --postgres (one shared database)")
         }
     }
 
@@ -92,7 +100,30 @@ struct GatewayBench: AsyncParsableCommand {
         try site.createStore { print($0) }
         print(String(format: "  built in %.1f s", (ContinuousClock.now - importStarted).seconds))
         let httpPort = try LoopbackPort.free()
-        try site.writeKeysAndConfiguration(broker: endpoint, httpPort: httpPort)
+        var database: PostgresServer?
+        if postgres {
+            let server = try await PostgresServer.launch()
+            database = server
+            print("PostgreSQL on port \(server.port): filling it with the store's reservations")
+            try await SharedFill.fill(site: site, port: server.port)
+        }
+        defer { database?.tearDown() }
+        try site.writeKeysAndConfiguration(
+            broker: endpoint, httpPort: httpPort, postgresPort: database?.port,
+            sharedGroup: gateways > 1 ? "bench" : nil)
+        // Further gateways: their own configuration and local store (a copy), one database.
+        var configurations = [site.configurationPath]
+        for index in 2...max(2, gateways) where index <= gateways {
+            let local = directory + "/gw-\(index)"
+            try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: site.databasePath, toPath: local + "/access.sqlite")
+            let text = try String(contentsOfFile: site.configurationPath, encoding: .utf8)
+                .replacingOccurrences(of: "gateway: {id: gw-bench}", with: "gateway: {id: gw-bench-\(index)}")
+                .replacingOccurrences(of: "path: \(site.databasePath)", with: "path: \(local)/access.sqlite")
+                .replacingOccurrences(of: "listen: \"127.0.0.1:\(httpPort)\"", with: "listen: \"127.0.0.1:0\"")
+            try text.write(toFile: local + "/gateway.yaml", atomically: true, encoding: .utf8)
+            configurations.append(local + "/gateway.yaml")
+        }
 
         // The daemon's environment as systemd/access-gateway.service sets it.
         var environment = ProcessInfo.processInfo.environment
@@ -101,6 +132,14 @@ struct GatewayBench: AsyncParsableCommand {
             executable: gatewayExecutable, arguments: ["--config", site.configurationPath], environment: environment,
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
         defer { gatewayProcess.terminate(SIGTERM, grace: .seconds(10)) }
+        var others: [ChildProcess] = []
+        for (offset, path) in configurations.dropFirst().enumerated() {
+            others.append(
+                try ChildProcess(
+                    executable: gatewayExecutable, arguments: ["--config", path], environment: environment,
+                    outputFile: URL(fileURLWithPath: directory + "/gateway-\(offset + 2).log")))
+        }
+        defer { for other in others { other.terminate(SIGTERM, grace: .seconds(10)) } }
         // If the bench is killed (Ctrl-C, a timeout), the gateway follows within a second.
         let watchdog = try ChildProcess(
             executable: "/bin/sh",
@@ -111,16 +150,23 @@ struct GatewayBench: AsyncParsableCommand {
             ])
         defer { watchdog.terminate(SIGKILL, grace: .seconds(1)) }
         try await Self.waitOnline(endpoint, site: site, gateway: gatewayProcess, log: directory + "/gateway.log")
+        for (offset, other) in others.enumerated() {
+            try await Self.waitOnline(
+                endpoint, site: site, gateway: other, log: directory + "/gateway-\(offset + 2).log",
+                gatewayID: "gw-bench-\(offset + 2)")
+        }
         let gatewayPID = gatewayProcess.processIdentifier
+        let allPIDs = [gatewayPID] + others.map(\.processIdentifier)
         print("gateway online (pid \(gatewayPID)): \(ProcessFigures.memory(gatewayPID).summary)")
 
         var report: [String: Any] = [
             "reservations": reservations, "locks": locks, "spaces": spaces, "qos": 1, "synchronous": "FULL",
             "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "database": postgres ? "postgres" : "sqlite", "gateways": gateways,
         ]
         var phases: [Phase] = []
         if !memoryOnly {
-            phases = try await measureAll(site: site, endpoint: endpoint, gatewayPID: gatewayPID)
+            phases = try await measureAll(site: site, endpoint: endpoint, gatewayPIDs: allPIDs)
             Self.printTable(phases)
         }
         let memory = ProcessFigures.memory(gatewayPID)
@@ -140,7 +186,8 @@ struct GatewayBench: AsyncParsableCommand {
         }
     }
 
-    func measureAll(site: BenchSite, endpoint: (host: String, port: Int), gatewayPID: pid_t) async throws -> [Phase] {
+    func measureAll(site: BenchSite, endpoint: (host: String, port: Int), gatewayPIDs: [pid_t]) async throws -> [Phase]
+    {
         var phases: [Phase] = []
         let openTotal = parsedRates.reduce(0) { $0 + Int(Double($1) * openSeconds) }
         // Enough sequence numbers for every phase of a workload (saturation at up to 50k/s).
@@ -169,21 +216,21 @@ struct GatewayBench: AsyncParsableCommand {
             _ = try await generator.closedLoop(workload, count: min(200, closed), first: next)
             next += min(200, closed)
 
-            var phase = try await measured(gatewayPID, generator) {
+            var phase = try await measured(gatewayPIDs, generator) {
                 try await generator.closedLoop(workload, count: closed, first: next)
             }
             next += closed
             phases.append(phase)
             Self.printProgress(phase)
             for rate in parsedRates {
-                phase = try await measured(gatewayPID, generator) {
+                phase = try await measured(gatewayPIDs, generator) {
                     try await generator.openLoop(workload, rate: rate, seconds: openSeconds, first: next)
                 }
                 next += phase.sent
                 phases.append(phase)
                 Self.printProgress(phase)
             }
-            phase = try await measured(gatewayPID, generator) {
+            phase = try await measured(gatewayPIDs, generator) {
                 try await generator.saturation(
                     workload, seconds: saturationSeconds, inFlight: inFlight, first: next, capacity: saturationCapacity)
             }
@@ -196,11 +243,12 @@ struct GatewayBench: AsyncParsableCommand {
     }
 
     /// Runs a phase and adds the gateway's CPU time per completed request.
-    func measured(_ pid: pid_t, _ generator: LoadGenerator, _ body: () async throws -> Phase) async throws -> Phase {
+    /// Runs a phase and adds the gateways' CPU time (all of them) per completed request.
+    func measured(_ pids: [pid_t], _ generator: LoadGenerator, _ body: () async throws -> Phase) async throws -> Phase {
         await generator.settle()
-        let before = ProcessFigures.cpuSeconds(pid)
+        let before = pids.map(ProcessFigures.cpuSeconds).reduce(0, +)
         var phase = try await body()
-        let used = ProcessFigures.cpuSeconds(pid) - before
+        let used = pids.map(ProcessFigures.cpuSeconds).reduce(0, +) - before
         if phase.workload != "floor", phase.completed > 0 {
             phase.gatewayCPUUsPerRequest = used * 1e6 / Double(phase.completed)
         }
@@ -251,13 +299,14 @@ struct GatewayBench: AsyncParsableCommand {
     }
 
     static func waitOnline(
-        _ endpoint: (host: String, port: Int), site: BenchSite, gateway: ChildProcess, log: String
+        _ endpoint: (host: String, port: Int), site: BenchSite, gateway: ChildProcess, log: String,
+        gatewayID: String = "gw-bench"
     ) async throws {
         let observer = try MQTTClient(
             configuration: .init(host: endpoint.host, port: endpoint.port, clientID: "bench-observer"))
         try await observer.connect()
         let seen = StreamRecorder(observer.messages)
-        try await observer.subscribe(site.topics.gatewayStatus(gatewayID: "gw-bench"))
+        try await observer.subscribe(site.topics.gatewayStatus(gatewayID: gatewayID))
         let online = await seen.first(timeout: .seconds(120)) {
             $0.payloadString?.contains("\"online\":true") == true
         }
