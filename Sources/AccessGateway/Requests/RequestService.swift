@@ -176,11 +176,7 @@ public final class RequestService: Service, Sendable {
             }
         }
         if let command = decided.command {
-            if let lock = context.settings.site.locks[lockID], lock.profile != .contract {
-                publishProfileUnlock(command, lock: lock, context: context)
-            } else {
-                publishCommand(command, lockID: lockID, context: context)
-            }
+            publishCommand(command, lockID: lockID, context: context)
         }
     }
 
@@ -208,22 +204,36 @@ public final class RequestService: Service, Sendable {
     }
 }
 
-/// Publishes a signed lock command with its Message Expiry, unless it is already past `notAfter`
-/// (then it is dropped and counted: a stale command must never reach a lock).
+/// Publishes a grant's unlock with the command's lifetime as Message Expiry, unless it is already
+/// past `notAfter` (then it is dropped and counted: a stale command must never reach a lock). A
+/// contract lock gets the signed command; a device-profile lock the same unlock in its dialect
+/// (`ProfileCommands`), whoever granted it (a request, an operator, Home Assistant).
 func publishCommand(_ command: LockCommand, lockID: String, context: GatewayContext) {
+    let lock = context.settings.site.locks[lockID]
+    var message = MQTTMessage(topic: context.topics.command(lockID: lockID), payload: command.payload)
+    if let lock, lock.profile != .contract {
+        guard let device = lock.device,
+            let (topic, payload) = ProfileCommands.unlock(
+                lock.profile, device: device, unlockForS: context.settings.configuration.policy.unlockForS,
+                topics: context.settings.profileTopics)
+        else { return }
+        message = MQTTMessage(topic: topic, payload: payload)
+    }
     guard let expiry = command.messageExpiryS(nowMs: context.nowMs()) else {
         context.metrics.staleCommands.increment()
         context.logger.warning("command dropped: already past notAfter", metadata: ["command": "\(command.commandID)"])
         return
     }
-    var properties = MQTTPublishProperties()
-    properties.messageExpiryInterval = expiry
+    message.properties.messageExpiryInterval = expiry
     context.monitor.update {
         $0.commandIssued(lockID: lockID, commandID: command.commandID, notAfterMs: command.notAfterMs)
         return []
     }
-    context.publish(
-        MQTTMessage(topic: context.topics.command(lockID: lockID), payload: command.payload, properties: properties))
+    if lock.map({ $0.profile != .contract }) == true {
+        // The device's own confirmation is matched to this unlock (`DeviceReportService`).
+        context.pendingUnlocks.issued(lockID: lockID, commandID: command.commandID, notAfterMs: command.notAfterMs)
+    }
+    context.publish(message)
     context.metrics.commandsPublished.increment()
 }
 

@@ -17,6 +17,20 @@ import Testing
             operatorKey: OperatorUnlock.operatorKey(siteKey: gateway.site.siteKey, siteID: "site-1"))
     }
 
+    /// An operator's unlock of a device-profile lock goes out in the lock's dialect, not as a
+    /// signed command no device reads.
+    @Test func anOperatorUnlockOfANukiLockUnlatchesIt() async throws {
+        let gateway = try await TestGateway(
+            locks: ["lock-1@room-1 profile=nuki device=AB12", "lock-2@room-2", "lock-3@room-3"])
+        defer { Task { await gateway.stop() } }
+        gateway.receive(
+            gateway.topics.operatorUnlock(gatewayID: "gw-1"), Self.signedUnlock(gateway, requestID: "op-n").payload)
+        let action = await gateway.published.first { $0.topic == "nuki/AB12/lockAction" }
+        #expect(action?.payloadString == "3")
+        #expect(action?.properties.messageExpiryInterval != nil, "it expires with the command")
+        #expect(gateway.published.count(on: gateway.topics.command(lockID: "lock-1")) == 0)
+    }
+
     @Test func anOperatorUnlockIsAuditedThenCommandedAndAReplayIsRefused() async throws {
         let gateway = try await TestGateway()
         let unlock = Self.signedUnlock(gateway, requestID: "op-1")
