@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "AccessSharedStore",
             dependencies: [
-                "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore",
+                "AccessConfiguration", "AccessCore", "AccessEngine", "AccessProtocol", "AccessStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
@@ -148,8 +148,9 @@ let package = Package(
         .executableTarget(
             name: "accessctl",
             dependencies: [
-                "AccessConfiguration", "AccessCore", "AccessProtocol", "AccessStore", "MQTT",
+                "AccessConfiguration", "AccessCore", "AccessProtocol", "AccessSharedStore", "AccessStore", "MQTT",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

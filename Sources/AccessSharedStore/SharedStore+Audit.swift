@@ -57,37 +57,34 @@ extension SharedStore {
         return committed
     }
 
-    /// Re-walks one gateway's chain; nil when intact, else the first seq that breaks it.
+    /// Re-walks one gateway's chain up to its head row, read first (so records a running gateway
+    /// appends meanwhile are left for the next walk); nil when intact, else the first seq that
+    /// breaks it. Records cut from the end are caught by the head: the walk falls short of its
+    /// seq, or ends on another hash.
     public func verifyChain(gatewayID: String) async throws -> (records: Int64, firstBreak: Int64?) {
+        var head: (seq: Int64, hash: String) = (0, AuditChain.genesisHash)
+        for try await (seq, hash) in try await client.query(
+            "SELECT seq, hash FROM audit_heads WHERE gateway_id = \(gatewayID)", logger: logger
+        ).decode((Int64, String).self) {
+            head = (seq, hash)
+        }
         let rows = try await client.query(
             """
-            SELECT seq, ts, lock_id, request_id, credential_type, reservation_id, holder, jti, granted, reason,
-                command_id, operator, note, count, event, hash
-            FROM audit_log WHERE gateway_id = \(gatewayID) ORDER BY seq
+            SELECT \(unescaped: Self.auditColumns) FROM audit_log
+            WHERE gateway_id = \(gatewayID) AND seq <= \(head.seq) ORDER BY seq
             """, logger: logger)
         var previous = AuditChain.genesisHash
         var expected: Int64 = 1
         for try await row in rows {
-            let cells = try row.decode(
-                (Int64, Int64, String, String?, String?, String?, String?, String?, Bool, String).self)
-            let rest = try row.decode(
-                (
-                    Int64, Int64, String, String?, String?, String?, String?, String?, Bool, String, String?, String?,
-                    String?, Int64?, String?, String
-                ).self)
-            guard cells.0 == expected, let reason = DecisionReason(rawValue: cells.9) else {
-                return (expected - 1, cells.0)
-            }
-            let record = AuditRecord(
-                seq: cells.0, timestampMs: cells.1, gatewayID: gatewayID, lockID: cells.2, requestID: cells.3,
-                credentialType: cells.4, reservationID: cells.5, holder: cells.6, jti: cells.7, granted: cells.8,
-                reason: reason, commandID: rest.10, operatorName: rest.11, note: rest.12, count: rest.13, event: rest.14
-            )
-            let hash = AuditChain.hash(previous: previous, canonical: record.canonical)
-            guard hash == rest.15 else { return (expected - 1, cells.0) }
-            previous = hash
+            let (committed, reasonText) = try Self.committedRecord(row, gatewayID: gatewayID)
+            guard committed.record.seq == expected, committed.record.reason.rawValue == reasonText,
+                AuditChain.hash(previous: previous, canonical: committed.record.canonical) == committed.hash
+            else { return (expected - 1, committed.record.seq) }
+            previous = committed.hash
             expected += 1
         }
+        if expected - 1 < head.seq { return (expected - 1, expected) }
+        if previous != head.hash { return (expected - 1, head.seq) }
         return (expected - 1, nil)
     }
 }

@@ -190,6 +190,18 @@ public final class PostgresServer: Sendable {
         try launch()
     }
 
+    /// Runs SQL through `psql` as the superuser (a test changing rows behind the gateways' back);
+    /// its output, one row per line, columns separated by `|`.
+    public func sql(_ statement: String) async throws -> String {
+        let result = try await ExternalTool.captureDetached(
+            try Self.binary("psql"),
+            ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", Self.database, "-Atqc", statement])
+        guard result.status == 0 else {
+            throw StartFailure(description: "psql failed: \(result.standardError.suffix(500))")
+        }
+        return result.standardOutput
+    }
+
     public func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     public func tearDown() {

@@ -1,6 +1,7 @@
 import AccessConfiguration
 import AccessCore
 import AccessProtocol
+import AccessSharedStore
 import AccessStore
 import ArgumentParser
 import Foundation
@@ -19,7 +20,8 @@ struct Bookings: AsyncParsableCommand {
             discussion: """
                 appliedSeq is read from the store (every booking message up to it is applied). The head is
                 the backend's retained R/bookings/head, read from the broker of the gateway's configuration
-                (skipped with --head-timeout 0). A bulk `reservations import` applies by the same version rule
+                (skipped with --head-timeout 0). With database.kind: postgres the shared database's appliedSeq
+                (what every gateway decides with) is shown beside the local store's. A bulk `reservations import` applies by the same version rule
                 but is not part of the feed: it moves no appliedSeq, and the feed still replays what it lacks.
                 """)
         @OptionGroup var store: StoreOptions
@@ -39,6 +41,7 @@ struct Bookings: AsyncParsableCommand {
             }
             let resolved = try await store.resolve()
             let position = try await store.open().bookingFeedPosition()
+            let sharedSeq = try await SharedDatabase.with(resolved, timeout: .seconds(10)) { try await $0.appliedSeq() }
             var head: BookingFeedMessages.Head?
             if headTimeout > 0, let configuration = resolved.configuration {
                 head = try await Self.readHead(configuration, timeout: headTimeout)
@@ -50,7 +53,9 @@ struct Bookings: AsyncParsableCommand {
                 print(
                     Output.json([
                         ("appliedSeq", .integer(position.appliedSeq)),
-                        ("highestSeq", .integer(position.highestSeq)), ("headSeq", head.map { .integer($0.seq) }),
+                        ("highestSeq", .integer(position.highestSeq)),
+                        ("sharedAppliedSeq", sharedSeq.map(JSONValue.integer)),
+                        ("headSeq", head.map { .integer($0.seq) }),
                         ("lagMessages", lag.map(JSONValue.integer)),
                         ("lastMessage", position.lastMessageMs.map { .string(Output.time($0)) }),
                         ("lastMessageAgeS", ageS.map(JSONValue.integer)),
@@ -58,6 +63,7 @@ struct Bookings: AsyncParsableCommand {
                 return
             }
             print("applied seq:   \(position.appliedSeq)")
+            if let sharedSeq { print("shared db seq: \(sharedSeq) (what the gateways decide with)") }
             if position.highestSeq > position.appliedSeq {
                 print("applied ahead: up to \(position.highestSeq) (a gap is open)")
             }

@@ -1,11 +1,13 @@
 import AccessCore
 import AccessProtocol
+import AccessSharedStore
 import AccessStore
 import ArgumentParser
 import Foundation
 
 /// Holders' cards for Wiegand readers (device profiles): a card opens a lock of a space while its
-/// holder has a reservation of that space. Stored as a keyed digest only, never the number.
+/// holder has a reservation of that space. Stored as a keyed digest only, never the number. With
+/// `database.kind: postgres` the cards are the shared database's, which every gateway decides with.
 struct Holders: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Holders' cards for Wiegand card readers.", subcommands: [Card.self])
@@ -52,9 +54,17 @@ struct Holders: AsyncParsableCommand {
         func run() async throws {
             let number = try Holders.cardNumber(card)
             let digest = try await Holders.index(store).digest(card: number)
-            try await store.open().addCard(
-                digest: digest, holder: holder, label: label, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
-            print("card \(digest.prefix(4).map { String(format: "%02x", $0) }.joined()) registered to \(holder)")
+            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let (holder, label) = (self.holder, self.label)
+            let shared: Void? = try await SharedDatabase.with(store.resolve()) {
+                try await $0.addCard(digest: digest, holder: holder, label: label, nowMs: nowMs)
+            }
+            if shared == nil {
+                try await store.open().addCard(digest: digest, holder: holder, label: label, nowMs: nowMs)
+            }
+            print(
+                "card \(digest.prefix(4).map { String(format: "%02x", $0) }.joined()) registered to \(holder)"
+                    + (shared == nil ? "" : " in the shared database"))
         }
     }
 
@@ -66,7 +76,10 @@ struct Holders: AsyncParsableCommand {
         func run() async throws {
             let number = try Holders.cardNumber(card)
             let digest = try await Holders.index(store).digest(card: number)
-            guard try await store.open().removeCard(digest: digest) else {
+            let shared = try await SharedDatabase.with(store.resolve()) { try await $0.removeCard(digest: digest) }
+            var removed = shared ?? false
+            if shared == nil { removed = try await store.open().removeCard(digest: digest) }
+            guard removed else {
                 throw Failure("that card is not registered")
             }
             print("card removed")
@@ -81,9 +94,11 @@ struct Holders: AsyncParsableCommand {
         @Flag(help: "One JSON object per line.") var json = false
 
         func run() async throws {
-            let cards = try await store.open().cards(holder: holder)
+            let holder = self.holder
+            var cards = try await SharedDatabase.with(store.resolve()) { try await $0.cards(holder: holder) }
+            if cards == nil { cards = try await store.open().cards(holder: holder) }
             if json {
-                for card in cards {
+                for card in cards ?? [] {
                     print(
                         Output.json([
                             ("holder", .string(card.holder)), ("card", .string(card.tag)),
@@ -93,7 +108,7 @@ struct Holders: AsyncParsableCommand {
             } else {
                 Output.table(
                     ["HOLDER", "CARD", "LABEL", "ADDED"],
-                    cards.map { [$0.holder, $0.tag, $0.label ?? "", Output.time($0.addedMs)] })
+                    (cards ?? []).map { [$0.holder, $0.tag, $0.label ?? "", Output.time($0.addedMs)] })
             }
         }
     }

@@ -1,5 +1,6 @@
 import AccessCore
 import AccessProtocol
+import AccessSharedStore
 import AccessStore
 import ArgumentParser
 import Foundation
@@ -77,14 +78,32 @@ struct Reservations: AsyncParsableCommand {
 
         func run() async throws {
             guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
+            let resolved = try await self.store.resolve()
             let store = try await self.store.open()
-            guard let reservation = try store.reservation(id: id) else {
-                throw Failure("no reservation \(id) in the store")
+            let (id, nowMs) = (self.id, Int64(Date().timeIntervalSince1970 * 1000))
+            let local = try store.reservation(id: id)
+            // With a shared database the cancel goes there first: every gateway decides with it.
+            let shared: Int64? = try await SharedDatabase.with(resolved) { shared in
+                let there = try await shared.reservation(id: id)
+                let known = [local, there].compactMap { $0 }
+                guard let newest = known.max(by: { $0.version < $1.version }) else {
+                    throw Failure("no reservation \(id) in the shared database or the store")
+                }
+                guard known.contains(where: { $0.status == .confirmed }) else {
+                    throw Failure("reservation \(id) is already cancelled")
+                }
+                let cancel = BookingMessage.cancel(reservationID: id, version: newest.version + 1)
+                _ = try await shared.apply([cancel], nowMs: nowMs)
+                _ = try store.apply(cancel, nowMs: nowMs)
+                return newest.version + 1
             }
+            if let shared {
+                print("cancelled \(id) at version \(shared) in the shared database and the store")
+                return
+            }
+            guard let reservation = local else { throw Failure("no reservation \(id) in the store") }
             guard reservation.status == .confirmed else { throw Failure("reservation \(id) is already cancelled") }
-            _ = try store.apply(
-                .cancel(reservationID: id, version: reservation.version + 1),
-                nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            _ = try store.apply(.cancel(reservationID: id, version: reservation.version + 1), nowMs: nowMs)
             print("cancelled \(id) at version \(reservation.version + 1)")
         }
     }
@@ -96,9 +115,13 @@ struct Reservations: AsyncParsableCommand {
 
         func run() async throws {
             guard Identifier.isValid(jti) else { throw ValidationError("\"\(jti)\" is not a jti (identifier rule)") }
-            let outcome = try await store.open().apply(
-                .revoke(jti: jti), nowMs: Int64(Date().timeIntervalSince1970 * 1000))
-            print(outcome == .applied ? "revoked \(jti)" : "\(jti) was already revoked")
+            let (jti, nowMs) = (self.jti, Int64(Date().timeIntervalSince1970 * 1000))
+            let shared = try await SharedDatabase.with(store.resolve()) {
+                try await $0.apply([.revoke(jti: jti)], nowMs: nowMs).first
+            }
+            let outcome = try await store.open().apply(.revoke(jti: jti), nowMs: nowMs)
+            let where_ = shared == nil ? "" : " in the shared database and the store"
+            print((shared ?? outcome) == .applied ? "revoked \(jti)\(where_)" : "\(jti) was already revoked")
         }
     }
 
@@ -139,6 +162,7 @@ struct Reservations: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): \(error)")
             }
+            let resolved = try await self.store.resolve()
             let store = try await self.store.open()
             if !skipBadLines {
                 let bad = BookingImport().validate(ndjson: bytes)
@@ -156,8 +180,17 @@ struct Reservations: AsyncParsableCommand {
             }
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
-            let summary = try importer.run(
-                ndjson: bytes, into: store, nowMs: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
+            let nowMs = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+            // With a shared database each batch goes there first (every gateway decides with it),
+            // then to the local store; the summary is the shared database's.
+            let shared = try await SharedDatabase.with(resolved, timeout: .seconds(24 * 3600)) { shared in
+                try await importer.run(ndjson: bytes) { batch in
+                    let outcomes = try await shared.apply(batch, nowMs: nowMs)
+                    _ = try store.apply(batch, nowMs: nowMs)
+                    return outcomes
+                }
+            }
+            let summary = try shared ?? importer.run(ndjson: bytes, into: store, nowMs: nowMs)
             for rejected in summary.rejected {
                 printError("\(file):\(rejected.line): \(rejected.problem)")
             }

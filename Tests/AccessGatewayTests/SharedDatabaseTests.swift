@@ -225,16 +225,107 @@ import Testing
             }
             #expect(falseGrants.isEmpty, "a cancelled booking was granted: \(falseGrants)")
             #expect(granted.count > 50, "\(granted.count) grants under load")
-            let psql = try await ExternalTool.captureDetached(
-                "psql",
-                [
-                    "-h", "127.0.0.1", "-p", "\(site.postgres.port)", "-U", PostgresServer.user, "-d",
-                    PostgresServer.database, "-At", "-c", "SELECT request_id FROM audit_log WHERE granted",
-                ])
-            let audited = Set(psql.standardOutput.split(separator: "\n").map(String.init))
+            let psql = try await site.postgres.sql("SELECT request_id FROM audit_log WHERE granted")
+            let audited = Set(psql.split(separator: "\n").map(String.init))
             #expect(
                 granted.subtracting(audited).isEmpty,
                 "published grants missing from the audit: \(granted.subtracting(audited).sorted().prefix(5))")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await site.tearDown()
+    }
+
+    /// `accessctl` on a shared gateway's configuration reads and changes the shared database, where
+    /// the gateways' audit chains and cards are, not the local store.
+    @Test func accessctlOnASharedGatewayVerifiesChainsAndChangesBookingsAndCardsInTheDatabase() async throws {
+        let site = try await Site()
+        do {
+            for gateway in ["gw-1", "gw-2"] { try await site.start(gateway) }
+            let booking = Self.booking("b-1")
+            try await site.device.publishAcknowledged(
+                MQTTMessage(topic: site.topics.bookings, payload: BookingMessage.upsert(booking).payload(seq: 1)))
+            let pin = site.site.pin(of: booking)
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
+                (try? await site.request("door-a", "probe-\(UUID().uuidString.prefix(6))", .pin(pin)))?["granted"]
+                    as? Bool == true
+            }
+            try #require(ready, "the booking never reached the shared database")
+            for n in 0..<10 { _ = try await site.request("door-b", "r-\(n)", .pin(n % 2 == 0 ? pin : "00000000")) }
+
+            let tool = try #require(PackagePaths.executable("accessctl"), "build the package first")
+            let config = "\(site.directory)/gw-1.yaml"
+            func accessctl(_ arguments: [String]) async throws -> ExternalTool.Captured {
+                try await ExternalTool.captureDetached(tool, arguments + ["--config", config])
+            }
+            let chains = try await site.postgres.sql("SELECT gateway_id, seq FROM audit_heads ORDER BY gateway_id")
+                .split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+            try #require(!chains.isEmpty)
+
+            let verified = try await accessctl(["audit", "verify"])
+            #expect(verified.status == 0, "\(verified.standardError)")
+            for chain in chains {
+                #expect(verified.standardOutput.contains("\(chain[0]): audit chain intact: \(chain[1]) records"))
+            }
+            // Queries read the named gateway's chain in the database.
+            let other = chains[chains.count - 1][0]
+            let query = try await accessctl(["audit", "query", "--gateway", other, "--json"])
+            let lines = query.standardOutput.split(separator: "\n")
+            #expect(query.status == 0 && lines.count == Int(chains[chains.count - 1][1]), "\(query.standardError)")
+            #expect(lines.allSatisfy { $0.contains("\"gatewayId\":\"\(other)\"") })
+            let status = try await accessctl(["bookings", "status", "--head-timeout", "0", "--json"])
+            #expect(status.standardOutput.contains("\"sharedAppliedSeq\":1"), "\(status.standardOutput)")
+
+            // Cards go to the shared database, which every gateway decides with.
+            let added = try await accessctl(["holders", "card", "add", "u-1", "4711", "--label", "blue"])
+            #expect(added.status == 0 && added.standardOutput.contains("in the shared database"))
+            #expect(try await site.postgres.sql("SELECT holder, label FROM holder_cards") == "u-1|blue\n")
+            let listed = try await accessctl(["holders", "card", "list", "--json"])
+            #expect(listed.standardOutput.contains("\"holder\":\"u-1\""))
+            #expect(try await accessctl(["holders", "card", "remove", "4711"]).status == 0)
+            #expect(try await site.postgres.sql("SELECT count(*) FROM holder_cards") == "0\n")
+            #expect(try await accessctl(["holders", "card", "remove", "4711"]).status != 0)
+
+            // Bookings changed with accessctl reach the database every gateway decides with.
+            let second = Self.booking("b-2")
+            let file = "\(site.directory)/import.ndjson"
+            try (BookingMessage.upsert(second).payload(seq: nil) + "\n").write(
+                toFile: file, atomically: true, encoding: .utf8)
+            let imported = try await accessctl(["reservations", "import", file])
+            #expect(imported.status == 0 && imported.standardOutput.contains("applied 1"), "\(imported.standardError)")
+            #expect(
+                try await site.request("door-c", "after-import", .pin(site.site.pin(of: second)))?["granted"] as? Bool
+                    == true)
+            let cancelled = try await accessctl(["reservations", "cancel", "b-1"])
+            #expect(cancelled.status == 0 && cancelled.standardOutput.contains("in the shared database"))
+            #expect(try await site.postgres.sql("SELECT status FROM reservations WHERE id = 'b-1'") == "cancelled\n")
+            for n in 0..<4 {
+                #expect(try await site.request("door-c", "after-cancel-\(n)", .pin(pin))?["granted"] as? Bool == false)
+            }
+            #expect(try await accessctl(["reservations", "revoke", "t-9"]).status == 0)
+            #expect(try await site.postgres.sql("SELECT jti FROM revoked_tokens") == "t-9\n")
+
+            // A record changed, then one cut from the end: each is named.
+            let gateway = chains[0][0]
+            _ = try await site.postgres.sql(
+                "UPDATE audit_log SET granted = NOT granted WHERE gateway_id = '\(gateway)' AND seq = 1")
+            let changed = try await accessctl(["audit", "verify", "--gateway", gateway])
+            #expect(changed.status == 1)
+            #expect(changed.standardError.contains("\(gateway): audit chain broken at 1"), "\(changed.standardError)")
+            _ = try await site.postgres.sql(
+                "UPDATE audit_log SET granted = NOT granted WHERE gateway_id = '\(gateway)' AND seq = 1")
+            // Stop the gateways so the head row stays where the cut leaves it.
+            for process in site.gateways.values { await process.terminated(SIGTERM, grace: .seconds(10)) }
+            site.gateways = [:]
+            let head = try await site.postgres.sql("SELECT seq FROM audit_heads WHERE gateway_id = '\(gateway)'")
+            _ = try await site.postgres.sql(
+                "DELETE FROM audit_log WHERE gateway_id = '\(gateway)' AND seq = \(head.trimmingCharacters(in: .newlines))"
+            )
+            let cut = try await accessctl(["audit", "verify"])
+            #expect(cut.status == 1)
+            #expect(
+                cut.standardError.contains(
+                    "\(gateway): audit chain broken at \(head.trimmingCharacters(in: .newlines))"))
         } catch {
             Issue.record("\(error)")
         }

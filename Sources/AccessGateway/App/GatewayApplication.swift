@@ -221,22 +221,10 @@ public final class GatewayApplication: Sendable {
         _ configuration: GatewayConfiguration, keys: GatewaySettings.Keys, logger: Logger
     ) throws -> SharedStore? {
         guard let shared = configuration.sharedDatabase else { return nil }
-        var password: String?
-        if let file = shared.passwordFile {
-            do {
-                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
-            } catch {
-                throw ConfigurationError("database.passwordFile", "cannot read \(file): \(error.localizedDescription)")
-            }
-        }
-        if let caFile = shared.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw ConfigurationError("database.caFile", "cannot read \(caFile)")
-        }
+        let connection = try SharedStore.Configuration(shared)
         let pins = KeypadPIN(pinKey: keys.pinKey, siteID: configuration.site.id, digits: configuration.policy.pinDigits)
         return SharedStore(
-            configuration: SharedStore.Configuration(
-                host: shared.host, port: shared.port, username: shared.user, password: password, database: shared.name,
-                tls: shared.caFile.map(SharedStore.requireTLS(caFile:)) ?? .disable),
+            configuration: connection,
             pinIndex: PINIndex(pins: pins, pinKey: keys.pinKey), logger: logger)
     }
 

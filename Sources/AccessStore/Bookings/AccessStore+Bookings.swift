@@ -10,6 +10,13 @@ extension AccessStore {
         return try pool.write { db in try Self.apply(message, nowMs: nowMs, pinIndex: pinIndex, in: db) }
     }
 
+    /// Applies booking messages in one transaction (a batch of an import); idempotent by `version`.
+    public func apply(_ messages: [BookingMessage], nowMs: Int64) throws -> [BookingApplyOutcome] {
+        let pinIndex = self.pinIndex
+        return try pool.write { db in try messages.map { try Self.apply($0, nowMs: nowMs, pinIndex: pinIndex, in: db) }
+        }
+    }
+
     /// Applies one booking message inside the caller's transaction.
     static func apply(
         _ message: BookingMessage, nowMs: Int64, pinIndex: PINIndex, in db: Database

@@ -51,8 +51,19 @@ public struct BookingImport: Sendable {
 
     /// Calls `body` with each non-blank line and its 1-based number; `\r\n` endings are accepted.
     static func forEachLine(of bytes: [UInt8], _ body: (Int, ArraySlice<UInt8>) throws -> Void) rethrows {
-        var lineStart = 0
-        var lineNumber = 0
+        var start = bytes.startIndex
+        var number = 0
+        while let (lineNumber, line, next) = nextLine(of: bytes, from: start, number: number) {
+            try body(lineNumber, line)
+            (start, number) = (next, lineNumber)
+        }
+    }
+
+    /// The next non-blank line at or after `start` (the line before it had `number`): its number,
+    /// its bytes without the ending, and where the line after it starts; nil at the end.
+    static func nextLine(of bytes: [UInt8], from start: Int, number: Int) -> (Int, ArraySlice<UInt8>, Int)? {
+        var lineStart = start
+        var lineNumber = number
         while lineStart < bytes.count {
             let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
             lineNumber += 1
@@ -60,8 +71,9 @@ public struct BookingImport: Sendable {
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             lineStart = lineEnd + 1
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-            try body(lineNumber, line)
+            return (lineNumber, line, lineStart)
         }
+        return nil
     }
 
     /// Imports NDJSON bytes; blank lines are skipped, `\r\n` endings are accepted.
@@ -69,36 +81,64 @@ public struct BookingImport: Sendable {
         var summary = Summary()
         var batch: [BookingMessage] = []
         batch.reserveCapacity(batchSize)
-        try Self.forEachLine(of: bytes) { number, line in
-            summary.lines += 1
-            switch BookingMessage.parse(line, defaults: defaults) {
-            case .success(let message): batch.append(message)
-            case .failure(let error): summary.rejected.append(RejectedLine(line: number, problem: error.problem))
-            }
-            if batch.count >= batchSize {
-                try commit(batch, into: store, nowMs: nowMs, summary: &summary)
-                batch.removeAll(keepingCapacity: true)
-            }
+        let commit = { (batch: [BookingMessage], summary: inout Summary) in
+            summary.count(try store.apply(batch, nowMs: nowMs))
+            progress?(summary)
         }
-        if !batch.isEmpty { try commit(batch, into: store, nowMs: nowMs, summary: &summary) }
+        try Self.forEachLine(of: bytes) { number, line in
+            if let full = take(number, line, into: &batch, summary: &summary) { try commit(full, &summary) }
+        }
+        if !batch.isEmpty { try commit(batch, &summary) }
         return summary
     }
 
-    private func commit(
-        _ batch: [BookingMessage], into store: AccessStore, nowMs: Int64, summary: inout Summary
-    ) throws {
-        let pinIndex = store.pinIndex
-        let outcomes = try store.pool.write { db in
-            try batch.map { try AccessStore.apply($0, nowMs: nowMs, pinIndex: pinIndex, in: db) }
-        }
-        for outcome in outcomes {
-            switch outcome {
-            case .applied: summary.applied += 1
-            case .ignoredAsOlder: summary.ignoredAsOlder += 1
-            case .unchanged: summary.unchanged += 1
+    /// Imports NDJSON bytes through `apply`, one call per batch, which applies the batch whole or
+    /// not at all and returns each message's outcome (the shared database's import).
+    public func run(
+        ndjson bytes: [UInt8], applying apply: ([BookingMessage]) async throws -> [BookingApplyOutcome]
+    ) async throws -> Summary {
+        var summary = Summary()
+        var batch: [BookingMessage] = []
+        batch.reserveCapacity(batchSize)
+        var (start, previous) = (bytes.startIndex, 0)
+        while let (number, line, next) = Self.nextLine(of: bytes, from: start, number: previous) {
+            (start, previous) = (next, number)
+            if let full = take(number, line, into: &batch, summary: &summary) {
+                summary.count(try await apply(full))
+                progress?(summary)
             }
         }
-        summary.batches += 1
-        progress?(summary)
+        if !batch.isEmpty {
+            summary.count(try await apply(batch))
+            progress?(summary)
+        }
+        return summary
+    }
+
+    /// Parses one line into the batch (or its rejection into the summary); the batch when full.
+    private func take(
+        _ number: Int, _ line: ArraySlice<UInt8>, into batch: inout [BookingMessage], summary: inout Summary
+    ) -> [BookingMessage]? {
+        summary.lines += 1
+        switch BookingMessage.parse(line, defaults: defaults) {
+        case .success(let message): batch.append(message)
+        case .failure(let error): summary.rejected.append(RejectedLine(line: number, problem: error.problem))
+        }
+        guard batch.count >= batchSize else { return nil }
+        defer { batch.removeAll(keepingCapacity: true) }
+        return batch
+    }
+}
+
+extension BookingImport.Summary {
+    mutating func count(_ outcomes: [BookingApplyOutcome]) {
+        for outcome in outcomes {
+            switch outcome {
+            case .applied: applied += 1
+            case .ignoredAsOlder: ignoredAsOlder += 1
+            case .unchanged: unchanged += 1
+            }
+        }
+        batches += 1
     }
 }

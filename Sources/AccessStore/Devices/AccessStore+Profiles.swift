@@ -12,6 +12,13 @@ extension AccessStore {
         public var addedMs: Int64
         /// The digest's first 4 bytes in hex: enough to tell cards apart in a list, never the number.
         public var tag: String
+
+        public init(holder: String, label: String?, addedMs: Int64, digest: some Collection<UInt8>) {
+            self.holder = holder
+            self.label = label
+            self.addedMs = addedMs
+            tag = digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+        }
     }
 
     /// Registers a card (by keyed digest) to `holder`; a card already registered moves to it.
@@ -43,9 +50,7 @@ extension AccessStore {
                 } ?? Row.fetchAll(db, sql: sql + " ORDER BY holder, added_ms")
             return rows.map { row in
                 let digest: Data = row[0]
-                return HolderCard(
-                    holder: row[1], label: row[2], addedMs: row[3],
-                    tag: digest.prefix(4).map { String(format: "%02x", $0) }.joined())
+                return HolderCard(holder: row[1], label: row[2], addedMs: row[3], digest: digest)
             }
         }
     }
