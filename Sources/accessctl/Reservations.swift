@@ -62,9 +62,12 @@ struct Reservations: AsyncParsableCommand {
 
         func run() async throws {
             guard Identifier.isValid(id) else { throw ValidationError("\"\(id)\" is not a reservation id") }
-            guard let reservation = try await store.open().reservation(id: id) else {
-                throw Failure("no reservation \(id) in the store")
-            }
+            let id = self.id
+            // With a shared database, the reservation every gateway decides with.
+            let shared = try await SharedDatabase.with(store.resolve()) { try await $0.reservation(id: id) }
+            var found = shared ?? nil
+            if shared == nil { found = try await store.open().reservation(id: id) }
+            guard let reservation = found else { throw Failure("no reservation \(id) in the store") }
             print(Output.reservationJSON(reservation))
         }
     }

@@ -299,6 +299,8 @@ import Testing
             let cancelled = try await accessctl(["reservations", "cancel", "b-1"])
             #expect(cancelled.status == 0 && cancelled.standardOutput.contains("in the shared database"))
             #expect(try await site.postgres.sql("SELECT status FROM reservations WHERE id = 'b-1'") == "cancelled\n")
+            let shown = try await accessctl(["reservations", "show", "b-1"])
+            #expect(shown.standardOutput.contains("\"status\":\"cancelled\""), "\(shown.standardOutput)")
             for n in 0..<4 {
                 #expect(try await site.request("door-c", "after-cancel-\(n)", .pin(pin))?["granted"] as? Bool == false)
             }
