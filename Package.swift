@@ -165,6 +165,16 @@ let package = Package(
             ],
             path: "Benchmarks/store-bench"
         ),
+        // The floors of gateway-bench in C on libmosquitto (issue 20): an echo, and an ideal
+        // gateway that journals with one fdatasync per batch before it answers.
+        .executableTarget(
+            name: "c-mqtt-echo", path: "Benchmarks/c-mqtt-echo",
+            linkerSettings: [.linkedLibrary("mosquitto")]
+        ),
+        .executableTarget(
+            name: "c-ideal-gateway", path: "Benchmarks/c-ideal-gateway",
+            linkerSettings: [.linkedLibrary("mosquitto"), .linkedLibrary("pthread")]
+        ),
         .executableTarget(
             name: "gateway-bench",
             dependencies: [

@@ -6,8 +6,11 @@ import MQTT
 import MQTTTesting
 import Simulation
 
-/// Decision latency and throughput through a real broker, side by side with the floor: an echo
-/// client on the same broker answering the same request/response pattern at the same QoS 1.
+/// Decision latency and throughput through a real broker, side by side with the floors measured
+/// in the same run: `c-echo` (a C echo on libmosquitto), `floor` (the same echo on the project's
+/// Swift MQTT client) and `ideal` (a C gateway that journals, syncs once per batch and publishes
+/// a decision and a command). Each gateway workload's figures are printed as a ratio to `ideal`,
+/// the Swift echo's to `c-echo` (docs/performance.md).
 /// Build in release: `swift build -c release && .build/release/gateway-bench`.
 @main
 struct GatewayBench: AsyncParsableCommand {
@@ -16,9 +19,10 @@ struct GatewayBench: AsyncParsableCommand {
         abstract: "Measure the gateway (request -> decision -> command at the lock) against the MQTT floor.",
         discussion: """
             Starts mosquitto (or uses --broker), a store of --reservations reservations and --locks locks, the \
-            release access-gateway next to this binary, then measures, for the floor and for unique EdDSA \
-            tokens, repeated tokens and PINs: closed loop (1 in flight), open loop at --rates, and saturation. \
-            Prints a table with the gateway/floor ratio of every figure and writes --json.
+            release access-gateway next to this binary, then measures, for the C echo, the Swift echo, the C \
+            ideal gateway and for unique EdDSA tokens, repeated tokens and PINs: closed loop (1 in flight), \
+            open loop at --rates, and saturation. Prints a table with each figure's ratio to its floor from \
+            the same run (gateway workloads to ideal, the Swift echo to c-echo) and writes --json.
             """, version: BuildInfo.versionText)
 
     @Option(help: "Reservations in the store.") var reservations = 10_000
@@ -28,8 +32,8 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Seconds per open-loop rate.") var openSeconds = 5.0
     @Option(help: "Seconds of saturation per workload.") var saturationSeconds = 5.0
     @Option(help: "Requests in flight at saturation.") var inFlight = 256
-    @Option(help: "Workloads: floor, unique-token, repeated-token, pin.")
-    var workloads = "floor,unique-token,repeated-token,pin"
+    @Option(help: "Workloads: c-echo, floor, ideal, unique-token, repeated-token, pin.")
+    var workloads = "c-echo,floor,ideal,unique-token,repeated-token,pin"
     @Option(help: "An existing broker, host or host:port (default: start mosquitto on loopback).") var broker: String?
     @Option(help: "The access-gateway executable (default: next to this binary).") var gateway: String?
     @Option(help: "Write the figures as JSON to this file.") var json: String?
@@ -56,7 +60,7 @@ struct GatewayBench: AsyncParsableCommand {
         guard parsedRates.count == rates.split(separator: ",").count, parsedRates.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--rates must be positive integers, e.g. 1000,5000,10000")
         }
-        let known: Set = ["floor", "unique-token", "repeated-token", "pin"]
+        let known: Set = ["c-echo", "floor", "ideal", "unique-token", "repeated-token", "pin"]
         for name in parsedWorkloads where !known.contains(name) {
             throw ValidationError("unknown workload \"\(name)\"; known: \(known.sorted().joined(separator: ", "))")
         }
@@ -166,14 +170,20 @@ struct GatewayBench: AsyncParsableCommand {
         ]
         var phases: [Phase] = []
         if !memoryOnly {
-            phases = try await measureAll(site: site, endpoint: endpoint, gatewayPIDs: allPIDs)
+            phases = try await measureAll(
+                site: site, endpoint: endpoint, gatewayPIDs: allPIDs, directory: directory)
             Self.printTable(phases)
         }
         let memory = ProcessFigures.memory(gatewayPID)
         print("gateway memory after the run: \(memory.summary)")
         report["gatewayPeakRSSMiB"] = memory.peakMiB
         report["gatewayRSSMiB"] = memory.currentMiB
-        report["phases"] = phases.map(\.json)
+        let measured = Set(phases.map(\.workload))
+        report["phases"] = phases.map { phase in
+            var object = phase.json
+            object["reference"] = Self.reference(of: phase.workload, measured: measured)
+            return object
+        }
 
         await gatewayProcess.terminated(SIGTERM, grace: .seconds(10))
         if gatewayProcess.exitCode != 0 {
@@ -186,8 +196,9 @@ struct GatewayBench: AsyncParsableCommand {
         }
     }
 
-    func measureAll(site: BenchSite, endpoint: (host: String, port: Int), gatewayPIDs: [pid_t]) async throws -> [Phase]
-    {
+    func measureAll(
+        site: BenchSite, endpoint: (host: String, port: Int), gatewayPIDs: [pid_t], directory: String
+    ) async throws -> [Phase] {
         var phases: [Phase] = []
         let openTotal = parsedRates.reduce(0) { $0 + Int(Double($1) * openSeconds) }
         // Enough sequence numbers for every phase of a workload (saturation at up to 50k/s).
@@ -195,7 +206,16 @@ struct GatewayBench: AsyncParsableCommand {
         for name in parsedWorkloads {
             let workload: Workload
             var echo: FloorEcho?
+            var cFloor: CFloor?
+            // Whose CPU a phase counts: the gateways', or the C floor's own process.
+            var measuredPIDs = gatewayPIDs
             switch name {
+            case "c-echo", "ideal":
+                let started = try await CFloor.start(
+                    name == "ideal" ? .idealGateway : .echo, endpoint: endpoint, directory: directory)
+                cFloor = started
+                workload = started.workload(locks: locks)
+                measuredPIDs = [started.process.processIdentifier]
             case "floor":
                 let started = try await FloorEcho.start(endpoint)
                 echo = started
@@ -216,21 +236,21 @@ struct GatewayBench: AsyncParsableCommand {
             _ = try await generator.closedLoop(workload, count: min(200, closed), first: next)
             next += min(200, closed)
 
-            var phase = try await measured(gatewayPIDs, generator) {
+            var phase = try await measured(measuredPIDs, generator) {
                 try await generator.closedLoop(workload, count: closed, first: next)
             }
             next += closed
             phases.append(phase)
             Self.printProgress(phase)
             for rate in parsedRates {
-                phase = try await measured(gatewayPIDs, generator) {
+                phase = try await measured(measuredPIDs, generator) {
                     try await generator.openLoop(workload, rate: rate, seconds: openSeconds, first: next)
                 }
                 next += phase.sent
                 phases.append(phase)
                 Self.printProgress(phase)
             }
-            phase = try await measured(gatewayPIDs, generator) {
+            phase = try await measured(measuredPIDs, generator) {
                 try await generator.saturation(
                     workload, seconds: saturationSeconds, inFlight: inFlight, first: next, capacity: saturationCapacity)
             }
@@ -238,12 +258,13 @@ struct GatewayBench: AsyncParsableCommand {
             Self.printProgress(phase)
             await generator.shutdown()
             await echo?.stop()
+            await cFloor?.stop()
         }
         return phases
     }
 
-    /// Runs a phase and adds the gateway's CPU time per completed request.
-    /// Runs a phase and adds the gateways' CPU time (all of them) per completed request.
+    /// Runs a phase and adds the CPU time of `pids` (every gateway, or a C floor) per completed
+    /// request; none for the Swift echo, which runs inside this process.
     func measured(_ pids: [pid_t], _ generator: LoadGenerator, _ body: () async throws -> Phase) async throws -> Phase {
         await generator.settle()
         let before = pids.map(ProcessFigures.cpuSeconds).reduce(0, +)
@@ -262,12 +283,24 @@ struct GatewayBench: AsyncParsableCommand {
                 + "p50 \(Int(p["p50"] ?? 0)) µs, p99 \(Int(p["p99"] ?? 0)) µs, \(Int(phase.throughput))/s")
     }
 
+    /// The floor each workload is compared with: the Swift echo with the C echo, the gateway's
+    /// workloads with the C ideal gateway (or, when it was not measured, the Swift echo).
+    static func reference(of workload: String, measured: Set<String>) -> String? {
+        switch workload {
+        case "c-echo", "ideal": nil
+        case "floor": measured.contains("c-echo") ? "c-echo" : nil
+        default: measured.contains("ideal") ? "ideal" : measured.contains("floor") ? "floor" : nil
+        }
+    }
+
     static func printTable(_ phases: [Phase]) {
         print("")
-        print("latency µs (request published -> command received by the lock; floor: request -> echo reply), QoS 1")
+        print(
+            "latency µs (request published -> command received by the lock; echoes: request -> reply), QoS 1; "
+                + "CPU of the gateways, or of the C program")
         let header = [
             "workload", "phase", "p50", "p90", "p99", "p99.9", "max", "done/s", "lost", "CPU µs/req",
-            "× floor p50/p90/p99/p99.9/max, done/s",
+            "× reference p50/p90/p99/p99.9/max, done/s",
         ]
         let widths = [15, 21, 7, 7, 7, 7, 8, 8, 6, 11, 0]
         func row(_ cells: [String]) -> String {
@@ -276,17 +309,24 @@ struct GatewayBench: AsyncParsableCommand {
             }.joined()
         }
         print(row(header))
-        let floor = Dictionary(phases.filter { $0.workload == "floor" }.map { ($0.label, $0) }) { first, _ in first }
+        let measured = Set(phases.map(\.workload))
+        var byKey: [String: Phase] = [:]
+        for phase in phases where byKey["\(phase.workload)|\(phase.label)"] == nil {
+            byKey["\(phase.workload)|\(phase.label)"] = phase
+        }
         for phase in phases {
             let p = phase.latencyUs
             var ratio = ""
-            if phase.workload != "floor", let base = floor[phase.label] {
+            if let reference = reference(of: phase.workload, measured: measured),
+                let base = byKey["\(reference)|\(phase.label)"]
+            {
                 let parts = Phase.percentileNames.map { name, _ -> String in
-                    guard let value = p[name], let reference = base.latencyUs[name], reference > 0 else { return "-" }
-                    return String(format: "%.1f", value / reference)
+                    guard let value = p[name], let floor = base.latencyUs[name], floor > 0 else { return "-" }
+                    return String(format: "%.1f", value / floor)
                 }
                 ratio =
                     parts.joined(separator: "/") + String(format: ", %.2f", phase.throughput / max(1, base.throughput))
+                    + " (\(reference))"
             }
             print(
                 row([

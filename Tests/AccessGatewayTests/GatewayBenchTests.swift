@@ -3,8 +3,9 @@ import Foundation
 import MQTTTesting
 import Testing
 
-/// `gateway-bench` end to end on a tiny run: every request of every workload gets its response,
-/// and the JSON holds the figures the table prints.
+/// `gateway-bench` end to end on a tiny run: every request of every workload (the two C floors
+/// included) gets its response, and the JSON holds the figures the table prints, each gateway
+/// workload against the C ideal gateway and the Swift echo against the C echo.
 @Suite struct GatewayBenchTests {
     @Test func aSmallRunMeasuresEveryWorkloadWithNothingLost() async throws {
         let bench = try #require(PackagePaths.executable("gateway-bench"), "build the package first")
@@ -17,15 +18,25 @@ import Testing
                 "--open-seconds", "0.5", "--saturation-seconds", "0.5", "--in-flight", "8", "--json", json,
             ])
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
-        #expect(result.standardOutput.contains("× floor"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("× reference"), "\(result.standardOutput)")
         let document = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let phases = try #require(document["phases"] as? [[String: Any]])
-        #expect(phases.count == 4 * 3, "closed, one rate and saturation for four workloads")
+        #expect(phases.count == 6 * 3, "closed, one rate and saturation for six workloads")
         for phase in phases {
             let sent = phase["sent"] as? Int ?? -1
             let completed = phase["completed"] as? Int ?? -2
             #expect(sent > 0 && sent == completed, "\(phase)")
+            let expected: String? =
+                switch phase["workload"] as? String {
+                case "floor": "c-echo"
+                case "c-echo", "ideal": nil
+                default: "ideal"
+                }
+            #expect(phase["reference"] as? String == expected, "\(phase)")
+            if phase["workload"] as? String != "floor" {
+                #expect(phase["gatewayCPUUsPerRequest"] is Double, "\(phase)")
+            }
         }
         #expect((document["gatewayPeakRSSMiB"] as? Double ?? 0) > 1)
     }
