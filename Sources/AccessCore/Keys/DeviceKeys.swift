@@ -6,11 +6,11 @@ import Crypto
 /// others.
 // SymmetricKey is immutable once made; swift-crypto 3 just does not declare it Sendable.
 public struct DeviceKeys: @unchecked Sendable {
-    private let siteKey: SymmetricKey
+    private let siteKey: PreparedHMAC
     public let siteID: String
 
     public init(siteKey: SymmetricKey, siteID: String) {
-        self.siteKey = siteKey
+        self.siteKey = PreparedHMAC(key: siteKey)
         self.siteID = siteID
     }
 
@@ -26,6 +26,6 @@ public struct DeviceKeys: @unchecked Sendable {
 
     private func derive(label: String, deviceID: String) -> SymmetricKey {
         let message = Array("\(label)\n\(siteID)\n\(deviceID)".utf8)
-        return SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: message, using: siteKey)))
+        return SymmetricKey(data: Array(siteKey.code(for: message)))
     }
 }

@@ -6,13 +6,13 @@ import Crypto
 /// + "\n" + startUnixS + "\n" + endUnixS)[0..<8]) mod 10^digits)`, zero-padded to `digits`.
 // SymmetricKey is immutable once made; swift-crypto 3 just does not declare it Sendable.
 public struct KeypadPIN: @unchecked Sendable {
-    private let pinKey: SymmetricKey
+    private let pinKey: PreparedHMAC
     public let siteID: String
     /// 4 to 12 (site setting, default 8).
     public let digits: Int
 
     public init(pinKey: SymmetricKey, siteID: String, digits: Int = 8) {
-        self.pinKey = pinKey
+        self.pinKey = PreparedHMAC(key: pinKey)
         self.siteID = siteID
         self.digits = min(12, max(4, digits))
     }
@@ -20,7 +20,7 @@ public struct KeypadPIN: @unchecked Sendable {
     /// The PIN of a reservation; `startUnixS`/`endUnixS` are whole seconds (floor).
     public func pin(spaceID: String, reservationID: String, startUnixS: Int64, endUnixS: Int64) -> String {
         let message = Array("pin\n\(siteID)\n\(spaceID)\n\(reservationID)\n\(startUnixS)\n\(endUnixS)".utf8)
-        let code = Array(HMAC<SHA256>.authenticationCode(for: message, using: pinKey))
+        let code = Array(pinKey.code(for: message))
         var value: UInt64 = 0
         for byte in code.prefix(8) { value = value << 8 | UInt64(byte) }
         var modulus: UInt64 = 1

@@ -7,17 +7,19 @@ import Crypto
 public struct PINIndex: @unchecked Sendable {
     // SymmetricKey is immutable once made; swift-crypto 3 just does not declare it Sendable.
     private let indexKey: SymmetricKey
+    private let prepared: PreparedHMAC
     public let pins: KeypadPIN
 
     public init(pins: KeypadPIN, pinKey: SymmetricKey) {
         self.pins = pins
         let label = Array("pin-index\n\(pins.siteID)".utf8)
         indexKey = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: label, using: pinKey)))
+        prepared = PreparedHMAC(key: indexKey)
     }
 
     /// 16 bytes of `HMAC-SHA256(indexKey, pin)`.
     public func digest(pin: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Array(pin.utf8), using: indexKey).prefix(16))
+        Array(prepared.code(for: Array(pin.utf8)).prefix(16))
     }
 
     /// The digest of a reservation's own PIN.

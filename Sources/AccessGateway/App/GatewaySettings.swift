@@ -27,7 +27,7 @@ public final class GatewaySettings: Sendable {
         var operatorKey: SymmetricKey
         /// Keys the status page's short holder tags: a holder is recognisable across decisions
         /// without the page showing who it is.
-        var holderTagKey: SymmetricKey
+        var holderTagKey: PreparedHMAC
         /// Dialect devices' topics, by the lock they belong to (device profiles).
         var profileRoutes: ProfileRoutes
 
@@ -41,9 +41,10 @@ public final class GatewaySettings: Sendable {
             for poleID in configuration.site.poles.keys { poleKeys[poleID] = derive.poleKey(poleID: poleID) }
             self.poleKeys = poleKeys
             self.operatorKey = OperatorUnlock.operatorKey(siteKey: keys.siteKey, siteID: configuration.site.id)
-            self.holderTagKey = SymmetricKey(
-                data: HMAC<SHA256>.authenticationCode(
-                    for: Array("status-page-holder\n\(configuration.site.id)".utf8), using: keys.siteKey))
+            self.holderTagKey = PreparedHMAC(
+                key: SymmetricKey(
+                    data: HMAC<SHA256>.authenticationCode(
+                        for: Array("status-page-holder\n\(configuration.site.id)".utf8), using: keys.siteKey)))
         }
     }
 
@@ -54,6 +55,8 @@ public final class GatewaySettings: Sendable {
     }
 
     public var configuration: GatewayConfiguration { snapshot.withLock { $0.configuration } }
+    /// The policy alone: a decision reads it without copying the whole configuration.
+    var policy: AccessPolicy { snapshot.withLock { $0.configuration.policy } }
     var current: Snapshot { snapshot.withLock { $0 } }
     var site: Site { snapshot.withLock { $0.configuration.site } }
     var profileRoutes: ProfileRoutes { snapshot.withLock { $0.profileRoutes } }
@@ -81,7 +84,6 @@ public final class GatewaySettings: Sendable {
     /// The first 8 hex digits of HMAC(holderTagKey, holder).
     func holderTag(_ holder: String) -> String {
         let key = snapshot.withLock { $0.holderTagKey }
-        let code = HMAC<SHA256>.authenticationCode(for: Array(holder.utf8), using: key)
-        return code.prefix(4).map { String(format: "%02x", $0) }.joined()
+        return AuditChain.hexString(key.code(for: Array(holder.utf8)).prefix(4))
     }
 }
