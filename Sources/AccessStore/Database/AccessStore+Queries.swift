@@ -34,7 +34,7 @@ extension AccessStore {
                 db,
                 sql: "SELECT \(Reservation.selectColumns) FROM reservations \(filter) ORDER BY start_ms, id LIMIT ?",
                 arguments: StatementArguments(arguments + [limit])
-            ).map(Reservation.init(row:))
+            ).map { try Reservation(row: $0) }
         }
     }
 

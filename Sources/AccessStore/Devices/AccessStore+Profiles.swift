@@ -69,7 +69,7 @@ extension AccessStore {
                         SELECT \(Reservation.selectColumns) FROM reservations
                         WHERE holder = ? AND space_id = ? ORDER BY start_ms LIMIT 1000
                         """), arguments: [holder, spaceID]
-            ).map(Reservation.init(row:))
+            ).map { try Reservation(row: $0) }
             return (holder, reservations)
         }
     }
@@ -89,7 +89,7 @@ extension AccessStore {
                           AND end_ms + grace_after_s * 1000 >= ?
                         ORDER BY start_ms LIMIT 10000
                         """), arguments: [spaceID, toMs, fromMs]
-            ).map(Reservation.init(row:))
+            ).map { try Reservation(row: $0) }
         }
     }
 
@@ -101,7 +101,7 @@ extension AccessStore {
                 try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT \(Reservation.selectColumns) FROM reservations WHERE id = ?"),
                     arguments: [id]
-                ).map(Reservation.init(row:))
+                ).map { try Reservation(row: $0) }
             }
         }
     }
