@@ -147,7 +147,7 @@ public final class RequestService: Service, Sendable {
         case .unknownLock: key = AnswerBudget.unknownLocksKey
         default: return true
         }
-        let ratePerS = context.settings.configuration.policy.maxRequestsPerS
+        let ratePerS = context.settings.policy.maxRequestsPerS
         guard answers.allows(lockID: key, ratePerS: ratePerS, nowMs: nowMs) else {
             context.metrics.withheldAnswers[reason]?.increment()
             return false
@@ -164,7 +164,7 @@ public final class RequestService: Service, Sendable {
         // the lock by then (a broker slow or away) is of no use to it, it has asked again.
         var expiring = MQTTPublishProperties()
         expiring.messageExpiryInterval = UInt32(
-            clamping: (context.settings.configuration.policy.commandTTLMs + 999) / 1000)
+            clamping: (context.settings.policy.commandTTLMs + 999) / 1000)
         context.publish(MQTTMessage(topic: topics.decision(lockID: lockID), payload: payload, properties: expiring))
         if let responseTopic = request.properties.responseTopic {
             if topics.isAcceptableResponseTopic(responseTopic, lockID: lockID) {
@@ -188,7 +188,7 @@ public final class RequestService: Service, Sendable {
     ) -> Result<AccessRequest, MalformedRequest>? {
         guard
             let reading = ProfileReading.parse(
-                payload, kind: kind, pinDigits: context.settings.configuration.policy.pinDigits)
+                payload, kind: kind, pinDigits: context.settings.policy.pinDigits)
         else {
             context.metrics.drop("malformed_profile")
             return nil
@@ -214,7 +214,7 @@ func publishCommand(_ command: LockCommand, lockID: String, context: GatewayCont
     if let lock, lock.profile != .contract {
         guard let device = lock.device,
             let (topic, payload) = ProfileCommands.unlock(
-                lock.profile, device: device, unlockForS: context.settings.configuration.policy.unlockForS,
+                lock.profile, device: device, unlockForS: context.settings.policy.unlockForS,
                 topics: context.settings.profileTopics)
         else { return }
         message = MQTTMessage(topic: topic, payload: payload)
