@@ -54,12 +54,13 @@ import Testing
     @Test func retainedMessageWithExpiryIsGoneAfterItExpires() async throws {
         try await withMosquittoBroker { broker in
             let publisher = try await broker.connectedClient("pub")
-            // Long enough that a subscriber on a loaded CI machine still arrives before it expires.
+            // Long enough that a subscriber on a loaded CI machine still arrives before it expires:
+            // with 6 s, a full suite on two cores once took longer than that to connect and subscribe.
             let published = ContinuousClock.now
             try await publisher.publishAcknowledged(
                 MQTTMessage(
                     topic: "status/short", payload: "expiring", retain: true,
-                    properties: MQTTPublishProperties(messageExpiryInterval: 6)))
+                    properties: MQTTPublishProperties(messageExpiryInterval: 20)))
             try await publisher.publishAcknowledged(
                 MQTTMessage(topic: "status/long", payload: "staying", retain: true))
 
@@ -70,7 +71,7 @@ import Testing
             #expect(await earlyInbox.waitFor(count: 2).count == 2)
             await early.shutdown()
 
-            try await Task.sleep(until: published + .seconds(7))
+            try await Task.sleep(until: published + .seconds(21))
             let late = try await broker.connectedClient("late")
             let lateInbox = MessageCollector(late)
             try await late.subscribe("status/#")
