@@ -68,15 +68,9 @@ import Testing
         let pinned = store.file.walBytes()
         #expect(pinned > UInt64(AccessStore.walSizeLimitBytes))
 
-        // While pinned: the passive checkpoint cannot finish, and a TRUNCATE (past 16 MB, which
-        // depends on how the records were batched) gives up: nothing waits on the reader.
-        let maintained = ContinuousClock.now
+        // While pinned: the passive checkpoint cannot finish, so nothing waits on the reader.
         let whilePinned = try store.maintainWAL()
-        #expect(ContinuousClock.now - maintained < .seconds(2))
-        #expect(
-            whilePinned.mode == .passive
-                ? whilePinned.checkpointedFrames < whilePinned.walFrames : whilePinned.busy,
-            "\(whilePinned)")
+        #expect(whilePinned.mode == .passive && whilePinned.checkpointedFrames < whilePinned.walFrames)
         // A TRUNCATE asked for anyway gives up after its short busy timeout, and commits go on.
         let started = ContinuousClock.now
         let forced = try store.checkpoint(.truncate)

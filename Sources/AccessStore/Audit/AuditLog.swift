@@ -10,11 +10,6 @@ import Synchronization
 /// progress wait and go together in the next transaction, so under load many records share one
 /// WAL sync instead of paying one each. Sequence numbers and hashes are assigned by the single
 /// writer, in commit order, so the chain has no gaps even when a commit fails.
-///
-/// When no commit is in progress, the caller commits its record itself, on its own thread: a lone
-/// decision then pays no hop to the writer queue and back (two thread wake-ups, most of a lone
-/// decision's CPU on a small VM). Whoever commits is the single writer while it does; records that
-/// arrive meanwhile go to the writer queue as before.
 public final class AuditLog: Sendable {
     /// A pending record and what else must commit with it.
     struct Entry: Sendable {
@@ -25,8 +20,7 @@ public final class AuditLog: Sendable {
         var usedJTI: String?
         /// The lock's PIN lockout state after this decision, kept in `pin_lockouts`.
         var lockout: PINLockout.Snapshot?
-        /// nil for the record its caller commits itself.
-        var continuation: CheckedContinuation<CommittedAuditRecord, any Error>?
+        var continuation: CheckedContinuation<CommittedAuditRecord, any Error>
     }
 
     struct State: Sendable {
@@ -77,26 +71,7 @@ public final class AuditLog: Sendable {
         _ record: AuditRecord, spending reservationID: String? = nil, usedJTI: String? = nil,
         lockout: PINLockout.Snapshot? = nil
     ) async throws -> CommittedAuditRecord {
-        // Nobody is writing: this caller becomes the writer for its own record.
-        let head = state.withLock { state -> AuditHead? in
-            guard !state.writerScheduled else { return nil }
-            state.writerScheduled = true
-            return state.head
-        }
-        if let head {
-            let entry = Entry(
-                record: record, spends: reservationID, usedJTI: usedJTI, lockout: lockout, continuation: nil)
-            let result = commit([entry], after: head)
-            store.truncateWALIfOversized()
-            // What arrived meanwhile is the writer queue's.
-            let more = state.withLock { state in
-                if state.pending.isEmpty { state.writerScheduled = false }
-                return !state.pending.isEmpty
-            }
-            if more { writerQueue.async { self.drain() } }
-            return try result.get()[0]
-        }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             let scheduleWriter = state.withLock { state in
                 state.pending.append(
                     Entry(
@@ -123,18 +98,12 @@ public final class AuditLog: Sendable {
                 return (batch, state.head)
             }
             guard !batch.isEmpty else { return }
-            switch commit(batch, after: head) {
-            case .success(let committed):
-                for (entry, item) in zip(batch, committed) { entry.continuation?.resume(returning: item) }
-            case .failure(let error):
-                for entry in batch { entry.continuation?.resume(throwing: error) }
-            }
+            commit(batch, after: head)
             store.truncateWALIfOversized()
         }
     }
 
-    /// Commits a batch after `head` in one transaction; only the single writer of the moment calls it.
-    private func commit(_ batch: [Entry], after head: AuditHead) -> Result<[CommittedAuditRecord], any Error> {
+    private func commit(_ batch: [Entry], after head: AuditHead) {
         var committed: [CommittedAuditRecord] = []
         committed.reserveCapacity(batch.count)
         var previousHash = head.hash
@@ -186,7 +155,8 @@ public final class AuditLog: Sendable {
             // The chain in memory may now be ahead of the file: read the head back before going on.
             let reloaded = try? Self.loadHead(pool)
             state.withLock { state in if let reloaded { state.head = reloaded } }
-            return .failure(error)
+            for entry in batch { entry.continuation.resume(throwing: error) }
+            return
         }
         if let last = committed.last {
             state.withLock { state in
@@ -198,7 +168,7 @@ public final class AuditLog: Sendable {
             statistics.transactions += 1
             statistics.largestBatch = max(statistics.largestBatch, batch.count)
         }
-        return .success(committed)
+        for (entry, item) in zip(batch, committed) { entry.continuation.resume(returning: item) }
     }
 
     static func loadHead(_ pool: DatabasePool) throws -> AuditHead {
