@@ -269,7 +269,8 @@ let package = Package(
         .testTarget(
             name: "AccessCoreTests",
             dependencies: [
-                "AccessCore", "AccessProtocol", "AccessTesting", .product(name: "Crypto", package: "swift-crypto"),
+                "AccessCore", "AccessProtocol", "AccessTesting", "MQTTTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

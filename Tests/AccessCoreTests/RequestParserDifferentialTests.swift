@@ -1,5 +1,6 @@
 import AccessProtocol
 import Foundation
+import MQTTTesting
 import Testing
 
 /// The request reader against Foundation's `JSONDecoder` (what parsed requests before it): on
@@ -179,7 +180,7 @@ import Testing
             #"{"ts":5,"credential":{"value":"1234","type":"pin"},"requestId":"r-\u0041"}"#,
         ].map { Array($0.utf8) }
         let alphabet = Array(#"{}[]:,"\\/u0123456789abcdefEe+-.tnl "#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9]
-        var random = SystemRandomNumberGenerator.Seeded(seed: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)
         var payloads: [[UInt8]] = []
         for round in 0..<6000 {
             var payload = seeds[round % seeds.count]
@@ -196,20 +197,5 @@ import Testing
             payloads.append(payload)
         }
         try Self.expectAgreement(payloads)
-    }
-}
-
-extension SystemRandomNumberGenerator {
-    /// A small deterministic generator (SplitMix64), so a failure is reproducible.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -2,6 +2,7 @@ import AccessCore
 import AccessProtocol
 import AccessStore
 import AccessTesting
+import MQTTTesting
 import Testing
 
 /// For random reservations, booking messages, times and credentials, the engine (store, index,
@@ -189,25 +190,6 @@ struct ReferenceModel {
     func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-}
-
-/// A small seeded generator, so a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(in range: ClosedRange<Int>) -> Int {
-        Int.random(in: range, using: &self)
     }
 }
 

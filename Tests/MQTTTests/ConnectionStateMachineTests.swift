@@ -1,3 +1,4 @@
+import MQTTTesting
 import Testing
 
 @testable import MQTT
