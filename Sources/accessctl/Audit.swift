@@ -102,8 +102,8 @@ struct Audit: AsyncParsableCommand {
             var expected: AuditLog.AuditHead?
             if let head {
                 let parts = head.split(separator: ":")
-                guard parts.count == 2, let seq = Int64(parts[0]), parts[1].count == 64 else {
-                    throw ValidationError("--head must be seq:hash (64 hex digits)")
+                guard parts.count == 2, let seq = Int64(parts[0]), seq >= 1, parts[1].count == 64 else {
+                    throw ValidationError("--head must be seq:hash (seq from 1, 64 hex digits)")
                 }
                 expected = AuditLog.AuditHead(seq: seq, hash: String(parts[1]), timestampMs: 0)
             }

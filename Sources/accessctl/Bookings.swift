@@ -20,9 +20,10 @@ struct Bookings: AsyncParsableCommand {
             discussion: """
                 appliedSeq is read from the store (every booking message up to it is applied). The head is
                 the backend's retained R/bookings/head, read from the broker of the gateway's configuration
-                (skipped with --head-timeout 0). With database.kind: postgres the shared database's appliedSeq
-                (what every gateway decides with) is shown beside the local store's. A bulk `reservations import` applies by the same version rule
-                but is not part of the feed: it moves no appliedSeq, and the feed still replays what it lacks.
+                (skipped with --head-timeout 0). With database.kind: postgres the shared database's
+                appliedSeq (what every gateway decides with) is shown beside the local store's. A bulk
+                `reservations import` applies by the same version rule but is not part of the feed: it moves
+                no appliedSeq, and the feed still replays what it lacks.
                 """)
         @OptionGroup var store: StoreOptions
         @Option(help: "Seconds to wait for the broker's retained head; 0 reads the store only.")

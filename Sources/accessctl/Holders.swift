@@ -63,7 +63,7 @@ struct Holders: AsyncParsableCommand {
                 try await store.open().addCard(digest: digest, holder: holder, label: label, nowMs: nowMs)
             }
             print(
-                "card \(digest.prefix(4).map { String(format: "%02x", $0) }.joined()) registered to \(holder)"
+                "card \(AuditChain.hexString(digest.prefix(4))) registered to \(holder)"
                     + (shared == nil ? "" : " in the shared database"))
         }
     }

@@ -95,10 +95,11 @@ struct Reservations: AsyncParsableCommand {
                 guard known.contains(where: { $0.status == .confirmed }) else {
                     throw Failure("reservation \(id) is already cancelled")
                 }
-                let cancel = BookingMessage.cancel(reservationID: id, version: newest.version + 1)
+                let version = try Self.nextVersion(newest)
+                let cancel = BookingMessage.cancel(reservationID: id, version: version)
                 _ = try await shared.apply([cancel], nowMs: nowMs)
                 _ = try store.apply(cancel, nowMs: nowMs)
-                return newest.version + 1
+                return version
             }
             if let shared {
                 print("cancelled \(id) at version \(shared) in the shared database and the store")
@@ -106,8 +107,16 @@ struct Reservations: AsyncParsableCommand {
             }
             guard let reservation = local else { throw Failure("no reservation \(id) in the store") }
             guard reservation.status == .confirmed else { throw Failure("reservation \(id) is already cancelled") }
-            _ = try store.apply(.cancel(reservationID: id, version: reservation.version + 1), nowMs: nowMs)
-            print("cancelled \(id) at version \(reservation.version + 1)")
+            let version = try Self.nextVersion(reservation)
+            _ = try store.apply(.cancel(reservationID: id, version: version), nowMs: nowMs)
+            print("cancelled \(id) at version \(version)")
+        }
+
+        /// The version a cancel takes: one above the stored one (a version at Int64.max has none).
+        static func nextVersion(_ reservation: Reservation) throws -> Int64 {
+            let (next, overflow) = reservation.version.addingReportingOverflow(1)
+            guard !overflow else { throw Failure("reservation \(reservation.id) is at the highest version") }
+            return next
         }
     }
 

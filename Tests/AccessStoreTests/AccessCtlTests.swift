@@ -179,6 +179,10 @@ import Testing
             (["reservations", "list", "--status", "maybe"] + options, 64, "--status"),
             (["reservations", "show", "../x"] + options, 64, "not a reservation id"),
             (["audit", "export", "--format", "xml"] + options, 64, "--format"),
+            (
+                ["audit", "verify", "--head", "-9223372036854775808:" + String(repeating: "0", count: 64)] + options,
+                64, "--head"
+            ),
             (["nonsense"], 64, "nonsense"),
             (["reservations", "list", "--active-at", "yesterday"] + options, 64, "RFC 3339"),
         ]

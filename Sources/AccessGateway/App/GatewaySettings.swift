@@ -59,6 +59,8 @@ public final class GatewaySettings: Sendable {
     var policy: AccessPolicy { snapshot.withLock { $0.configuration.policy } }
     var current: Snapshot { snapshot.withLock { $0 } }
     var site: Site { snapshot.withLock { $0.configuration.site } }
+    /// One lock of the site: a grant's command reads it without copying the whole site.
+    func lock(_ lockID: String) -> Lock? { snapshot.withLock { $0.configuration.site.locks[lockID] } }
     var profileRoutes: ProfileRoutes { snapshot.withLock { $0.profileRoutes } }
     var profileTopics: ProfileTopics { snapshot.withLock { $0.profileRoutes.topics } }
 

@@ -209,7 +209,7 @@ public final class RequestService: Service, Sendable {
 /// contract lock gets the signed command; a device-profile lock the same unlock in its dialect
 /// (`ProfileCommands`), whoever granted it (a request, an operator, Home Assistant).
 func publishCommand(_ command: LockCommand, lockID: String, context: GatewayContext) {
-    let lock = context.settings.site.locks[lockID]
+    let lock = context.settings.lock(lockID)
     var message = MQTTMessage(topic: context.topics.command(lockID: lockID), payload: command.payload)
     if let lock, lock.profile != .contract {
         guard let device = lock.device,

@@ -17,7 +17,7 @@ extension AccessStore {
             self.holder = holder
             self.label = label
             self.addedMs = addedMs
-            tag = digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+            tag = AuditChain.hexString(digest.prefix(4))
         }
     }
 
