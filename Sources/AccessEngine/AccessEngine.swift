@@ -293,13 +293,41 @@ public final class AccessEngine: Sendable {
             audit.reservationID = reservation.id
             audit.holder = reservation.holder
         }
+        var detail: String?
+        if guarded.outcome.reason == .granted, let reservation = guarded.outcome.reservation,
+            let (refusal, why) = locallyRefused(reservation, jti: audit.jti)
+        {
+            guarded.outcome.reason = refusal
+            detail = why
+        }
         var spends: String?
         if guarded.outcome.reason == .granted, let reservation = guarded.outcome.reservation, reservation.singleUse {
             spends = reservation.id
         }
         return await finish(
             guarded.outcome.reason, audit: audit, configuration: configuration, nowMs: nowMs, spaceID: lock.spaceID,
-            spends: spends, retryAfterS: guarded.retryAfterS, lockoutStartedS: guarded.lockoutStartedS)
+            detail: detail, spends: spends, retryAfterS: guarded.retryAfterS,
+            lockoutStartedS: guarded.lockoutStartedS)
+    }
+
+    /// A shared grant checked against this gateway's own store, which applies every booking
+    /// message the moment it arrives, while its copy into the shared database may be a few
+    /// messages behind: a cancel or revoke this gateway already holds must not be outrun by its
+    /// mirror. A newer confirmed version (a moved booking) is not decided on the older one either.
+    /// A local read that fails denies.
+    private func locallyRefused(_ reservation: Reservation, jti: String?) -> (DecisionReason, String)? {
+        let facts: TokenFacts
+        do { facts = try store.tokenFacts(jti: jti ?? "", reservationID: reservation.id) } catch {
+            return (.internalError, "local store: \(error)")
+        }
+        if jti != nil, facts.jtiRevoked { return (.revoked, "revoked here, not yet in the shared database") }
+        if let local = facts.reservation {
+            guard local.version > reservation.version else { return nil }
+            return local.status == .confirmed
+                ? (.internalError, "a newer version is not yet in the shared database")
+                : (.cancelled, "cancelled here, not yet in the shared database")
+        }
+        return facts.reservationTombstoned ? (.cancelled, "cancelled here, not yet in the shared database") : nil
     }
 
     /// A card: its holder (by keyed digest) must hold a reservation of the lock's space now. An

@@ -67,6 +67,37 @@ import Testing
         }
     }
 
+    /// A cancel this gateway applied but has not yet mirrored into the shared database (its mirror
+    /// runs behind under load) still refuses: the grant is checked against the local store.
+    @Test func aCancelHeldLocallyButNotYetSharedRefusesTheGrant() async throws {
+        try await Self.withGateways { gateways, stores, site in
+            let now = Int64(Date().timeIntervalSince1970) * 1000
+            let booking = Reservation(
+                id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000,
+                version: 1)
+            try await stores[0].apply(.upsert(booking), nowMs: now)
+            let local = gateways[0].local.store
+            _ = try local.apply(.upsert(booking), nowMs: now)
+            let pin = TestSite.requestPayload(requestID: "r-1", credential: .pin(site.pin(of: booking)))
+            #expect(
+                Self.reason(await gateways[0].engine.handle(lockID: "lock-1", payload: pin, nowMs: now)) == .granted)
+            // The cancel reaches this gateway's store; the shared database does not have it yet.
+            _ = try local.apply(.cancel(reservationID: "b-1", version: 2), nowMs: now)
+            let again = TestSite.requestPayload(requestID: "r-2", credential: .pin(site.pin(of: booking)))
+            #expect(
+                Self.reason(await gateways[0].engine.handle(lockID: "lock-1", payload: again, nowMs: now + 1))
+                    == .cancelled)
+            // A token revoked here only is refused too.
+            let token = TestSite.requestPayload(
+                requestID: "r-3", credential: .token(site.token(for: booking, jti: "t-9")))
+            _ = try gateways[1].local.store.apply(.upsert(booking), nowMs: now)
+            _ = try gateways[1].local.store.apply(.revoke(jti: "t-9"), nowMs: now)
+            #expect(
+                Self.reason(await gateways[1].engine.handle(lockID: "lock-1", payload: token, nowMs: now + 2))
+                    == .revoked)
+        }
+    }
+
     @Test func wrongPINsSpreadOverTheGatewaysStartOneLockout() async throws {
         try await Self.withGateways { gateways, stores, site in
             let now = Int64(Date().timeIntervalSince1970) * 1000
