@@ -1,6 +1,8 @@
 import AccessCore
 import AccessEngine
 import AccessProtocol
+import AccessStore
+import Foundation
 import Logging
 import MQTT
 import Metrics
@@ -22,6 +24,8 @@ public final class RequestService: Service, Sendable {
     public static let totalCapacity = 10_000
     /// Requests decided at once: enough for the audit log's group commit to fill its batches.
     public static let workers = 128
+    /// Threads the workers run on: one per core, so a commit blocking one leaves the others deciding.
+    static let decisionThreads = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     let context: GatewayContext
     let lanes: RequestLanes
@@ -58,10 +62,16 @@ public final class RequestService: Service, Sendable {
     }
 
     public func run() async throws {
+        // The workers run on threads of their own, where a decision may commit its audit record
+        // itself (no hop to the audit writer and back) without blocking the cooperative pool.
+        let threads = DecisionThreads(count: Self.decisionThreads)
+        defer { threads.shutdown() }
         await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for _ in 0..<Self.workers {
-                    group.addTask { await self.work() }
+            await withTaskExecutorPreference(threads) {
+                await withDiscardingTaskGroup { group in
+                    for _ in 0..<Self.workers {
+                        group.addTask { await AuditLog.$mayCommitInline.withValue(true) { await self.work() } }
+                    }
                 }
             }
         } onGracefulShutdown: {

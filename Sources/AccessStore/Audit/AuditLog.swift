@@ -10,6 +10,13 @@ import Synchronization
 /// progress wait and go together in the next transaction, so under load many records share one
 /// WAL sync instead of paying one each. Sequence numbers and hashes are assigned by the single
 /// writer, in commit order, so the chain has no gaps even when a commit fails.
+///
+/// A caller that runs on threads of its own (`mayCommitInline`, the gateway's request workers)
+/// commits its record itself when no commit is in progress: a lone decision then pays no hop to
+/// the writer queue and back (two thread wake-ups, most of a lone decision's CPU on a small VM).
+/// Whoever commits is the single writer while it does; records that arrive meanwhile go to the
+/// writer queue as before. Callers on Swift's cooperative pool never do: a commit blocks its
+/// thread for the WAL sync, and a slow disk would starve every other task on the pool.
 public final class AuditLog: Sendable {
     /// A pending record and what else must commit with it.
     struct Entry: Sendable {
@@ -20,7 +27,8 @@ public final class AuditLog: Sendable {
         var usedJTI: String?
         /// The lock's PIN lockout state after this decision, kept in `pin_lockouts`.
         var lockout: PINLockout.Snapshot?
-        var continuation: CheckedContinuation<CommittedAuditRecord, any Error>
+        /// nil for the record its caller commits itself.
+        var continuation: CheckedContinuation<CommittedAuditRecord, any Error>?
     }
 
     struct State: Sendable {
@@ -43,6 +51,10 @@ public final class AuditLog: Sendable {
     }
 
     public static let maximumBatch = 1024
+
+    /// Set by a caller whose task runs on threads of its own, where blocking for a commit starves
+    /// nothing else (the request workers' `DecisionThreads`).
+    @TaskLocal public static var mayCommitInline = false
 
     private let pool: DatabasePool
     private let store: AccessStore
@@ -71,7 +83,27 @@ public final class AuditLog: Sendable {
         _ record: AuditRecord, spending reservationID: String? = nil, usedJTI: String? = nil,
         lockout: PINLockout.Snapshot? = nil
     ) async throws -> CommittedAuditRecord {
-        try await withCheckedThrowingContinuation { continuation in
+        // Nobody is writing: this caller becomes the writer for its own record.
+        let inline = Self.mayCommitInline
+        let head = state.withLock { state -> AuditHead? in
+            guard inline, !state.writerScheduled else { return nil }
+            state.writerScheduled = true
+            return state.head
+        }
+        if let head {
+            let entry = Entry(
+                record: record, spends: reservationID, usedJTI: usedJTI, lockout: lockout, continuation: nil)
+            let result = commit([entry], after: head)
+            store.truncateWALIfOversized()
+            // What arrived meanwhile is the writer queue's.
+            let more = state.withLock { state in
+                if state.pending.isEmpty { state.writerScheduled = false }
+                return !state.pending.isEmpty
+            }
+            if more { writerQueue.async { self.drain() } }
+            return try result.get()[0]
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let scheduleWriter = state.withLock { state in
                 state.pending.append(
                     Entry(
@@ -98,12 +130,18 @@ public final class AuditLog: Sendable {
                 return (batch, state.head)
             }
             guard !batch.isEmpty else { return }
-            commit(batch, after: head)
+            switch commit(batch, after: head) {
+            case .success(let committed):
+                for (entry, item) in zip(batch, committed) { entry.continuation?.resume(returning: item) }
+            case .failure(let error):
+                for entry in batch { entry.continuation?.resume(throwing: error) }
+            }
             store.truncateWALIfOversized()
         }
     }
 
-    private func commit(_ batch: [Entry], after head: AuditHead) {
+    /// Commits a batch after `head` in one transaction; only the single writer of the moment calls it.
+    private func commit(_ batch: [Entry], after head: AuditHead) -> Result<[CommittedAuditRecord], any Error> {
         var committed: [CommittedAuditRecord] = []
         committed.reserveCapacity(batch.count)
         var previousHash = head.hash
@@ -155,8 +193,7 @@ public final class AuditLog: Sendable {
             // The chain in memory may now be ahead of the file: read the head back before going on.
             let reloaded = try? Self.loadHead(pool)
             state.withLock { state in if let reloaded { state.head = reloaded } }
-            for entry in batch { entry.continuation.resume(throwing: error) }
-            return
+            return .failure(error)
         }
         if let last = committed.last {
             state.withLock { state in
@@ -168,7 +205,7 @@ public final class AuditLog: Sendable {
             statistics.transactions += 1
             statistics.largestBatch = max(statistics.largestBatch, batch.count)
         }
-        for (entry, item) in zip(batch, committed) { entry.continuation.resume(returning: item) }
+        return .success(committed)
     }
 
     static func loadHead(_ pool: DatabasePool) throws -> AuditHead {
