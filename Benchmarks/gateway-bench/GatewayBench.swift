@@ -209,6 +209,8 @@ struct GatewayBench: AsyncParsableCommand {
             var cFloor: CFloor?
             // Whose CPU a phase counts: the gateways', or the C floor's own process.
             var measuredPIDs = gatewayPIDs
+            // The gateway's WAL is watched while the gateway decides (not for the floors).
+            var walPath: String? = site.databasePath + "-wal"
             switch name {
             case "c-echo", "ideal":
                 let started = try await CFloor.start(
@@ -216,10 +218,12 @@ struct GatewayBench: AsyncParsableCommand {
                 cFloor = started
                 workload = started.workload(locks: locks)
                 measuredPIDs = [started.process.processIdentifier]
+                walPath = nil
             case "floor":
                 let started = try await FloorEcho.start(endpoint)
                 echo = started
                 workload = started.workload
+                walPath = nil
             case "unique-token":
                 let count = closed + openTotal + saturationCapacity
                 print("minting \(count) tokens")
@@ -236,21 +240,21 @@ struct GatewayBench: AsyncParsableCommand {
             _ = try await generator.closedLoop(workload, count: min(200, closed), first: next)
             next += min(200, closed)
 
-            var phase = try await measured(measuredPIDs, generator) {
+            var phase = try await measured(measuredPIDs, generator, walPath: walPath) {
                 try await generator.closedLoop(workload, count: closed, first: next)
             }
             next += closed
             phases.append(phase)
             Self.printProgress(phase)
             for rate in parsedRates {
-                phase = try await measured(measuredPIDs, generator) {
+                phase = try await measured(measuredPIDs, generator, walPath: walPath) {
                     try await generator.openLoop(workload, rate: rate, seconds: openSeconds, first: next)
                 }
                 next += phase.sent
                 phases.append(phase)
                 Self.printProgress(phase)
             }
-            phase = try await measured(measuredPIDs, generator) {
+            phase = try await measured(measuredPIDs, generator, walPath: walPath) {
                 try await generator.saturation(
                     workload, seconds: saturationSeconds, inFlight: inFlight, first: next, capacity: saturationCapacity)
             }
@@ -265,13 +269,24 @@ struct GatewayBench: AsyncParsableCommand {
 
     /// Runs a phase and adds the CPU time of `pids` (every gateway, or a C floor) per completed
     /// request; none for the Swift echo, which runs inside this process.
-    func measured(_ pids: [pid_t], _ generator: LoadGenerator, _ body: () async throws -> Phase) async throws -> Phase {
+    func measured(
+        _ pids: [pid_t], _ generator: LoadGenerator, walPath: String? = nil, _ body: () async throws -> Phase
+    ) async throws -> Phase {
         await generator.settle()
         let before = pids.map(ProcessFigures.cpuSeconds).reduce(0, +)
+        // The first gateway's RSS and its store's WAL, sampled every second while the phase runs.
+        let sampler = pids.first.map { ResourceSampler(pid: $0, walPath: walPath) }
+        let sampling = Task { await sampler?.run() }
         var phase = try await body()
+        sampling.cancel()
+        _ = await sampling.value
         let used = pids.map(ProcessFigures.cpuSeconds).reduce(0, +) - before
         if phase.workload != "floor", phase.completed > 0 {
             phase.gatewayCPUUsPerRequest = used * 1e6 / Double(phase.completed)
+        }
+        if let peaks = sampler?.peaks, walPath != nil {
+            phase.peakRSSMiB = peaks.rssMiB
+            phase.peakWALMiB = peaks.walMiB
         }
         return phase
     }
@@ -280,7 +295,9 @@ struct GatewayBench: AsyncParsableCommand {
         let p = phase.latencyUs
         print(
             "  \(phase.workload) \(phase.label): \(phase.completed)/\(phase.sent) in \(String(format: "%.1f", phase.seconds)) s, "
-                + "p50 \(Int(p["p50"] ?? 0)) µs, p99 \(Int(p["p99"] ?? 0)) µs, \(Int(phase.throughput))/s")
+                + "p50 \(Int(p["p50"] ?? 0)) µs, p99 \(Int(p["p99"] ?? 0)) µs, \(Int(phase.throughput))/s"
+                + (phase.peakRSSMiB.map { String(format: ", peak RSS %.1f MiB", $0) } ?? "")
+                + (phase.peakWALMiB.map { String(format: ", peak WAL %.1f MiB", $0) } ?? ""))
     }
 
     /// The floor each workload is compared with: the Swift echo with the C echo, the gateway's

@@ -11,6 +11,10 @@ struct Phase: Sendable {
     var latencyUs: [String: Double]
     /// The gateway's CPU time (user + system) per completed request during the phase.
     var gatewayCPUUsPerRequest: Double?
+    /// The gateway's highest RSS and its store's largest WAL seen while the phase ran (sampled
+    /// every second; gateway workloads only).
+    var peakRSSMiB: Double?
+    var peakWALMiB: Double?
 
     init(mode: String, workload: String, targetRate: Int?, ledger: Ledger, seconds: Double) {
         self.mode = mode
@@ -56,6 +60,8 @@ struct Phase: Sendable {
         ]
         if let targetRate { object["targetRatePerS"] = targetRate }
         if let gatewayCPUUsPerRequest { object["gatewayCPUUsPerRequest"] = gatewayCPUUsPerRequest }
+        if let peakRSSMiB { object["peakRSSMiB"] = peakRSSMiB }
+        if let peakWALMiB { object["peakWALMiB"] = peakWALMiB }
         return object
     }
 }

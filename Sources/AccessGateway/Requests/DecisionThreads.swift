@@ -18,8 +18,12 @@ final class DecisionThreads: TaskExecutor, @unchecked Sendable {
     init(count: Int, name: String = "decisions") {
         self.count = max(1, count)
         for index in 0..<self.count {
-            let thread = Thread { [self] in self.serve() }
-            thread.name = "\(name)-\(index)"
+            // Named from inside: Linux threads otherwise inherit the name of the thread that
+            // started them (a cooperative pool thread), and `top -H` could not tell them apart.
+            let thread = Thread { [self] in
+                Thread.current.name = "\(name)-\(index)"
+                self.serve()
+            }
             thread.start()
         }
     }
