@@ -58,6 +58,9 @@ import Testing
         #expect(text.contains(#"access_messages_dropped_total{kind="malformed_telemetry"} 1"#))
         #expect(text.contains(#"access_booking_messages_total{outcome="rejected"} 1"#))
         #expect(text.contains("access_decision_seconds_bucket"))
+        // Every decision above was committed: the commit latency saw them (it once never did).
+        #expect(
+            text.contains("access_audit_commit_seconds_count") && !text.contains("access_audit_commit_seconds_count 0"))
         #expect(text.contains("access_broker_connected 1"))
 
         // Without the broker the gateway is not healthy (and tells why).

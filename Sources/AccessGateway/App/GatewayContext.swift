@@ -72,6 +72,7 @@ public final class GatewayContext: Sendable {
         self.nowMs = nowMs
         let metrics = GatewayMetrics()
         self.metrics = metrics
+        auditLog.observeCommits { _, nanoseconds in metrics.auditCommitLatency.recordNanoseconds(nanoseconds) }
         let outboundDrops = DropReporter(lane: "outbound", logger: logger)
         self.outboundDrops = outboundDrops
         self.storeHealth = Mutex(store.probe(minimumFreeBytes: configuration.minimumFreeBytes, nowMs: nowMs()))

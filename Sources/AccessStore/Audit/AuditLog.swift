@@ -61,6 +61,13 @@ public final class AuditLog: Sendable {
     private let state: Mutex<State>
     private let writerQueue = DispatchQueue(label: "audit-writer", qos: .userInitiated)
     private let statistics = Mutex(Statistics())
+    /// Told of each committed transaction: its records and how long the commit and its sync took.
+    private let commitObserver = Mutex<(@Sendable (_ records: Int, _ nanoseconds: Int64) -> Void)?>(nil)
+
+    /// Reports each committed transaction to `observer` (the gateway's commit-latency metric).
+    public func observeCommits(_ observer: @escaping @Sendable (_ records: Int, _ nanoseconds: Int64) -> Void) {
+        commitObserver.withLock { $0 = observer }
+    }
 
     public struct Statistics: Sendable, Hashable {
         public var records: Int = 0
@@ -154,6 +161,7 @@ public final class AuditLog: Sendable {
             committed.append(CommittedAuditRecord(record: record, hash: hash))
             previousHash = hash
         }
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             // A grant committed to a file deleted or replaced under the store would be lost.
             try store.checkCommitsAllowed()
@@ -200,6 +208,8 @@ public final class AuditLog: Sendable {
                 state.head = AuditHead(seq: last.seq, hash: last.hash, timestampMs: last.record.timestampMs)
             }
         }
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- started
+        commitObserver.withLock { $0 }?(batch.count, Int64(clamping: elapsed))
         statistics.withLock { statistics in
             statistics.records += batch.count
             statistics.transactions += 1
