@@ -3,6 +3,7 @@ import AccessProtocol
 import AccessStore
 import AccessTesting
 import MQTTTesting
+import Synchronization
 import Testing
 
 /// The audit chain: group commit under concurrency, tamper detection with the sqlite3 shell, and
@@ -34,6 +35,24 @@ import Testing
         let verification = try AuditLog.verify(store.store.pool, expectedHead: store.auditLog.head)
         #expect(verification.isIntact && verification.verifiedRecords == 400)
         #expect(store.auditLog.head.seq == 400)
+    }
+
+    @Test func theCommitObserverHearsEveryTransactionAndItsRecords() async throws {
+        let store = try TemporaryStore()
+        let heard = Mutex((transactions: 0, records: 0, slowest: Int64(0)))
+        store.auditLog.observeCommits { records, nanoseconds in
+            heard.withLock {
+                $0.transactions += 1
+                $0.records += records
+                $0.slowest = max($0.slowest, nanoseconds)
+            }
+        }
+        try await fill(store, count: 300)
+        let statistics = store.auditLog.statisticsSnapshot
+        let seen = heard.withLock { $0 }
+        #expect(seen.records == 300)
+        #expect(seen.transactions == statistics.transactions)
+        #expect(seen.slowest > 0)
     }
 
     func sqlite(_ path: String, _ sql: String) throws {

@@ -53,23 +53,24 @@ public struct AuditRecord: Sendable, Hashable {
 
     /// `canonical(record)`: the record as a JCS object, absent fields omitted.
     public var canonical: String {
+        // In JCS key order already, so the writer does not sort (the order never changes the bytes).
         CanonicalJSON.object([
-            ("seq", .integer(seq)),
-            ("ts", .integer(timestampMs)),
-            ("gatewayId", .string(gatewayID)),
-            ("lockId", .string(lockID)),
-            ("requestId", requestID.map(JSONValue.string)),
+            ("commandId", commandID.map(JSONValue.string)),
+            ("count", count.map(JSONValue.integer)),
             ("credentialType", credentialType.map(JSONValue.string)),
-            ("reservationId", reservationID.map(JSONValue.string)),
+            ("event", event.map(JSONValue.string)),
+            ("gatewayId", .string(gatewayID)),
+            ("granted", .bool(granted)),
             ("holder", holder.map(JSONValue.string)),
             ("jti", jti.map(JSONValue.string)),
-            ("granted", .bool(granted)),
-            ("reason", .string(reason.rawValue)),
-            ("commandId", commandID.map(JSONValue.string)),
-            ("operator", operatorName.map(JSONValue.string)),
+            ("lockId", .string(lockID)),
             ("note", note.map(JSONValue.string)),
-            ("count", count.map(JSONValue.integer)),
-            ("event", event.map(JSONValue.string)),
+            ("operator", operatorName.map(JSONValue.string)),
+            ("reason", .string(reason.rawValue)),
+            ("requestId", requestID.map(JSONValue.string)),
+            ("reservationId", reservationID.map(JSONValue.string)),
+            ("seq", .integer(seq)),
+            ("ts", .integer(timestampMs)),
         ])
     }
 }
