@@ -77,10 +77,29 @@ final class LiveStateChanges: Sendable {
     func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0[lockID] } }
 
     /// Takes what changed; `everything` is answered by the caller with every device it knows.
-    func take() -> Pending {
+    /// Whether every device must be published (at start, after a reload); clears the flag.
+    func takeEverything() -> Bool {
         pending.withLock { pending in
-            defer { pending = Pending(everything: false) }
-            return pending
+            defer { pending.everything = false }
+            return pending.everything
+        }
+    }
+
+    /// The alarm flag and up to `limit` changed devices (locks first); the rest stay pending. A
+    /// tick takes only what it can publish, so a backlog of 100k locks costs it no copy, sort or
+    /// re-insert of the whole set every second.
+    func take(limit: Int) -> Pending {
+        pending.withLock { pending in
+            var taken = Pending(everything: false)
+            taken.alarms = pending.alarms
+            pending.alarms = false
+            var room = max(0, limit)
+            for lockID in pending.locks.prefix(room) { taken.locks.insert(lockID) }
+            pending.locks.subtract(taken.locks)
+            room -= taken.locks.count
+            for poleID in pending.poles.prefix(room) { taken.poles.insert(poleID) }
+            pending.poles.subtract(taken.poles)
+            return taken
         }
     }
 

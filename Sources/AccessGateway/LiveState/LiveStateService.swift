@@ -34,16 +34,12 @@ public final class LiveStateService: Service, Sendable {
         }
     }
 
-    /// One tick: what changed, up to `perTick` messages; the rest is put back.
+    /// One tick: what changed, up to `perTick` messages; the rest waits for the next ticks.
     func publishChanges() {
         let monitor = context.monitor
-        let changes = monitor.liveState.take()
-        var locks = changes.locks
-        var poles = changes.poles
-        if changes.everything {
+        if monitor.liveState.takeEverything() {
             let (allLocks, allPoles) = monitor.read { (Set($0.lockIDs), Set($0.poleIDs)) }
-            locks.formUnion(allLocks)
-            poles.formUnion(allPoles)
+            monitor.liveState.putBack(locks: allLocks, poles: allPoles, alarms: true)
             let removed = known.withLock { known -> (locks: Set<String>, poles: Set<String>) in
                 defer { known = (allLocks, allPoles) }
                 return (known.locks.subtracting(allLocks), known.poles.subtracting(allPoles))
@@ -64,6 +60,8 @@ public final class LiveStateService: Service, Sendable {
             break
         }
         budget -= configs.count
+        // One message is kept for the alarm list, which may have changed too.
+        let changes = monitor.liveState.take(limit: budget - 1)
         var unsent: (locks: [String], poles: [String], alarms: Bool) = ([], [], false)
         if changes.alarms {
             let open = monitor.openAlarms.map { ($0.alarmID, $0.alarm) }
@@ -72,7 +70,7 @@ public final class LiveStateService: Service, Sendable {
             }
             budget -= 1
         }
-        for lockID in locks.sorted() {
+        for lockID in changes.locks.sorted() {
             guard budget > 0 else {
                 unsent.locks.append(lockID)
                 continue
@@ -88,7 +86,7 @@ public final class LiveStateService: Service, Sendable {
                 unsent.locks.append(lockID)
             }
         }
-        for poleID in poles.sorted() {
+        for poleID in changes.poles.sorted() {
             guard budget > 0 else {
                 unsent.poles.append(poleID)
                 continue
