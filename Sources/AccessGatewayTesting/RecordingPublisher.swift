@@ -18,7 +18,11 @@ public final class RecordingPublisher: MessagePublisher {
     /// How many messages were published on `topic`.
     public func count(on topic: String) -> Int { counts.withLock { $0[topic] ?? 0 } }
 
-    public var outboundBacklog: Int { 0 }
+    /// What the publisher reports as waiting to be sent (a test sets it to play a congested
+    /// connection); 0 unless set.
+    public let simulatedBacklog = Atomic<Int>(0)
+
+    public var outboundBacklog: Int { simulatedBacklog.load(ordering: .relaxed) }
 
     public func publishAcknowledged(_ message: MQTTMessage) async throws {
         try publish(message)

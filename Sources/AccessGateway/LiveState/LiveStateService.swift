@@ -7,8 +7,10 @@ import Synchronization
 
 /// Publishes the site's live state, retained, for operators, dashboards and Home Assistant:
 /// each lock's and pole's state when it changed (`R/gateway/<id>/state/…`), and the open alarms
-/// (`R/alarms/active`). At most `perTick` messages a second, so a site of 100k locks starts
-/// without flooding the broker; what did not fit goes out in the next ticks.
+/// (`R/alarms/active`). At most `perTick` messages a second, in tenths, and only while the
+/// connection's outbound backlog is small (`OutboundBudget.liveStateBacklog`), so a site of 100k
+/// locks starts without flooding the broker and its dashboards never delay a door; what did not
+/// fit goes out in the next ticks.
 public final class LiveStateService: Service, Sendable {
     let context: GatewayContext
     let perTick: Int
@@ -19,6 +21,11 @@ public final class LiveStateService: Service, Sendable {
     /// The devices whose state this run published, so that a reload can clear the ones removed.
     private let known = Mutex<(locks: Set<String>, poles: Set<String>)>(([], []))
 
+    /// Ticks a second: the budget goes out in small slices, never as one burst ahead of the
+    /// decisions and commands that share the connection.
+    static let slicesPerSecond = 10
+    var perSlice: Int { max(1, perTick / Self.slicesPerSecond) }
+
     init(context: GatewayContext, perTick: Int = 2000) {
         self.context = context
         self.perTick = max(1, perTick)
@@ -27,14 +34,14 @@ public final class LiveStateService: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(1000 / Self.slicesPerSecond))
                 guard !Task.isCancelled else { return }
                 self.publishChanges()
             }
         }
     }
 
-    /// One tick: what changed, up to `perTick` messages; the rest waits for the next ticks.
+    /// One tick: what changed, up to `perSlice` messages; the rest waits for the next ticks.
     func publishChanges() {
         let monitor = context.monitor
         if monitor.liveState.takeEverything() {
@@ -48,7 +55,8 @@ public final class LiveStateService: Service, Sendable {
         }
         let nowMs = context.nowMs()
         let gatewayID = context.gatewayID
-        var budget = perTick
+        // Decisions and commands first: states take only the room a congested connection has.
+        var budget = context.publisher.outboundBacklog < OutboundBudget.liveStateBacklog ? perSlice : 0
         // Discovery first: Home Assistant creates the entities, then reads the retained states.
         let configs = discovery.withLock { queue -> [HomeAssistantDiscovery.Config] in
             let taken = Array(queue.prefix(budget))
@@ -60,7 +68,7 @@ public final class LiveStateService: Service, Sendable {
             break
         }
         budget -= configs.count
-        // One message is kept for the alarm list, which may have changed too.
+        // One message is kept for the alarm list, which may have changed too (it goes anyway).
         let changes = monitor.liveState.take(limit: budget - 1)
         var unsent: (locks: [String], poles: [String], alarms: Bool) = ([], [], false)
         if changes.alarms {

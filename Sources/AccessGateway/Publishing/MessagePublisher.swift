@@ -36,6 +36,12 @@ extension MessagePublisher {
 /// grants, `busy` answers, commands, alarms and status always go.
 enum OutboundBudget {
     static let refusalBacklog = 500
+    /// Live state (retained dashboard messages, Home Assistant discovery) only goes out while
+    /// fewer than this many messages wait: it shares the connection's in-flight window (the
+    /// broker's Receive Maximum, 20 for mosquitto) with decisions and commands, and 2,000 states
+    /// queued at once ahead of them made grants a second late at 100k locks under load. What
+    /// waits is published when the backlog clears; the alarm list always goes.
+    static let liveStateBacklog = 100
 }
 
 extension MQTTClient: MessagePublisher {

@@ -37,6 +37,30 @@ import Testing
         await gateway.stop()
     }
 
+    @Test func aCongestedConnectionHoldsLockStatesBackButNotAlarms() async throws {
+        let gateway = try await TestGateway()
+        let topic = gateway.topics.lockState(gatewayID: "gw-1", lockID: "lock-2")
+        // The start-up states went out (nothing waited).
+        #expect(await gateway.published.first { $0.topic == topic } != nil)
+        gateway.published.simulatedBacklog.store(1_000, ordering: .relaxed)
+        let before = gateway.published.count(on: topic)
+        gateway.receive(gateway.topics.event(lockID: "lock-2"), DeviceMessages.alarm("tamper", ts: 1))
+        // The alarm list goes at once; the lock's state waits for room.
+        #expect(
+            await gateway.published.first {
+                $0.topic == gateway.topics.activeAlarms && $0.payloadString?.contains("tamper") == true
+            } != nil)
+        // Longer than a tick of the old one-second schedule, which published regardless.
+        try await Task.sleep(for: .milliseconds(1_200))
+        #expect(gateway.published.count(on: topic) == before)
+        gateway.published.simulatedBacklog.store(0, ordering: .relaxed)
+        #expect(
+            await gateway.published.first {
+                $0.topic == topic && $0.payloadString?.contains("tamper") == true
+            } != nil)
+        await gateway.stop()
+    }
+
     @Test func aDeviceReportEndsItsAlarmAndTheActiveListFollows() async throws {
         let gateway = try await TestGateway()
         gateway.receive(gateway.topics.event(lockID: "lock-2"), DeviceMessages.door(open: true, ts: 1))
