@@ -11,6 +11,22 @@ final class LiveStateChanges: Sendable {
         var alarms = false
         /// Every device, at start and after a reload.
         var everything = true
+
+        var isEmpty: Bool { locks.isEmpty && poles.isEmpty && !alarms }
+
+        /// Moves the alarm flag and up to `limit` devices (locks first) out of this into the result.
+        mutating func split(limit: Int) -> Pending {
+            var taken = Pending(everything: false)
+            taken.alarms = alarms
+            alarms = false
+            var room = max(0, limit)
+            for lockID in locks.prefix(room) { taken.locks.insert(lockID) }
+            locks.subtract(taken.locks)
+            room -= taken.locks.count
+            for poleID in poles.prefix(room) { taken.poles.insert(poleID) }
+            poles.subtract(taken.poles)
+            return taken
+        }
     }
 
     static let decisionLimit = 200_000
@@ -89,18 +105,7 @@ final class LiveStateChanges: Sendable {
     /// tick takes only what it can publish, so a backlog of 100k locks costs it no copy, sort or
     /// re-insert of the whole set every second.
     func take(limit: Int) -> Pending {
-        pending.withLock { pending in
-            var taken = Pending(everything: false)
-            taken.alarms = pending.alarms
-            pending.alarms = false
-            var room = max(0, limit)
-            for lockID in pending.locks.prefix(room) { taken.locks.insert(lockID) }
-            pending.locks.subtract(taken.locks)
-            room -= taken.locks.count
-            for poleID in pending.poles.prefix(room) { taken.poles.insert(poleID) }
-            pending.poles.subtract(taken.poles)
-            return taken
-        }
+        pending.withLock { $0.split(limit: limit) }
     }
 
     /// Puts back what could not be published (a full outbound queue, no connection).

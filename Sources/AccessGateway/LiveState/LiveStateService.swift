@@ -21,10 +21,14 @@ public final class LiveStateService: Service, Sendable {
     /// The devices whose state this run published, so that a reload can clear the ones removed.
     private let known = Mutex<(locks: Set<String>, poles: Set<String>)>(([], []))
 
-    /// Ticks a second: the budget goes out in small slices, never as one burst ahead of the
+    /// Ticks a second: what changed is taken once a second (so a device's state goes out at
+    /// most about once a second), then published in slices, never as one burst ahead of the
     /// decisions and commands that share the connection.
     static let slicesPerSecond = 10
     var perSlice: Int { max(1, perTick / Self.slicesPerSecond) }
+    /// This second's changes, still to publish.
+    private let batch = Mutex(LiveStateChanges.Pending(everything: false))
+    private let slices = Atomic<Int>(0)
 
     init(context: GatewayContext, perTick: Int = 2000) {
         self.context = context
@@ -41,8 +45,9 @@ public final class LiveStateService: Service, Sendable {
         }
     }
 
-    /// One tick: what changed, up to `perSlice` messages; the rest waits for the next ticks.
-    func publishChanges() {
+    /// Once a second: every device after a start or reload, and this second's changes (up to
+    /// `perTick`) unless the last second's are still going out.
+    private func startSecond() {
         let monitor = context.monitor
         if monitor.liveState.takeEverything() {
             let (allLocks, allPoles) = monitor.read { (Set($0.lockIDs), Set($0.poleIDs)) }
@@ -53,6 +58,17 @@ public final class LiveStateService: Service, Sendable {
             }
             queueDiscovery(removedLocks: removed.locks, removedPoles: removed.poles)
         }
+        batch.withLock { batch in
+            guard batch.isEmpty else { return }
+            batch = monitor.liveState.take(limit: perTick)
+        }
+    }
+
+    /// One slice: up to `perSlice` messages of this second's changes; the rest waits for the
+    /// next slices.
+    func publishChanges() {
+        let monitor = context.monitor
+        if slices.wrappingAdd(1, ordering: .relaxed).oldValue % Self.slicesPerSecond == 0 { startSecond() }
         let nowMs = context.nowMs()
         let gatewayID = context.gatewayID
         // Decisions and commands first: states take only the room a congested connection has.
@@ -68,15 +84,14 @@ public final class LiveStateService: Service, Sendable {
             break
         }
         budget -= configs.count
-        // One message is kept for the alarm list, which may have changed too (it goes anyway).
-        let changes = monitor.liveState.take(limit: budget - 1)
+        // The alarm list goes whatever the budget.
+        let changes = batch.withLock { $0.split(limit: budget) }
         var unsent: (locks: [String], poles: [String], alarms: Bool) = ([], [], false)
         if changes.alarms {
             let open = monitor.openAlarms.map { ($0.alarmID, $0.alarm) }
             if !send(context.topics.activeAlarms, LiveStateMessages.activeAlarms(open, ts: nowMs)) {
                 unsent.alarms = true
             }
-            budget -= 1
         }
         for lockID in changes.locks.sorted() {
             guard budget > 0 else {

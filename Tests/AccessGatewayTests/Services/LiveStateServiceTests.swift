@@ -61,6 +61,23 @@ import Testing
         await gateway.stop()
     }
 
+    @Test func aChattyLocksStateGoesOutAboutOnceASecond() async throws {
+        let gateway = try await TestGateway()
+        let topic = gateway.topics.lockState(gatewayID: "gw-1", lockID: "lock-3")
+        #expect(await gateway.published.first { $0.topic == topic } != nil)
+        let before = gateway.published.count(on: topic)
+        // Twenty changes over two seconds: the state is taken once a second, whatever the slices.
+        for index in 0..<20 {
+            gateway.receive(
+                gateway.topics.event(lockID: "lock-3"), DeviceMessages.door(open: index % 2 == 0, ts: Int64(index) + 1))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let published = gateway.published.count(on: topic) - before
+        #expect(published >= 1, "the changes were published")
+        #expect(published <= 4)
+        await gateway.stop()
+    }
+
     @Test func aDeviceReportEndsItsAlarmAndTheActiveListFollows() async throws {
         let gateway = try await TestGateway()
         gateway.receive(gateway.topics.event(lockID: "lock-2"), DeviceMessages.door(open: true, ts: 1))
