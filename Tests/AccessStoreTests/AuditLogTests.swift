@@ -62,7 +62,14 @@ import Testing
     @Test func anEditedRecordIsDetected() async throws {
         let store = try TemporaryStore()
         try await fill(store, count: 20)
-        try sqlite(store.path, "UPDATE audit_log SET granted = 1, reason = 'granted' WHERE seq = 12")
+        // Records commit in whatever order their tasks ran, so seq 12 may already be a grant:
+        // flip it, so the edit always changes the record.
+        try sqlite(
+            store.path,
+            """
+            UPDATE audit_log SET granted = 1 - granted,
+                reason = CASE granted WHEN 1 THEN 'invalid_credential' ELSE 'granted' END WHERE seq = 12
+            """)
         #expect(try AuditLog.verify(store.store.pool).firstBreak == .hashMismatch(seq: 12))
     }
 
