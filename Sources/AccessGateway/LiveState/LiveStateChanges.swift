@@ -101,9 +101,9 @@ final class LiveStateChanges: Sendable {
         }
     }
 
-    /// The alarm flag and up to `limit` changed devices (locks first); the rest stay pending. A
-    /// tick takes only what it can publish, so a backlog of 100k locks costs it no copy, sort or
-    /// re-insert of the whole set every second.
+    /// The alarm flag and up to `limit` changed devices (locks first); the rest stay pending. The
+    /// service takes a second's budget at a time, so a backlog of 100k locks costs it no copy,
+    /// sort or re-insert of the whole set every second.
     func take(limit: Int) -> Pending {
         pending.withLock { $0.split(limit: limit) }
     }

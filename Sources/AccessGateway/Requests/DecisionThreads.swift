@@ -8,8 +8,8 @@ import Synchronization
 /// cooperative pool would stall every other service of the gateway for as long as the disk takes.
 /// Jobs run in the order they were enqueued, on whichever of the threads is free.
 final class DecisionThreads: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` is only touched under its mutex, the semaphore is thread-safe, and
-    // `threads` is written once in init.
+    // @unchecked: `jobs` is only touched under its mutex, the semaphores are thread-safe, and
+    // `count` is a constant.
     private let jobs = Mutex<(queue: Deque<UnownedJob>, stopping: Bool)>(([], false))
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
