@@ -246,7 +246,7 @@ let package = Package(
         .executableTarget(
             name: "booking-sim",
             dependencies: [
-                "Simulation", "AccessCore", "AccessProtocol", "MQTT",
+                "Simulation", "AccessCore", "AccessProtocol", "MQTT", "MQTTTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,9 +1,9 @@
-/// A small deterministic random generator (SplitMix64) for tests: a failing seed can be replayed.
+/// A small deterministic random generator (SplitMix64) for tests and simulators: a failing seed
+/// can be replayed, and a scenario seed plans the same scenario on every platform.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
     public init(seed: UInt64) { state = seed }
-    public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -15,5 +15,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     public mutating func next(in range: ClosedRange<Int>) -> Int {
         Int.random(in: range, using: &self)
+    }
+
+    /// 0 ..< bound by remainder (slightly biased, and stable: scenario plans depend on it).
+    public mutating func next(below bound: Int) -> Int {
+        guard bound > 1 else { return 0 }
+        return Int(next() % UInt64(bound))
     }
 }

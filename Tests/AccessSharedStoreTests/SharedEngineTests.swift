@@ -32,6 +32,12 @@ import Testing
         }
     }
 
+    /// b-1 in room-1, begun a minute ago, for another hour.
+    static func activeBooking(nowMs now: Int64) -> Reservation {
+        Reservation(
+            id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000, version: 1)
+    }
+
     static func reason(_ result: AccessResult) -> DecisionReason? {
         if case .decided(let decided) = result { return decided.decision.reason }
         return nil
@@ -72,9 +78,7 @@ import Testing
     @Test func aCancelHeldLocallyButNotYetSharedRefusesTheGrant() async throws {
         try await Self.withGateways { gateways, stores, site in
             let now = Int64(Date().timeIntervalSince1970) * 1000
-            let booking = Reservation(
-                id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000,
-                version: 1)
+            let booking = Self.activeBooking(nowMs: now)
             try await stores[0].apply(.upsert(booking), nowMs: now)
             let local = gateways[0].local.store
             _ = try local.apply(.upsert(booking), nowMs: now)
@@ -101,9 +105,7 @@ import Testing
     @Test func wrongPINsSpreadOverTheGatewaysStartOneLockout() async throws {
         try await Self.withGateways { gateways, stores, site in
             let now = Int64(Date().timeIntervalSince1970) * 1000
-            let booking = Reservation(
-                id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000,
-                version: 1)
+            let booking = Self.activeBooking(nowMs: now)
             try await stores[0].apply(.upsert(booking), nowMs: now)
             var started = 0
             for attempt in 0..<5 {
@@ -134,9 +136,7 @@ import Testing
                 configuration: site.engineConfiguration(gatewayID: "gw-1"),
                 shared: SharedDecisions(store: stores[0], gatewayID: "gw-1"))
             let now = Int64(Date().timeIntervalSince1970) * 1000
-            let booking = Reservation(
-                id: "b-1", spaceID: "room-1", holder: "u-1", startMs: now - 60_000, endMs: now + 3_600_000,
-                version: 1)
+            let booking = Self.activeBooking(nowMs: now)
             // (Eventually: the 2 s deadline can be outrun on a loaded machine before the outage.)
             #expect(
                 await eventually(timeout: .seconds(30), every: .milliseconds(200)) {

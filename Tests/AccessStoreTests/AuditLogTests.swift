@@ -37,6 +37,36 @@ import Testing
         #expect(store.auditLog.head.seq == 400)
     }
 
+    /// Callers that may commit their own record (the gateway's decision threads) and callers
+    /// that queue for the writer, all at once: one writer at a time, one chain, no gap.
+    @Test func inlineAndQueuedCommitsInterleaveIntoOneChain() async throws {
+        let store = try TemporaryStore()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let record = AuditRecord(
+                        timestampMs: 1_000 + Int64(index), gatewayID: "gw-1", lockID: "lock-\(index % 3 + 1)",
+                        requestID: "r-\(index)", granted: false, reason: .invalidCredential)
+                    if index % 2 == 0 {
+                        _ = try await AuditLog.$mayCommitInline.withValue(true) {
+                            try await store.auditLog.append(record)
+                        }
+                    } else {
+                        _ = try await store.auditLog.append(record)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = store.auditLog.statisticsSnapshot
+        #expect(statistics.records == 200)
+        #expect(statistics.transactions < 200, "queued records still shared commits")
+        let verification = try AuditLog.verify(store.store.pool, expectedHead: store.auditLog.head)
+        #expect(verification.isIntact && verification.verifiedRecords == 200)
+        let requestIDs = try store.store.auditRecords(lockID: nil).compactMap(\.record.requestID)
+        #expect(Set(requestIDs).count == 200)
+    }
+
     @Test func theCommitObserverHearsEveryTransactionAndItsRecords() async throws {
         let store = try TemporaryStore()
         let heard = Mutex((transactions: 0, records: 0, slowest: Int64(0)))

@@ -26,7 +26,7 @@ import Testing
 
     @Test func failuresBackOffExponentiallyAndLossStartsOver() {
         var machine = machine()
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = machine.start()
         machine.connectIssued(at: t0)
         #expect(
@@ -53,7 +53,7 @@ import Testing
 
     @Test func connectTimeoutCountsAsAFailure() {
         var machine = machine()
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = machine.start()
         machine.connectIssued(at: t0)
         #expect(machine.tick(at: t0 + .seconds(2), host: "h", port: 1, using: &generator) == .none)
@@ -68,7 +68,7 @@ import Testing
 
     @Test func oneShotConnectFinishesOnTheFirstFailure() {
         var machine = machine(retry: false)
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = machine.start()
         machine.connectIssued(at: t0)
         #expect(
@@ -79,7 +79,7 @@ import Testing
 
     @Test func oneShotConnectRetriesOnceItWasConnected() {
         var machine = machine(retry: false)
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = machine.start()
         machine.connectIssued(at: t0)
         _ = machine.connackAccepted()
@@ -91,7 +91,7 @@ import Testing
 
     @Test func shutdownDisconnectsALiveConnectionAndStopsABackoff() {
         var live = machine()
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = live.start()
         live.connectIssued(at: t0)
         _ = live.connackAccepted()
@@ -110,7 +110,7 @@ import Testing
 
     @Test func disconnectThatNeverCompletesStillFinishes() {
         var machine = machine()
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         _ = machine.start()
         machine.connectIssued(at: t0)
         _ = machine.connackAccepted()

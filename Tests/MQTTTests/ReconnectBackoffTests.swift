@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func jitterStaysWithinItsBandAndNeverExceedsTheCap() {
-        var generator = SplitMix64(state: 42)
+        var generator = SplitMix64(seed: 42)
         var seen = Set<Duration>()
         for attempt in 1...40 {
             let ceiling = backoff.ceiling(forAttempt: attempt)
@@ -32,7 +32,7 @@ import Testing
 
     @Test func noJitterGivesTheCeiling() {
         let exact = ReconnectBackoff(initialDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0)
-        var generator = SplitMix64(state: 1)
+        var generator = SplitMix64(seed: 1)
         #expect(exact.delay(forAttempt: 3, using: &generator) == .milliseconds(400))
     }
 }

@@ -1,5 +1,6 @@
 import AccessCore
 import AccessProtocol
+import MQTTTesting
 
 /// What a holder or an attacker does in the scenario, and what the contract says must happen.
 public struct PlannedRequest: Sendable {
@@ -32,7 +33,7 @@ public struct ScenarioPlan: Sendable {
     public init(
         spaces: Int, locks: Int, poles: Int, bookings: Int, seed: UInt64, backend: BookingBackend, nowMs: Int64
     ) throws {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         self.spaces = (1...spaces).map { "room-\($0)" }
         self.locks = (1...locks).map { ("lock-\($0)", "room-\(($0 - 1) % spaces + 1)") }
         self.poles = (1...poles).map { ("pole-\($0)", "room-\(($0 - 1) % spaces + 1)") }
@@ -164,7 +165,7 @@ public struct ScenarioPlan: Sendable {
     }
 
     /// Shuffles whole groups of requests that share a reservation, keeping each group's order.
-    func stableShuffle(_ requests: [PlannedRequest], using random: inout SeededRandom) -> [PlannedRequest] {
+    func stableShuffle(_ requests: [PlannedRequest], using random: inout SplitMix64) -> [PlannedRequest] {
         var groups: [String: [PlannedRequest]] = [:]
         var order: [String] = []
         for request in requests {
@@ -180,25 +181,5 @@ public struct ScenarioPlan: Sendable {
 }
 
 enum UUIDLike {
-    static func next(_ random: inout SeededRandom) -> String { "g-\(random.next(below: Int.max))" }
-}
-
-/// SplitMix64: small, seedable, the same on every platform.
-public struct SeededRandom: Sendable {
-    var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    public mutating func next(below bound: Int) -> Int {
-        guard bound > 1 else { return 0 }
-        return Int(nextUInt64() % UInt64(bound))
-    }
+    static func next(_ random: inout SplitMix64) -> String { "g-\(random.next(below: Int.max))" }
 }

@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import Logging
 import MQTT
+import MQTTTesting
 import Simulation
 import UnixSignals
 
@@ -166,7 +167,7 @@ struct BackendOptions: ParsableArguments {
     func publishReservations(
         _ backend: BookingBackend, send: (BookingMessage) async throws -> Void
     ) async throws -> String {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let spaceIDs = (SimulatorOptions.devices(spaces, needsSpace: false) ?? []).map(\.id)
         let now = Int64(Date().timeIntervalSince1970 * 1000) / 60_000 * 60_000
         var holders: [String] = []

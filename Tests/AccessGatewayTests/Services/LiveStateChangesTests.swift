@@ -2,9 +2,9 @@ import Testing
 
 @testable import AccessGateway
 
-/// The live state's pending changes: a tick takes only what it can publish and leaves the rest.
+/// The live state's pending changes: a take moves out at most its limit and leaves the rest.
 @Suite struct LiveStateChangesTests {
-    @Test func aTickTakesAtMostItsBudgetAndTheRestStaysPending() {
+    @Test func aTakeMovesAtMostItsLimitAndTheRestStaysPending() {
         let changes = LiveStateChanges()
         #expect(changes.takeEverything(), "everything is published once at start")
         #expect(!changes.takeEverything())
