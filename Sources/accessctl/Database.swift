@@ -176,7 +176,7 @@ extension Devices {
         func run() async throws {
             let (store, site) = try await Devices.storedSite(self.store)
             var spaces = site.spaces
-            var locks = site.locks
+            var locks = site.locks.byID
             var poles = site.poles
             switch kind {
             case .lock:
@@ -206,7 +206,7 @@ extension Devices {
         func run() async throws {
             let (store, site) = try await Devices.storedSite(self.store)
             var spaces = site.spaces
-            var locks = site.locks
+            var locks = site.locks.byID
             var poles = site.poles
             switch kind {
             case .lock:

@@ -189,7 +189,7 @@ struct InventoryError: Error, CustomStringConvertible {
 func inventoryChanges(from old: Site?, to new: Site) -> [String] {
     var lines: [String] = []
     let oldSpaces = old?.spaces ?? [:]
-    let oldLocks = old?.locks ?? [:]
+    let oldLocks = old?.locks.byID ?? [:]
     let oldPoles = old?.poles ?? [:]
     for id in Set(oldSpaces.keys).union(new.spaces.keys).sorted() {
         switch (oldSpaces[id], new.spaces[id]) {

@@ -12,8 +12,8 @@ public struct DeviceMonitor: Sendable {
         case light(poleID: String, level: Int, forS: Int)
     }
 
-    /// One per lock in the inventory, so kept small (64 bytes): optional times are stored with a
-    /// sentinel and read back as optionals, which saves a third of a 100k-lock site's memory.
+    /// One per lock in the inventory, so kept small (56 bytes): optional times are stored with a
+    /// sentinel and read back as optionals, and the open alarms as bits.
     struct LockHealth: Sendable {
         var lastStatusMs: Int64
         private var rawDoorOpenSinceMs = Int64.min
@@ -22,8 +22,8 @@ public struct DeviceMonitor: Sendable {
         private var rawBattery: Int16 = -1
         private var rawOnline: Int8 = -1
         private var rawDoorOpen: Int8 = -1
+        var active: AlarmKinds = []
         var lockState: String?
-        var active: Set<Alarm.Kind> = []
 
         init(lastStatusMs: Int64) {
             self.lastStatusMs = lastStatusMs
@@ -68,7 +68,7 @@ public struct DeviceMonitor: Sendable {
         var online: Bool?
         var illuminance: Double?
         var status: String?
-        var active: Set<Alarm.Kind> = []
+        var active: AlarmKinds = []
         /// Recent telemetry, oldest first, bounded.
         var history: [DeviceReport.PoleTelemetry] = []
     }
@@ -78,7 +78,7 @@ public struct DeviceMonitor: Sendable {
     public private(set) var site: Site
     public var policy: AlarmPolicy
     public var unlockForS: Int
-    private var locks: [String: LockHealth] = [:]
+    private var locks: LockHealthTable
     private var poles: [String: PoleHealth] = [:]
     /// Overstay episodes already raised, by space, keyed by the reservation end they follow.
     private var overstays: [String: Int64] = [:]
@@ -101,23 +101,22 @@ public struct DeviceMonitor: Sendable {
         self.site = site
         self.policy = policy
         self.unlockForS = unlockForS
-        for lockID in site.locks.keys { locks[lockID] = LockHealth(lastStatusMs: startMs) }
+        locks = LockHealthTable(inventory: site.locks, startMs: startMs)
         for poleID in site.poles.keys { poles[poleID] = PoleHealth() }
     }
 
     /// A new inventory (reload): known devices keep their state.
     public mutating func replaceSite(_ site: Site, nowMs: Int64) {
         self.site = site
-        locks = locks.filter { site.locks[$0.key] != nil }
+        locks.replaceInventory(site.locks, nowMs: nowMs)
         poles = poles.filter { site.poles[$0.key] != nil }
-        for lockID in site.locks.keys where locks[lockID] == nil { locks[lockID] = LockHealth(lastStatusMs: nowMs) }
         for poleID in site.poles.keys where poles[poleID] == nil { poles[poleID] = PoleHealth() }
     }
 
     public var onlineLocks: Int { locks.values.filter { $0.online == true }.count }
     public var onlinePoles: Int { poles.values.filter { $0.online == true || $0.lastSeenMs != nil }.count }
 
-    public func activeAlarms(lockID: String) -> Set<Alarm.Kind> { locks[lockID]?.active ?? [] }
+    public func activeAlarms(lockID: String) -> Set<Alarm.Kind> { locks[lockID]?.active.asSet ?? [] }
     /// Failed results in the lock's open `command_failed` episode (0 when none is open).
     public func commandFailures(lockID: String) -> Int { commandFailures[lockID] ?? 0 }
 
@@ -126,7 +125,7 @@ public struct DeviceMonitor: Sendable {
         guard issuedCommands.count < Self.issuedCommandsLimit else { return }
         issuedCommands[commandID] = IssuedCommand(lockID: lockID, notAfterMs: notAfterMs)
     }
-    public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active ?? [] }
+    public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active.asSet ?? [] }
     public func latestTelemetry(poleID: String) -> [DeviceReport.PoleTelemetry] { poles[poleID]?.history ?? [] }
 
     // MARK: Views
@@ -157,22 +156,24 @@ public struct DeviceMonitor: Sendable {
         public var lampLevel: Double?
     }
 
-    public var lockIDs: [String] { locks.keys.sorted() }
+    public var lockIDs: [String] { site.locks.keys }
     public var poleIDs: [String] { poles.keys.sorted() }
 
     public func lockView(_ lockID: String) -> LockView? {
-        guard let lock = locks[lockID], let spaceID = site.locks[lockID]?.spaceID else { return nil }
+        guard let index = site.locks.index(of: lockID) else { return nil }
+        let lock = locks[index]
+        let spaceID = site.locks[index].spaceID
         return LockView(
             id: lockID, spaceID: spaceID, online: lock.online, battery: lock.battery,
             lastSeenMs: lock.online == nil ? nil : lock.lastStatusMs, doorOpen: lock.doorOpen,
-            lockState: lock.lockState, alarms: lock.active.sorted { $0.rawValue < $1.rawValue })
+            lockState: lock.lockState, alarms: lock.active.sorted)
     }
 
     public func poleView(_ poleID: String) -> PoleView? {
         guard let pole = poles[poleID] else { return nil }
         return PoleView(
             id: poleID, online: pole.online, lastSeenMs: pole.lastSeenMs, illuminance: pole.illuminance,
-            status: pole.status, alarms: pole.active.sorted { $0.rawValue < $1.rawValue },
+            status: pole.status, alarms: pole.active.sorted,
             motion: pole.history.last { $0.motion != nil }?.motion,
             lampPower: pole.history.last { $0.powerState != nil }?.powerState,
             lampLevel: pole.history.last { $0.lightLevel != nil }?.lightLevel)
@@ -389,14 +390,13 @@ public struct DeviceMonitor: Sendable {
         let offlineBeforeMs = nowMs - policy.offlineAfterS * 1000
         let ajarBeforeMs = nowMs - policy.maxOpenS * 1000
         let tamperBeforeMs = nowMs - policy.tamperQuietS * 1000
-        var index = locks.startIndex
-        while index != locks.endIndex {
-            let due = locks.values[index].tickIsDue(
+        for index in locks.indices {
+            let due = locks[index].tickIsDue(
                 offlineBeforeMs: offlineBeforeMs, ajarBeforeMs: ajarBeforeMs, tamperBeforeMs: tamperBeforeMs)
             if due {
-                let lockID = locks.keys[index]
-                let spaceID = site.locks[lockID]?.spaceID
-                var lock = locks.values[index]
+                let lockID = locks.lock(at: index).id
+                let spaceID: String? = locks.lock(at: index).spaceID
+                var lock = locks[index]
                 if lock.lastStatusMs < offlineBeforeMs, !lock.active.contains(.lockOffline) {
                     lock.active.insert(.lockOffline)
                     lock.online = false
@@ -423,9 +423,8 @@ public struct DeviceMonitor: Sendable {
                     }
                     lock.lastTamperMs = nil
                 }
-                locks.values[index] = lock
+                locks[index] = lock
             }
-            index = locks.index(after: index)
         }
         return actions
     }

@@ -4,7 +4,7 @@ import AccessProtocol
 public struct Site: Sendable, Hashable {
     public var id: String
     public private(set) var spaces: [String: Space]
-    public private(set) var locks: [String: Lock]
+    public private(set) var locks: LockInventory
     public private(set) var poles: [String: Pole]
 
     /// Checks every id against the identifier rule and every link against the inventory.
@@ -12,7 +12,7 @@ public struct Site: Sendable, Hashable {
         guard Identifier.isValid(id) else { throw .invalidIdentifier(kind: "site", id) }
         self.id = id
         self.spaces = [:]
-        self.locks = [:]
+        self.locks = LockInventory([])
         self.poles = [:]
         for pole in poles {
             guard Identifier.isValid(pole.id) else { throw .invalidIdentifier(kind: "pole", pole.id) }
@@ -28,6 +28,7 @@ public struct Site: Sendable, Hashable {
             }
         }
         var devices: [String: String] = [:]
+        var lockIDs = Set<String>()
         for lock in locks {
             guard Identifier.isValid(lock.id) else { throw .invalidIdentifier(kind: "lock", lock.id) }
             guard self.spaces[lock.spaceID] != nil else {
@@ -41,8 +42,9 @@ public struct Site: Sendable, Hashable {
                     throw .profile(lock: lock.id, "device \(device) is also lock \(other)'s")
                 }
             }
-            guard self.locks.updateValue(lock, forKey: lock.id) == nil else { throw .duplicate(kind: "lock", lock.id) }
+            guard lockIDs.insert(lock.id).inserted else { throw .duplicate(kind: "lock", lock.id) }
         }
+        self.locks = LockInventory(locks)
     }
 }
 

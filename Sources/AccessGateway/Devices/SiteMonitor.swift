@@ -14,7 +14,7 @@ import Synchronization
 final class SiteMonitor: Sendable {
     private let monitor: Mutex<DeviceMonitor>
     private let activeAlarms = Mutex(ActiveAlarms())
-    let liveState = LiveStateChanges()
+    let liveState: LiveStateChanges
     private let publisher: any MessagePublisher
     private let topics: SiteTopics
     private let settings: GatewaySettings
@@ -30,6 +30,7 @@ final class SiteMonitor: Sendable {
         outboundDrops: DropReporter
     ) {
         self.outboundDrops = outboundDrops
+        liveState = LiveStateChanges(inventory: configuration.site.locks)
         monitor = Mutex(
             DeviceMonitor(
                 site: configuration.site, policy: configuration.alarms, unlockForS: configuration.policy.unlockForS,
@@ -53,6 +54,7 @@ final class SiteMonitor: Sendable {
     }
 
     func replaceSite(_ configuration: GatewayConfiguration, nowMs: Int64) {
+        liveState.replaceInventory(configuration.site.locks)
         monitor.withLock {
             $0.replaceSite(configuration.site, nowMs: nowMs)
             $0.policy = configuration.alarms

@@ -1,9 +1,9 @@
+import AccessCore
 import AccessProtocol
 import Synchronization
 
 /// Which devices' live state changed since it was last published, and each lock's last
-/// decision. Bounded by the inventory: a set entry per device, one decision per lock (and
-/// `decisionLimit` for ids that are not in it).
+/// decision. Bounded by the inventory: a set entry per device, one decision per lock of it.
 final class LiveStateChanges: Sendable {
     struct Pending: Sendable {
         var locks: Set<String> = []
@@ -29,7 +29,6 @@ final class LiveStateChanges: Sendable {
         }
     }
 
-    static let decisionLimit = 200_000
     static let recentLimit = 50
 
     /// A decision as the status page lists it: never a holder, only a short keyed tag.
@@ -43,9 +42,18 @@ final class LiveStateChanges: Sendable {
 
     private let recent = Mutex<[RecentDecision]>([])
     private let pending = Mutex(Pending())
-    private let decisions = Mutex<[String: LiveStateMessages.LastDecision]>([:])
+    private let decisions: Mutex<LastDecisions>
     /// Each change, for the status page's live updates (a counter it can wait on).
     let version = Atomic<Int>(0)
+
+    init(inventory: LockInventory) {
+        decisions = Mutex(LastDecisions(inventory: inventory))
+    }
+
+    /// A reload: locks still in the inventory keep their last decision.
+    func replaceInventory(_ inventory: LockInventory) {
+        decisions.withLock { $0.replaceInventory(inventory) }
+    }
 
     func lockChanged(_ lockID: String) {
         pending.withLock { _ = $0.locks.insert(lockID) }
@@ -80,17 +88,14 @@ final class LiveStateChanges: Sendable {
                 RecentDecision(lockID: lockID, granted: granted, reason: reason, timestampMs: ts, holderTag: holderTag))
             if recent.count > Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
         }
-        decisions.withLock { decisions in
-            guard decisions.count < Self.decisionLimit || decisions[lockID] != nil else { return }
-            decisions[lockID] = .init(granted: granted, reason: reason, timestampMs: ts)
-        }
+        decisions.withLock { $0.record(lockID: lockID, granted: granted, reason: reason, timestampMs: ts) }
         lockChanged(lockID)
     }
 
     /// The last 50 decisions, newest first.
     var recentDecisions: [RecentDecision] { recent.withLock { $0.reversed() } }
 
-    func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0[lockID] } }
+    func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0.last(lockID: lockID) } }
 
     /// Takes what changed; `everything` is answered by the caller with every device it knows.
     /// Whether every device must be published (at start, after a reload); clears the flag.

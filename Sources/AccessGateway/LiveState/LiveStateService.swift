@@ -172,7 +172,7 @@ public final class LiveStateService: Service, Sendable {
             prefix: configuration.homeAssistant.prefix, topics: context.topics, siteID: configuration.site.id,
             gatewayID: context.gatewayID, remoteOpen: !configuration.homeAssistant.remoteOpen)
         var configs = clears + discovery.gatewayConfigs
-        for lock in configuration.site.locks.values.sorted(by: { $0.id < $1.id }) {
+        for lock in configuration.site.locks.values {
             if let stale = otherForm.lockConfigs(lockID: lock.id, spaceID: lock.spaceID).first {
                 configs.append(.init(topic: stale.topic, payload: ""))
             }

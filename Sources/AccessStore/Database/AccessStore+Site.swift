@@ -19,7 +19,7 @@ extension AccessStore {
                         arguments: [space.id, poleID, position])
                 }
             }
-            for lock in site.locks.values.sorted(by: { $0.id < $1.id }) {
+            for lock in site.locks.values {
                 try db.execute(
                     sql: """
                         INSERT INTO locks (id, space_id, profile, device, pin_slot_first, pin_slot_last)

@@ -1,11 +1,12 @@
 import Testing
+import AccessCore
 
 @testable import AccessGateway
 
 /// The live state's pending changes: a take moves out at most its limit and leaves the rest.
 @Suite struct LiveStateChangesTests {
     @Test func aTakeMovesAtMostItsLimitAndTheRestStaysPending() {
-        let changes = LiveStateChanges()
+        let changes = LiveStateChanges(inventory: LockInventory([]))
         #expect(changes.takeEverything(), "everything is published once at start")
         #expect(!changes.takeEverything())
         for index in 1...5 { changes.lockChanged("lock-\(index)") }
@@ -30,5 +31,44 @@ import Testing
         let again = changes.take(limit: 0)
         #expect(again.alarms && again.locks.isEmpty)
         #expect(changes.take(limit: 5).locks == ["lock-9"])
+    }
+}
+
+/// Each lock's last decision, kept in the inventory's order.
+@Suite struct LastDecisionsTests {
+    func inventory(_ ids: [String]) -> LockInventory {
+        LockInventory(ids.map { Lock(id: $0, spaceID: "room-1") })
+    }
+
+    @Test func keepsTheLastDecisionOfEachLockOfTheInventoryOnly() {
+        var decisions = LastDecisions(inventory: inventory(["lock-1", "lock-2"]))
+        #expect(decisions.last(lockID: "lock-1") == nil)
+        decisions.record(lockID: "lock-1", granted: true, reason: "granted", timestampMs: 10)
+        decisions.record(lockID: "lock-1", granted: false, reason: "no_reservation", timestampMs: 20)
+        decisions.record(lockID: "lock-2", granted: true, reason: "granted", timestampMs: 30)
+        decisions.record(lockID: "not-a-lock", granted: false, reason: "unknown_lock", timestampMs: 40)
+        #expect(decisions.last(lockID: "lock-1") == .init(granted: false, reason: "no_reservation", timestampMs: 20))
+        #expect(decisions.last(lockID: "lock-2") == .init(granted: true, reason: "granted", timestampMs: 30))
+        #expect(decisions.last(lockID: "not-a-lock") == nil)
+    }
+
+    @Test func aReloadKeepsTheDecisionsOfLocksStillThere() {
+        var decisions = LastDecisions(inventory: inventory(["lock-5", "lock-9"]))
+        decisions.record(lockID: "lock-9", granted: true, reason: "granted", timestampMs: 10)
+        decisions.record(lockID: "lock-5", granted: false, reason: "expired", timestampMs: 11)
+        decisions.replaceInventory(inventory(["lock-1", "lock-9"]))
+        #expect(decisions.last(lockID: "lock-9") == .init(granted: true, reason: "granted", timestampMs: 10))
+        #expect(decisions.last(lockID: "lock-1") == nil && decisions.last(lockID: "lock-5") == nil)
+    }
+
+    @Test func reasonsBeyondTheLimitAreNotKept() {
+        var decisions = LastDecisions(inventory: inventory(["lock-1", "lock-2"]))
+        for index in 0..<LastDecisions.reasonLimit {
+            decisions.record(lockID: "lock-1", granted: false, reason: "reason-\(index)", timestampMs: Int64(index))
+        }
+        decisions.record(lockID: "lock-2", granted: false, reason: "one-too-many", timestampMs: 1)
+        #expect(decisions.last(lockID: "lock-2") == nil)
+        let last = LastDecisions.reasonLimit - 1
+        #expect(decisions.last(lockID: "lock-1")?.reason == "reason-\(last)")
     }
 }
