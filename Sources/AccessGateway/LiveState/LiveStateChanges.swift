@@ -95,7 +95,9 @@ final class LiveStateChanges: Sendable {
     /// The last 50 decisions, newest first.
     var recentDecisions: [RecentDecision] { recent.withLock { $0.reversed() } }
 
-    func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? { decisions.withLock { $0.last(lockID: lockID) } }
+    func lastDecision(lockID: String) -> LiveStateMessages.LastDecision? {
+        decisions.withLock { $0.last(lockID: lockID) }
+    }
 
     /// Takes what changed; `everything` is answered by the caller with every device it knows.
     /// Whether every device must be published (at start, after a reload); clears the flag.

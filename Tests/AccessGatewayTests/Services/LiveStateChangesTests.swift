@@ -1,5 +1,5 @@
-import Testing
 import AccessCore
+import Testing
 
 @testable import AccessGateway
 
