@@ -19,7 +19,9 @@ public final class LiveStateService: Service, Sendable {
     /// left retained.
     private let discovery = Mutex<[HomeAssistantDiscovery.Config]>([])
     /// The devices whose state this run published, so that a reload can clear the ones removed.
-    private let known = Mutex<(locks: Set<String>, poles: Set<String>)>(([], []))
+    /// The devices last published, to clear those a reload removed (the inventory itself, not
+    /// a set of its 100k ids).
+    private let known = Mutex<(locks: LockInventory, poles: Set<String>)>((LockInventory([]), []))
 
     /// Ticks a second: what changed is taken once a second (so a device's state goes out at
     /// most about once a second), then published in slices, never as one burst ahead of the
@@ -50,11 +52,12 @@ public final class LiveStateService: Service, Sendable {
     private func startSecond() {
         let monitor = context.monitor
         if monitor.liveState.takeEverything() {
-            let (allLocks, allPoles) = monitor.read { (Set($0.lockIDs), Set($0.poleIDs)) }
-            monitor.liveState.putBack(locks: allLocks, poles: allPoles, alarms: true)
+            let (allLocks, allPoles) = monitor.read { ($0.site.locks, Set($0.poleIDs)) }
+            monitor.liveState.putBack(locks: allLocks.lazy.map(\.id), poles: allPoles, alarms: true)
             let removed = known.withLock { known -> (locks: Set<String>, poles: Set<String>) in
                 defer { known = (allLocks, allPoles) }
-                return (known.locks.subtracting(allLocks), known.poles.subtracting(allPoles))
+                let removedLocks = known.locks.lazy.map(\.id).filter { allLocks.index(of: $0) == nil }
+                return (Set(removedLocks), known.poles.subtracting(allPoles))
             }
             queueDiscovery(removedLocks: removed.locks, removedPoles: removed.poles)
         }

@@ -34,6 +34,19 @@ import Testing
     }
 }
 
+extension LiveStateChangesTests {
+    /// Every lock is pending once at start; once they have gone out, their buckets must go too.
+    @Test func aDrainedBacklogGivesItsMemoryBack() {
+        var pending = LiveStateChanges.Pending(everything: false)
+        for index in 0..<20_000 { pending.locks.insert("lock-\(index)") }
+        let large = pending.locks.capacity
+        var taken = 0
+        while !pending.locks.isEmpty { taken += pending.split(limit: 2_000).locks.count }
+        #expect(taken == 20_000)
+        #expect(pending.locks.capacity < large / 4, "capacity \(pending.locks.capacity) of \(large)")
+    }
+}
+
 /// Each lock's last decision, kept in the inventory's order.
 @Suite struct LastDecisionsTests {
     func inventory(_ ids: [String]) -> LockInventory {
