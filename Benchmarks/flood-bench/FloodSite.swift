@@ -109,8 +109,7 @@ final class FloodSite: @unchecked Sendable {
             log: {level: notice}
             """
         try yaml.write(toFile: directory + "/gateway.yaml", atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["MALLOC_ARENA_MAX"] = environment["MALLOC_ARENA_MAX"] ?? "2"
+        let environment = DaemonEnvironment.gateway()
         let gatewayProcess = try ChildProcess(
             executable: gatewayExecutable, arguments: ["--config", directory + "/gateway.yaml"],
             environment: environment, outputFile: URL(fileURLWithPath: directory + "/gateway.log"))

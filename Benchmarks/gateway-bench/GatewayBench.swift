@@ -130,8 +130,7 @@ struct GatewayBench: AsyncParsableCommand {
         }
 
         // The daemon's environment as systemd/access-gateway.service sets it.
-        var environment = ProcessInfo.processInfo.environment
-        environment["MALLOC_ARENA_MAX"] = environment["MALLOC_ARENA_MAX"] ?? "2"
+        let environment = DaemonEnvironment.gateway()
         let gatewayProcess = try ChildProcess(
             executable: gatewayExecutable, arguments: ["--config", site.configurationPath], environment: environment,
             outputFile: URL(fileURLWithPath: directory + "/gateway.log"))
