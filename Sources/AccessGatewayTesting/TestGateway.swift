@@ -42,7 +42,7 @@ public final class TestGateway: Sendable {
         try Self.writeSecret(TestSite.siteKeyBytes, to: directory + "/site.key")
         try Self.writeSecret(TestSite.pinKeyBytes, to: directory + "/pin.key")
         let issuerKey = Base64URL.encode(Array(site.minter.privateKey.publicKey.rawRepresentation))
-        let spaces = site.site.spaces.keys.sorted()
+        let spaces = site.site.spaces.keys
         let text = """
             gateway:
               id: gw-1

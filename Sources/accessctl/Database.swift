@@ -175,7 +175,7 @@ extension Devices {
 
         func run() async throws {
             let (store, site) = try await Devices.storedSite(self.store)
-            var spaces = site.spaces
+            var spaces = site.spaces.byID
             var locks = site.locks.byID
             var poles = site.poles
             switch kind {
@@ -205,7 +205,7 @@ extension Devices {
 
         func run() async throws {
             let (store, site) = try await Devices.storedSite(self.store)
-            var spaces = site.spaces
+            var spaces = site.spaces.byID
             var locks = site.locks.byID
             var poles = site.poles
             switch kind {

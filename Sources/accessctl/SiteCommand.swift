@@ -188,7 +188,7 @@ struct InventoryError: Error, CustomStringConvertible {
 /// What replacing `old` with `new` changes, a line per device or space ("+ lock lock-3 in room-2").
 func inventoryChanges(from old: Site?, to new: Site) -> [String] {
     var lines: [String] = []
-    let oldSpaces = old?.spaces ?? [:]
+    let oldSpaces = old?.spaces.byID ?? [:]
     let oldLocks = old?.locks.byID ?? [:]
     let oldPoles = old?.poles ?? [:]
     for id in Set(oldSpaces.keys).union(new.spaces.keys).sorted() {

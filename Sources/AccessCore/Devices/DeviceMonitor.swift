@@ -160,9 +160,9 @@ public struct DeviceMonitor: Sendable {
     public var poleIDs: [String] { poles.keys.sorted() }
 
     public func lockView(_ lockID: String) -> LockView? {
-        guard let index = site.locks.index(of: lockID) else { return nil }
+        guard let index = locks.inventory.index(of: lockID) else { return nil }
         let lock = locks[index]
-        let spaceID = site.locks[index].spaceID
+        let spaceID = locks.lock(at: index).spaceID
         return LockView(
             id: lockID, spaceID: spaceID, online: lock.online, battery: lock.battery,
             lastSeenMs: lock.online == nil ? nil : lock.lastStatusMs, doorOpen: lock.doorOpen,

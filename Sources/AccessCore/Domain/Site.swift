@@ -3,7 +3,7 @@ import AccessProtocol
 /// A site's inventory: the spaces, their locks and the poles that light them.
 public struct Site: Sendable, Hashable {
     public var id: String
-    public private(set) var spaces: [String: Space]
+    public private(set) var spaces: SpaceInventory
     public private(set) var locks: LockInventory
     public private(set) var poles: [String: Pole]
 
@@ -11,27 +11,27 @@ public struct Site: Sendable, Hashable {
     public init(id: String, spaces: [Space], locks: [Lock], poles: [Pole]) throws(SiteError) {
         guard Identifier.isValid(id) else { throw .invalidIdentifier(kind: "site", id) }
         self.id = id
-        self.spaces = [:]
+        self.spaces = SpaceInventory([])
         self.locks = LockInventory([])
         self.poles = [:]
         for pole in poles {
             guard Identifier.isValid(pole.id) else { throw .invalidIdentifier(kind: "pole", pole.id) }
             guard self.poles.updateValue(pole, forKey: pole.id) == nil else { throw .duplicate(kind: "pole", pole.id) }
         }
+        var spaceIDs = Set<String>()
         for space in spaces {
             guard Identifier.isValid(space.id) else { throw .invalidIdentifier(kind: "space", space.id) }
             for poleID in space.poleIDs where self.poles[poleID] == nil {
                 throw .unknownReference(from: "space \(space.id)", to: "pole \(poleID)")
             }
-            guard self.spaces.updateValue(space, forKey: space.id) == nil else {
-                throw .duplicate(kind: "space", space.id)
-            }
+            guard spaceIDs.insert(space.id).inserted else { throw .duplicate(kind: "space", space.id) }
         }
+        self.spaces = SpaceInventory(spaces)
         var devices: [String: String] = [:]
         var lockIDs = Set<String>()
         for lock in locks {
             guard Identifier.isValid(lock.id) else { throw .invalidIdentifier(kind: "lock", lock.id) }
-            guard self.spaces[lock.spaceID] != nil else {
+            guard spaceIDs.contains(lock.spaceID) else {
                 throw .unknownReference(from: "lock \(lock.id)", to: "space \(lock.spaceID)")
             }
             try Self.checkProfile(lock)

@@ -11,7 +11,7 @@ extension AccessStore {
             for pole in site.poles.values.sorted(by: { $0.id < $1.id }) {
                 try db.execute(sql: "INSERT INTO poles (id) VALUES (?)", arguments: [pole.id])
             }
-            for space in site.spaces.values.sorted(by: { $0.id < $1.id }) {
+            for space in site.spaces.values {
                 try db.execute(sql: "INSERT INTO spaces (id) VALUES (?)", arguments: [space.id])
                 for (position, poleID) in space.poleIDs.enumerated() {
                     try db.execute(

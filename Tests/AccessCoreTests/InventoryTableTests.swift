@@ -4,7 +4,7 @@ import AccessTesting
 import Testing
 
 /// The inventory's locks in id order, and the per-lock state kept in that order.
-@Suite struct LockInventoryTests {
+@Suite struct InventoryTableTests {
     func lock(_ id: String, in spaceID: String = "room-1") -> Lock { Lock(id: id, spaceID: spaceID) }
 
     @Test func findsEveryLockByIDAndNoOther() {
@@ -27,6 +27,20 @@ import Testing
         let inventory = LockInventory([lock("b", in: "one"), lock("a"), lock("b", in: "two")])
         #expect(inventory.keys == ["a", "b"])
         #expect(inventory["b"]?.spaceID == "one")
+    }
+
+    @Test func spacesAreFoundTheSameWay() throws {
+        let site = try Site(
+            id: "site-1", spaces: [Space(id: "room-b", poleIDs: ["pole-1"]), Space(id: "room-a")],
+            locks: [lock("lock-1", in: "room-b")], poles: [Pole(id: "pole-1")])
+        #expect(site.spaces.keys == ["room-a", "room-b"])
+        #expect(site.spaces["room-b"]?.poleIDs == ["pole-1"] && site.spaces["room-c"] == nil)
+        #expect(throws: SiteError.unknownReference(from: "lock lock-2", to: "space room-c")) {
+            try Site(id: "site-1", spaces: [Space(id: "room-a")], locks: [lock("lock-2", in: "room-c")], poles: [])
+        }
+        #expect(throws: SiteError.duplicate(kind: "space", "room-a")) {
+            try Site(id: "site-1", spaces: [Space(id: "room-a"), Space(id: "room-a")], locks: [], poles: [])
+        }
     }
 
     @Test func aSiteRefusesALockListedTwice() {
