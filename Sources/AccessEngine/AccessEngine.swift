@@ -510,14 +510,7 @@ public final class AccessEngine: Sendable {
                 index = cells.index(after: index)
             }
             for lockID in idle { cells[lockID] = nil }
-            // A dictionary keeps its buckets when emptied: after a burst over 100k locks, 6 MB
-            // of them would stay for good. Copied into a fitting one, memory follows the locks
-            // in use again.
-            if cells.capacity > 4 * max(cells.count, 1024) {
-                var fitted = [String: LockGuardCell](minimumCapacity: cells.count)
-                for (lockID, cell) in cells { fitted[lockID] = cell }
-                cells = fitted
-            }
+            cells.refitWhenMostlyEmpty()  // after a burst over 100k locks, 6 MB of empty buckets
             return idle.count
         }
     }

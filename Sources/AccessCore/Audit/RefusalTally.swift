@@ -63,12 +63,7 @@ public struct RefusalTally: Sendable {
     public mutating func closeEnded(nowMs: Int64) -> [Window] {
         let ended = windows.filter { Self.hasEnded($0.value, atMs: nowMs) }
         for key in ended.keys { windows[key] = nil }
-        // After an overload over many locks the emptied buckets would stay: refitted.
-        if windows.capacity > 4 * max(windows.count, 1024) {
-            var fitted = [Key: Window](minimumCapacity: windows.count)
-            for (key, window) in windows { fitted[key] = window }
-            windows = fitted
-        }
+        windows.refitWhenMostlyEmpty()  // after an overload over many locks
         return ended.values.sorted { ($0.openedMs, $0.lockID) < ($1.openedMs, $1.lockID) }
     }
 

@@ -14,12 +14,8 @@ extension DeviceMonitor {
 
         /// A new inventory: locks still in it keep their state, new ones start at `nowMs`.
         mutating func replaceInventory(_ new: LockInventory, nowMs: Int64) {
-            var replaced = Array(repeating: LockHealth(lastStatusMs: nowMs), count: new.count)
-            for (index, lock) in new.enumerated() {
-                if let old = inventory.index(of: lock.id) { replaced[index] = health[old] }
-            }
+            health = inventory.carry(health, to: new, fresh: LockHealth(lastStatusMs: nowMs))
             inventory = new
-            health = replaced
         }
 
         /// The lock's health, nil when the inventory does not have it; setting nil changes nothing.

@@ -42,6 +42,16 @@ where Item.ID == String {
         return nil
     }
 
+    /// Per-item state kept in this table's order (`values[i]` is item `i`'s), moved to `new`'s
+    /// order: items still there keep theirs, new ones get `fresh`.
+    public func carry<State>(_ values: [State], to new: Self, fresh: State) -> [State] {
+        var carried = Array(repeating: fresh, count: new.count)
+        for (index, item) in new.enumerated() {
+            if let old = self.index(of: item.id), old < values.count { carried[index] = values[old] }
+        }
+        return carried
+    }
+
     /// The ids, sorted.
     public var keys: [String] { values.map(\.id) }
 

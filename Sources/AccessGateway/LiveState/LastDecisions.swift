@@ -40,12 +40,8 @@ struct LastDecisions: Sendable {
 
     /// A reload: locks still in the inventory keep their last decision.
     mutating func replaceInventory(_ new: LockInventory) {
-        var replaced = Array(repeating: Entry(), count: new.count)
-        for (index, lock) in new.enumerated() {
-            if let old = inventory.index(of: lock.id) { replaced[index] = entries[old] }
-        }
+        entries = inventory.carry(entries, to: new, fresh: Entry())
         inventory = new
-        entries = replaced
     }
 
     private mutating func code(for reason: String) -> UInt16? {

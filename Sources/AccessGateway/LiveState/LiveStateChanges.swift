@@ -25,12 +25,7 @@ final class LiveStateChanges: Sendable {
             room -= taken.locks.count
             for poleID in poles.prefix(room) { taken.poles.insert(poleID) }
             poles.subtract(taken.poles)
-            // A set keeps its buckets when emptied: after the start's 100k locks, 4 MB for good.
-            if locks.capacity > 4 * max(locks.count, 1024) {
-                var fitted = Set<String>(minimumCapacity: locks.count)
-                for lockID in locks { fitted.insert(lockID) }
-                locks = fitted
-            }
+            locks.refitWhenMostlyEmpty()  // after the start's 100k locks, 4 MB of empty buckets
             return taken
         }
     }
