@@ -18,9 +18,8 @@ public final class LiveStateService: Service, Sendable {
     /// start and reload), and empty payloads that clear what a device no longer in the inventory
     /// left retained.
     private let discovery = Mutex<[HomeAssistantDiscovery.Config]>([])
-    /// The devices whose state this run published, so that a reload can clear the ones removed.
-    /// The devices last published, to clear those a reload removed (the inventory itself, not
-    /// a set of its 100k ids).
+    /// The devices whose state this run published, so that a reload can clear the ones removed
+    /// (the lock inventory itself, not a set of its 100k ids).
     private let known = Mutex<(locks: LockInventory, poles: Set<String>)>((LockInventory([]), []))
 
     /// Ticks a second: what changed is taken once a second (so a device's state goes out at
