@@ -29,8 +29,9 @@ public struct RefusalTally: Sendable {
         }
     }
 
-    /// An open window without its lock and reason, which are its keys: 24 bytes instead of 72
-    /// a bucket, because at 100k locks an overload opens a `busy` window for every lock.
+    /// An open window without its lock and reason, which are its keys: 40 bytes a bucket (the
+    /// lock id and these 24) instead of 72, because at 100k locks an overload opens a `busy`
+    /// window for every lock.
     struct Tally: Sendable {
         var openedMs: Int64
         var lastMs: Int64
