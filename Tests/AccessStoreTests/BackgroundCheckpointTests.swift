@@ -48,7 +48,7 @@ import Testing
         #expect(automaticPages < walPages, "automatic \(automaticPages), background \(walPages)")
     }
 
-    @Test func aPinnedWALIsLeftAloneAndTruncatedOnceNothingPinsIt() async throws {
+    @Test func aPinnedWALIsLeftAloneAndRestartedOnceNothingPinsIt() async throws {
         let temporary = try TemporaryStore(backgroundCheckpoints: true)
         defer { temporary.remove() }
         let store = temporary.store
@@ -66,7 +66,7 @@ import Testing
         holding.wait()
         _ = try await fill(temporary, count: 12_000)
         let pinned = store.file.walBytes()
-        #expect(pinned > UInt64(AccessStore.walSizeLimitBytes))
+        #expect(pinned > AccessStore.walRestartBytes)
 
         // While pinned: the passive checkpoint cannot finish, so nothing waits on the reader.
         let whilePinned = try store.maintainWAL()
@@ -81,7 +81,25 @@ import Testing
         release.signal()
         try await Task.sleep(for: .milliseconds(100))
         let unpinned = try store.maintainWAL()
-        #expect(unpinned.mode == .truncate && !unpinned.busy && unpinned.walBytesAfter == 0)
-        #expect(store.file.walBytes() == 0)
+        #expect(unpinned.mode == .restart && !unpinned.busy)
+        // The next commit writes the WAL from its start, over the blocks the file keeps, and trims
+        // what is beyond `walKeptBytes`.
+        _ = try await temporary.auditLog.append(
+            AuditRecord(timestampMs: 2, gatewayID: "gw-1", lockID: "lock-1", granted: false, reason: .malformed))
+        let after = try store.checkpoint(.passive)
+        #expect(after.walFrames > 0 && after.walFrames < 10, "\(after.walFrames) frames after the restart")
+        #expect(store.file.walBytes() > 0 && store.file.walBytes() <= AccessStore.walKeptBytes)
+    }
+
+    /// Without a reader in the way, a WAL that holds more than `walRestartBytes` is restarted, and
+    /// one that holds less is left to grow: a restart every second would cost the writer a wait.
+    @Test func theWALRestartsOnlyPastItsRestartSize() async throws {
+        let temporary = try TemporaryStore(backgroundCheckpoints: true)
+        defer { temporary.remove() }
+        _ = try await temporary.auditLog.append(
+            AuditRecord(timestampMs: 1, gatewayID: "gw-1", lockID: "lock-1", granted: false, reason: .malformed))
+        #expect(try temporary.store.maintainWAL().mode == .passive)
+        _ = try await fill(temporary, count: 12_000)
+        #expect(try temporary.store.maintainWAL().mode == .restart)
     }
 }

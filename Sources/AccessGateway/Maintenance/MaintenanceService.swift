@@ -107,8 +107,8 @@ public final class MaintenanceService: Service, Sendable {
             switch checkpoint {
             case .success(let report):
                 context.metrics.walBytes.record(Int64(clamping: report.walBytesAfter))
-                if report.mode == .truncate {
-                    context.metrics.walTruncations.increment()
+                if report.mode == .restart {
+                    context.metrics.walRestarts.increment()
                 }
             case .failure(let error):
                 context.logger.warning("WAL checkpoint failed (retried in 1 s)", metadata: ["error": "\(error)"])

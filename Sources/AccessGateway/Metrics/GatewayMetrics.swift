@@ -44,7 +44,7 @@ struct GatewayMetrics: Sendable {
     let storeHealthy = Gauge(label: "access_store_healthy")
     let storeFreeBytes = Gauge(label: "access_store_free_bytes")
     let walBytes = Gauge(label: "access_store_wal_bytes")
-    let walTruncations = Counter(label: "access_store_wal_truncations_total")
+    let walRestarts = Counter(label: "access_store_wal_restarts_total")
 
     static let dropKinds = [
         "invalid_lock_id", "malformed_event", "malformed_status", "malformed_telemetry", "malformed_booking",

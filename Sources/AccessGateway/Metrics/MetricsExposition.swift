@@ -37,7 +37,7 @@ enum MetricsExposition {
         "access_store_healthy": "1 when the store's last probe committed and synced, 0 when not (see /healthz).",
         "access_store_free_bytes": "Free bytes on the store's file system.",
         "access_store_wal_bytes": "Size of the store's write-ahead log.",
-        "access_store_wal_truncations_total": "WAL truncations after a full checkpoint.",
+        "access_store_wal_restarts_total": "WAL restarts after a full checkpoint (the file keeps up to 16 MiB).",
     ]
 
     /// The registry's exposition with `# HELP` before each `# TYPE`, then `extra`.

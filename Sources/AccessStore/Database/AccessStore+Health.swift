@@ -8,8 +8,11 @@ extension AccessStore {
     public enum CheckpointMode: String, Sendable {
         /// Copies what it can without waiting for anybody; never restarts the WAL under load.
         case passive = "PASSIVE"
-        /// Waits (up to the checkpoint connection's busy timeout) for the writer and readers,
-        /// copies every frame and truncates the WAL to zero bytes; the writer waits meanwhile.
+        /// Waits (up to the checkpoint connection's busy timeout) for the writer and readers and
+        /// copies every frame, so the next commit writes the WAL from its start again (and trims
+        /// the file to `journal_size_limit`); the writer waits meanwhile.
+        case restart = "RESTART"
+        /// A `RESTART` that also truncates the WAL to zero bytes.
         case truncate = "TRUNCATE"
     }
 
@@ -19,6 +22,7 @@ extension AccessStore {
         public var busy: Bool
         public var walFrames: Int
         public var checkpointedFrames: Int
+        /// The WAL file's size: with a kept WAL (`walKeptBytes`), more than `walFrames` fill.
         public var walBytesBefore: UInt64
         public var walBytesAfter: UInt64
     }
@@ -37,26 +41,31 @@ extension AccessStore {
     }
 
     /// The gateway's checkpoint, once a second. Under steady load a passive checkpoint never
-    /// gets to restart the WAL (some reader always holds a snapshot in it), so the file grows
-    /// without bound. So a PASSIVE checkpoint first copies what it can and syncs the database
-    /// file without blocking anybody; then, when it copied everything and the file is larger than
-    /// `walSizeLimitBytes`, or whatever is larger than `walRestartBytes`, a TRUNCATE empties it.
-    /// That one holds the writer only while it copies what the passive one could not (usually
-    /// nothing) and waits for the readers, at most the checkpoint connection's busy timeout
-    /// (200 ms: a commit must not wait longer; a busy one is tried again a second later).
-    /// `journal_size_limit` trims the file at each restart in between.
+    /// gets to restart the WAL (some reader always holds a snapshot in it), so the file would
+    /// grow without bound. So a PASSIVE checkpoint first copies what it can and syncs the
+    /// database file without blocking anybody; then, when it copied everything and the WAL holds
+    /// more than `walRestartBytes`, or whenever the file is larger than `walKeptBytes`, a RESTART
+    /// makes the next commit write the WAL from its start. That one holds the writer only while
+    /// it copies what the passive one could not (usually nothing) and waits for the readers, at
+    /// most the checkpoint connection's busy timeout (200 ms: a commit must not wait longer; a
+    /// busy one is tried again a second later). The file is not truncated: the next commit trims
+    /// it to `walKeptBytes` (`journal_size_limit`) and overwrites the blocks it keeps.
     @discardableResult
     public func maintainWAL() throws -> CheckpointReport {
         let passive = try checkpoint(.passive)
         let copiedEverything = !passive.busy && passive.walFrames == passive.checkpointedFrames
-        let size = passive.walBytesAfter
-        guard size > Self.walRestartBytes || (copiedEverything && size > UInt64(Self.walSizeLimitBytes)) else {
-            return passive
-        }
-        var truncated = try checkpoint(.truncate)
-        truncated.walBytesBefore = passive.walBytesBefore
-        return truncated
+        let content = UInt64(max(0, passive.walFrames)) * UInt64(pageSize + Self.walFrameHeaderBytes)
+        guard
+            passive.walBytesAfter > Self.walKeptBytes
+                || (copiedEverything && content > Self.walRestartBytes)
+        else { return passive }
+        var restarted = try checkpoint(.restart)
+        restarted.walBytesBefore = passive.walBytesBefore
+        return restarted
     }
+
+    /// Each WAL frame is a page behind a header of this size.
+    static let walFrameHeaderBytes = 24
 
     /// Called by the audit writer between its commits. Under overload the writer holds the lock
     /// almost without a break and the background TRUNCATE (which must win it) keeps giving up,
