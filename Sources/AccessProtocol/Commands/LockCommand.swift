@@ -28,14 +28,15 @@ public struct LockCommand: Sendable, Hashable {
     }
 
     public var payload: String {
+        // Keys in JCS order, so the writer need not sort them (one command per grant).
         CanonicalJSON.object([
-            ("commandId", .string(commandID)),
             ("action", .string(action)),
+            ("commandId", .string(commandID)),
+            ("issuedAt", .integer(issuedAtMs)),
+            ("mac", .string(mac)),
+            ("notAfter", .integer(notAfterMs)),
             ("requestId", requestID.map(JSONValue.string)),
             ("unlockForS", .integer(Int64(unlockForS))),
-            ("issuedAt", .integer(issuedAtMs)),
-            ("notAfter", .integer(notAfterMs)),
-            ("mac", .string(mac)),
         ])
     }
 

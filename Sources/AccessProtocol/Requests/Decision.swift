@@ -24,12 +24,13 @@ public struct Decision: Sendable, Hashable {
     public var granted: Bool { reason.isGrant }
 
     public var payload: String {
+        // Keys in JCS order, so the writer need not sort them (one decision per request).
         CanonicalJSON.object([
-            ("requestId", requestID.map(JSONValue.string)),
+            ("commandId", commandID.map(JSONValue.string)),
             ("granted", .bool(granted)),
             ("reason", .string(reason.rawValue)),
+            ("requestId", requestID.map(JSONValue.string)),
             ("reservationId", reservationID.map(JSONValue.string)),
-            ("commandId", commandID.map(JSONValue.string)),
             ("retryAfterS", retryAfterS.map(JSONValue.integer)),
             ("ts", .integer(timestampMs)),
         ])

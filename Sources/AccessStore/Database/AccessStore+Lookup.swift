@@ -35,14 +35,17 @@ extension AccessStore {
     public func pinCandidates(spaceID: String, pin: String) throws -> [Reservation] {
         let digest = Data(pinIndex.digest(pin: pin))
         return try pool.unsafeRead { db in
-            try Row.fetchAll(
+            // A cursor reads each row where SQLite holds it: no copied `Row` per candidate.
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
                         SELECT \(Reservation.selectColumns) FROM reservations
                         WHERE space_id = ? AND pin_digest = ? ORDER BY id
                         """),
-                arguments: [spaceID, digest]
-            ).map { try Reservation(row: $0) }
+                arguments: [spaceID, digest])
+            var candidates: [Reservation] = []
+            while let row = try rows.next() { candidates.append(try Reservation(row: row)) }
+            return candidates
         }
     }
 
