@@ -22,9 +22,10 @@ public final class AccessStore: Sendable {
     let refusal = Mutex<StoreError?>(nil)
 
     /// A WAL that has restarted keeps up to this much of its file (`journal_size_limit`), so
-    /// commits overwrite blocks the file already has: their sync then needs no journal commit
-    /// for a grown file (commit syncs p50 194-201 µs instead of 252-270 µs, docs/store.md), and
-    /// a commit on a full disk needs no new block. Past it `maintainWAL` restarts the WAL anyway.
+    /// commits overwrite blocks the file already has: their sync then need not also record a
+    /// grown file's new size and blocks (commit syncs p50 194-201 µs instead of 252-270 µs,
+    /// docs/store.md), and a commit on a full disk needs no new block. Past it `maintainWAL`
+    /// restarts the WAL anyway.
     public static let walKeptBytes: UInt64 = 16 * 1024 * 1024
     /// The background checkpoint restarts the WAL once it holds this much and all of it was copied.
     public static let walRestartBytes: UInt64 = 4 * 1024 * 1024
