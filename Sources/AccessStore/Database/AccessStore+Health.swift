@@ -68,7 +68,7 @@ extension AccessStore {
     static let walFrameHeaderBytes = 24
 
     /// Called by the audit writer between its commits. Under overload the writer holds the lock
-    /// almost without a break and the background TRUNCATE (which must win it) keeps giving up,
+    /// almost without a break and the background RESTART (which must win it) keeps giving up,
     /// so past `walWriterCheckpointBytes` the writer itself truncates the WAL: it already holds
     /// the lock and waits only for the readers, a few milliseconds. Returns whether it did.
     @discardableResult
