@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    /// A pole's presence report lights the spaces it belongs to, found without a scan: each pole
+    /// maps to its spaces in id order, once each even when a space lists it twice.
+    @Test func eachPoleKnowsItsSpaces() throws {
+        let site = try Site(
+            id: "site-1",
+            spaces: [
+                Space(id: "room-c", poleIDs: ["pole-1", "pole-2"]), Space(id: "room-a", poleIDs: ["pole-1", "pole-1"]),
+                Space(id: "room-b"),
+            ],
+            locks: [], poles: [Pole(id: "pole-1"), Pole(id: "pole-2"), Pole(id: "pole-3")])
+        #expect(site.spaceIDsByPole["pole-1"] == ["room-a", "room-c"])
+        #expect(site.spaceIDsByPole["pole-2"] == ["room-c"])
+        #expect(site.spaceIDsByPole["pole-3"] == nil && site.spaceIDsByPole["pole-9"] == nil)
+    }
+
     @Test func aSiteRefusesALockListedTwice() {
         #expect(throws: SiteError.duplicate(kind: "lock", "lock-1")) {
             try Site(

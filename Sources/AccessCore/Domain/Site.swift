@@ -6,6 +6,9 @@ public struct Site: Sendable, Hashable {
     public private(set) var spaces: SpaceInventory
     public private(set) var locks: LockInventory
     public private(set) var poles: [String: Pole]
+    /// The spaces each pole lights, in id order: a pole's presence report finds its spaces here
+    /// instead of scanning every space (50k of them on a large site) per message.
+    public private(set) var spaceIDsByPole: [String: [String]]
 
     /// Checks every id against the identifier rule and every link against the inventory.
     public init(id: String, spaces: [Space], locks: [Lock], poles: [Pole]) throws(SiteError) {
@@ -14,6 +17,7 @@ public struct Site: Sendable, Hashable {
         self.spaces = SpaceInventory([])
         self.locks = LockInventory([])
         self.poles = [:]
+        self.spaceIDsByPole = [:]
         for pole in poles {
             guard Identifier.isValid(pole.id) else { throw .invalidIdentifier(kind: "pole", pole.id) }
             guard self.poles.updateValue(pole, forKey: pole.id) == nil else { throw .duplicate(kind: "pole", pole.id) }
@@ -27,6 +31,9 @@ public struct Site: Sendable, Hashable {
             guard spaceIDs.insert(space.id).inserted else { throw .duplicate(kind: "space", space.id) }
         }
         self.spaces = SpaceInventory(spaces)
+        for space in self.spaces.values {
+            for poleID in Set(space.poleIDs) { spaceIDsByPole[poleID, default: []].append(space.id) }
+        }
         var devices: [String: String] = [:]
         var lockIDs = Set<String>()
         for lock in locks {

@@ -247,17 +247,17 @@ public final class DeviceReportService: Service, Sendable {
         context.monitor.noteOpenAlarms(poleID: poleID)
         context.monitor.liveState.poleChanged(poleID)
         if case .telemetry(let telemetry) = report, telemetry.someoneThere {
-            for space in context.settings.site.spaces.values where space.poleIDs.contains(poleID) {
+            for spaceID in context.settings.site.spaceIDsByPole[poleID] ?? [] {
                 do {
-                    let occupancy = try context.store.spaceOccupancy(spaceID: space.id, nowMs: nowMs)
+                    let occupancy = try context.store.spaceOccupancy(spaceID: spaceID, nowMs: nowMs)
                     context.monitor.update {
                         $0.presence(
-                            spaceID: space.id, poleID: poleID, lastReservationEndMs: occupancy.lastEndMs,
+                            spaceID: spaceID, poleID: poleID, lastReservationEndMs: occupancy.lastEndMs,
                             reservationActive: occupancy.active, nowMs: nowMs)
                     }
                 } catch {
                     context.logger.error(
-                        "occupancy lookup failed", metadata: ["space": "\(space.id)", "error": "\(error)"])
+                        "occupancy lookup failed", metadata: ["space": "\(spaceID)", "error": "\(error)"])
                 }
             }
         }
