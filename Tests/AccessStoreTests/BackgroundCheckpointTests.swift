@@ -102,8 +102,8 @@ import Testing
         // One fill, with no reader in the way: the passive checkpoint at its end copies
         // everything, and SQLite's writer would restart such a WAL by itself at the next commit.
         let frames = try await fill(temporary, count: 12_000)
-        let frameBytes: UInt64 = 4_096 + 24  // a page and its frame header
-        #expect(UInt64(frames) * frameBytes > AccessStore.walRestartBytes, "\(frames) frames")
+        let content = UInt64(frames) * UInt64(temporary.store.walFrameBytes)
+        #expect(content > AccessStore.walRestartBytes, "\(frames) frames")
         #expect(try temporary.store.maintainWAL().mode == .restart)
     }
 }

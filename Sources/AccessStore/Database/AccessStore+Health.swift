@@ -54,7 +54,7 @@ extension AccessStore {
     public func maintainWAL() throws -> CheckpointReport {
         let passive = try checkpoint(.passive)
         let copiedEverything = !passive.busy && passive.walFrames == passive.checkpointedFrames
-        let content = UInt64(max(0, passive.walFrames)) * UInt64(pageSize + Self.walFrameHeaderBytes)
+        let content = UInt64(max(0, passive.walFrames)) * UInt64(walFrameBytes)
         guard
             passive.walBytesAfter > Self.walKeptBytes
                 || (copiedEverything && content > Self.walRestartBytes)
@@ -64,8 +64,8 @@ extension AccessStore {
         return restarted
     }
 
-    /// Each WAL frame is a page behind a header of this size.
-    static let walFrameHeaderBytes = 24
+    /// The size of one WAL frame: a page behind a 24-byte header.
+    public var walFrameBytes: Int { pageSize + 24 }
 
     /// Called by the audit writer between its commits. Under overload the writer holds the lock
     /// almost without a break and the background RESTART (which must win it) keeps giving up,
