@@ -4,22 +4,32 @@ import Foundation
 import GRDB
 
 extension AccessStore {
-    // The two lookups of a decision read outside a transaction (`unsafeRead`): each is one
-    // SELECT, which SQLite runs on one snapshot of its own, so a BEGIN and COMMIT around it would
-    // only add two statements and a lock round per decision.
+    // The two lookups of a decision read outside a transaction, on `LookupReaders` (the pool when
+    // all of those are busy): each is one SELECT, which SQLite runs on one snapshot of its own, so
+    // a BEGIN and COMMIT around it would only add two statements and a lock round per decision.
 
     /// What the rules need to know about a verified token, in one statement (one snapshot): is the
     /// jti revoked, the reservation, and whether a cancel left a tombstone where it is gone.
     public func tokenFacts(jti: String, reservationID: String) throws -> TokenFacts {
-        try pool.unsafeRead { db in
-            let row = try Row.fetchOne(db.cachedStatement(sql: Self.tokenFactsSQL), arguments: [jti, reservationID])
-            guard let row else { return TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false) }
-            let revoked: Bool = row[0]
-            let tombstoned: Bool = row[1]
-            let reservation = row.hasNull(atIndex: 2) ? nil : try Reservation(row: row, offset: 2)
-            return TokenFacts(
-                jtiRevoked: revoked, reservation: reservation, reservationTombstoned: reservation == nil && tombstoned)
+        let arguments: StatementArguments = [jti, reservationID]
+        if let facts = try lookupReaders.read({ reader, db in
+            try Self.tokenFacts(try reader.statement(.tokenFacts, db), arguments: arguments)
+        }) {
+            return facts
         }
+        return try pool.unsafeRead { db in
+            try Self.tokenFacts(try db.cachedStatement(sql: Self.tokenFactsSQL), arguments: arguments)
+        }
+    }
+
+    private static func tokenFacts(_ statement: Statement, arguments: StatementArguments) throws -> TokenFacts {
+        let row = try Row.fetchOne(statement, arguments: arguments)
+        guard let row else { return TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false) }
+        let revoked: Bool = row[0]
+        let tombstoned: Bool = row[1]
+        let reservation = row.hasNull(atIndex: 2) ? nil : try Reservation(row: row, offset: 2)
+        return TokenFacts(
+            jtiRevoked: revoked, reservation: reservation, reservationTombstoned: reservation == nil && tombstoned)
     }
 
     static let tokenFactsSQL = """
@@ -33,20 +43,28 @@ extension AccessStore {
     /// Reservations of a space whose PIN digest equals that of `pin` (an index range read), in id
     /// order. The caller confirms each by deriving its PIN.
     public func pinCandidates(spaceID: String, pin: String) throws -> [Reservation] {
-        let digest = Data(pinIndex.digest(pin: pin))
-        return try pool.unsafeRead { db in
-            // A cursor reads each row where SQLite holds it: no copied `Row` per candidate.
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Reservation.selectColumns) FROM reservations
-                        WHERE space_id = ? AND pin_digest = ? ORDER BY id
-                        """),
-                arguments: [spaceID, digest])
-            var candidates: [Reservation] = []
-            while let row = try rows.next() { candidates.append(try Reservation(row: row)) }
+        let arguments: StatementArguments = [spaceID, Data(pinIndex.digest(pin: pin))]
+        if let candidates = try lookupReaders.read({ reader, db in
+            try Self.reservations(try reader.statement(.pinCandidates, db), arguments: arguments)
+        }) {
             return candidates
         }
+        return try pool.unsafeRead { db in
+            try Self.reservations(try db.cachedStatement(sql: Self.pinCandidatesSQL), arguments: arguments)
+        }
+    }
+
+    static let pinCandidatesSQL = """
+        SELECT \(Reservation.selectColumns) FROM reservations
+        WHERE space_id = ? AND pin_digest = ? ORDER BY id
+        """
+
+    private static func reservations(_ statement: Statement, arguments: StatementArguments) throws -> [Reservation] {
+        // A cursor reads each row where SQLite holds it: no copied `Row` per candidate.
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var candidates: [Reservation] = []
+        while let row = try rows.next() { candidates.append(try Reservation(row: row)) }
+        return candidates
     }
 
     public func reservation(id: String) throws -> Reservation? {

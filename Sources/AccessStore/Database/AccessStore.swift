@@ -15,6 +15,8 @@ public final class AccessStore: Sendable {
     public let pinIndex: PINIndex
     /// The database's page size, for the size of a WAL frame (`maintainWAL`).
     let pageSize: Int
+    /// Connections of their own for a decision's lookups (`LookupReaders`).
+    let lookupReaders: LookupReaders
     /// The file, and which file it was when opened (see `probe`).
     public let file: StoreFile
     let openedIdentity: StoreFile.Identity?
@@ -81,6 +83,9 @@ public final class AccessStore: Sendable {
             try file.writeMarker(storeCreatedMs: Int64(Date().timeIntervalSince1970 * 1000))
         }
         openedIdentity = file.identity()
+        lookupReaders = LookupReaders(
+            path: configuration.path, busyTimeoutS: configuration.busyTimeoutS,
+            limit: max(1, configuration.maximumReaders))
         if configuration.backgroundCheckpoints {
             var checkpointing = Configuration()
             checkpointing.label = "access-store-checkpoint"
