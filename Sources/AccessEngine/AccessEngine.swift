@@ -41,7 +41,10 @@ public final class AccessEngine: Sendable {
             guards.withLock { cells in
                 for (lockID, snapshot) in stored.states {
                     let cell = LockGuardCell(policy: configuration.policy)
-                    cell.state.withLock { $0.lockout = PINLockout(restoring: snapshot) }
+                    cell.state.withLock {
+                        $0.lockout = PINLockout(restoring: snapshot)
+                        $0.storedLockout = snapshot
+                    }
                     cells[lockID] = cell
                 }
             }
@@ -359,7 +362,11 @@ public final class AccessEngine: Sendable {
                 return Evaluation(outcome: AccessRules.Outcome(.internalError), detail: "store: \(error)")
             }
             let effect = guardState.lockout.record(outcome.reason, nowMs: nowMs, policy: configuration.policy)
-            let lockout = guardState.lockout.snapshot
+            let snapshot = guardState.lockout.snapshot
+            // Written with the audit record only when the store does not hold it already (a
+            // failed commit forgets what was stored, see `finish`).
+            let lockout = guardState.storedLockout == snapshot ? nil : snapshot
+            guardState.storedLockout = snapshot
             if case .lockoutStarted(let durationS, _) = effect {
                 return Evaluation(outcome: outcome, lockoutStartedS: durationS, lockout: lockout)
             }
@@ -418,6 +425,10 @@ public final class AccessEngine: Sendable {
                 committed = try await auditLog.append(audit, spending: spends, usedJTI: usedJTI, lockout: lockout)
             }
         } catch {
+            if lockout != nil {
+                // The lockout state was not stored: the lock's next PIN writes it again.
+                guardCell(for: audit.lockID, policy: configuration.policy).state.withLock { $0.storedLockout = nil }
+            }
             let decision = Decision(requestID: requestID, reason: .internalError, timestampMs: nowMs)
             return .decided(
                 AccessDecided(
