@@ -53,6 +53,27 @@ import Testing
         #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 31_000)) == [.doorForced])
     }
 
+    /// Issued commands are forgotten by `tick` once past their `notAfter`, in the order they were
+    /// issued; one that ends before a command issued earlier (a shortened TTL) is forgotten late,
+    /// and legitimises nothing once past its `notAfter` all the same.
+    @Test func issuedCommandsAreForgottenOncePastTheirNotAfterAndNeverBefore() {
+        var monitor = monitor()
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-1", notAfterMs: 5_000)
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-2", notAfterMs: 9_000)
+        monitor.commandIssued(lockID: "lock-1", commandID: "c-3", notAfterMs: 6_000)
+        _ = monitor.tick(nowMs: 5_000)
+        #expect(monitor.issuedCommandCount == 3)
+        _ = monitor.tick(nowMs: 7_000)
+        #expect(monitor.issuedCommandCount == 2)
+        _ = monitor.lockReport(.commandResult(commandID: "c-3", result: "executed"), lockID: "lock-1", nowMs: 7_000)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 7_100)) == [.doorForced])
+        _ = monitor.lockReport(.door(open: false), lockID: "lock-1", nowMs: 7_200)
+        _ = monitor.lockReport(.commandResult(commandID: "c-2", result: "executed"), lockID: "lock-1", nowMs: 8_000)
+        #expect(kinds(monitor.lockReport(.door(open: true), lockID: "lock-1", nowMs: 8_100)).isEmpty)
+        _ = monitor.tick(nowMs: 9_001)
+        #expect(monitor.issuedCommandCount == 0)
+    }
+
     /// Fifty failed results raise one `command_failed`, counted; an executed command ends it.
     @Test func failedCommandsAreOneEpisodePerLockWithACount() {
         var monitor = monitor()

@@ -86,6 +86,12 @@ public struct DeviceMonitor: Sendable {
     /// result for one of these makes a door opening legitimate (a lock cannot mask a forced door
     /// with a result for a command that never existed). Bounded by the commands of one TTL.
     private var issuedCommands: [String: IssuedCommand] = [:]
+    /// The ids of `issuedCommands` in the order they were issued, from `issuedOrderStart` on:
+    /// `tick` forgets the expired ones from the front, where rebuilding the dictionary copied
+    /// every entry each second (tens of thousands at saturation). A command whose `notAfter` is
+    /// earlier than one issued before it (a shortened TTL) is forgotten late, never early.
+    private var issuedOrder: [(commandID: String, notAfterMs: Int64)] = []
+    private var issuedOrderStart = 0
     /// Failed command results in each lock's open `command_failed` episode.
     private var commandFailures: [String: Int] = [:]
     public static let issuedCommandsLimit = 100_000
@@ -122,8 +128,11 @@ public struct DeviceMonitor: Sendable {
 
     /// A command the gateway handed to the broker for this lock.
     public mutating func commandIssued(lockID: String, commandID: String, notAfterMs: Int64) {
-        guard issuedCommands.count < Self.issuedCommandsLimit else { return }
+        guard issuedCommands.count < Self.issuedCommandsLimit,
+            issuedOrder.count - issuedOrderStart < Self.issuedCommandsLimit
+        else { return }
         issuedCommands[commandID] = IssuedCommand(lockID: lockID, notAfterMs: notAfterMs)
+        issuedOrder.append((commandID, notAfterMs))
     }
     public func activeAlarms(poleID: String) -> Set<Alarm.Kind> { poles[poleID]?.active.asSet ?? [] }
     public func latestTelemetry(poleID: String) -> [DeviceReport.PoleTelemetry] { poles[poleID]?.history ?? [] }
@@ -384,9 +393,27 @@ public struct DeviceMonitor: Sendable {
     /// Alarms that come from time passing: offline locks, doors left open, tamper episodes ending.
     /// Runs every second under the monitor's lock, so it reads each lock in place and writes
     /// back only the few that changed: a site of 100k locks must not hold grants up.
+    private mutating func forgetExpiredCommands(nowMs: Int64) {
+        while issuedOrderStart < issuedOrder.count, issuedOrder[issuedOrderStart].notAfterMs < nowMs {
+            let commandID = issuedOrder[issuedOrderStart].commandID
+            if let issued = issuedCommands[commandID], issued.notAfterMs < nowMs { issuedCommands[commandID] = nil }
+            issuedOrderStart += 1
+        }
+        if issuedOrderStart == issuedOrder.count {
+            issuedOrder.removeAll(keepingCapacity: issuedOrder.count < 4096)
+            issuedOrderStart = 0
+        } else if issuedOrderStart > 4096, issuedOrderStart * 2 > issuedOrder.count {
+            issuedOrder.removeFirst(issuedOrderStart)
+            issuedOrderStart = 0
+        }
+    }
+
+    /// Commands held as issued: not executed, and not yet forgotten by `tick`.
+    public var issuedCommandCount: Int { issuedCommands.count }
+
     public mutating func tick(nowMs: Int64) -> [Action] {
         var actions: [Action] = []
-        if !issuedCommands.isEmpty { issuedCommands = issuedCommands.filter { $0.value.notAfterMs >= nowMs } }
+        forgetExpiredCommands(nowMs: nowMs)
         let offlineBeforeMs = nowMs - policy.offlineAfterS * 1000
         let ajarBeforeMs = nowMs - policy.maxOpenS * 1000
         let tamperBeforeMs = nowMs - policy.tamperQuietS * 1000
