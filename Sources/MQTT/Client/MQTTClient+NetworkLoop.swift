@@ -63,6 +63,7 @@ extension MQTTClient {
                 }
                 if freshened != nil { continue loop }
                 lastLibraryError.withLock { $0 = nil }
+                listenToLibraryLog(true)
                 logger.debug("connecting", metadata: ["mqtt.broker": "\(host):\(port)", "mqtt.attempt": "\(attempt)"])
                 let code = mosquitto_connect_bind_async(
                     handle.pointer, host, Int32(port), Int32(configuration.keepAliveSeconds), nil)
