@@ -14,7 +14,7 @@ import Testing
         try await harness.startGateway()
         let booking = GatewayEndToEndTests.activeBooking(space: "room-1")
         try await harness.publishBooking(BookingMessage.upsert(booking).payload)
-        let token = try harness.site.token(for: booking, jti: "t-retained")
+        let token = harness.site.token(for: booking, jti: "t-retained")
         let retained = AccessRequest(requestID: "r-retained", credential: .token(token)).payload
         try await harness.device.publishAcknowledged(
             MQTTMessage(topic: harness.topics.request(lockID: "lock-1"), payload: retained, retain: true))

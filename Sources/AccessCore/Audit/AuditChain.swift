@@ -13,14 +13,22 @@ public enum AuditChain {
         return hexString(hasher.finalize())
     }
 
+    // Inlinable so that each caller iterates its own byte sequence without witness calls; the
+    // digits are computed, not looked up in an array made at each call.
+    @inlinable
     public static func hexString(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
+        output.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
+            output.append(hexDigit(byte >> 4))
+            output.append(hexDigit(byte & 0x0F))
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    @usableFromInline
+    static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// The first break found while re-walking a chain.
