@@ -10,9 +10,11 @@ public struct AccessEngineConfiguration: @unchecked Sendable {
     public var policy: AccessPolicy
     public var verifier: TokenVerifier
     public var pins: KeypadPIN
-    public var deviceKeys: DeviceKeys
+    public let deviceKeys: DeviceKeys
     /// Card numbers' keyed digests (device profiles with a card reader).
     public var cards: CardIndex
+    /// Lock keys set up for signing, for this configuration's site key only.
+    let lockKeys = LockKeyCache()
 
     public init(
         gatewayID: String, site: Site, policy: AccessPolicy, issuers: [IssuerKey], siteKey: SymmetricKey,
@@ -27,10 +29,11 @@ public struct AccessEngineConfiguration: @unchecked Sendable {
         self.cards = CardIndex(siteKey: siteKey, siteID: site.id)
     }
 
-    /// The key of a lock in the inventory, derived when a command needs it (one HMAC, ~1 µs)
-    /// rather than held for every lock: 100k keys held would cost more memory than the rest of
-    /// the inventory.
-    func lockKey(_ lockID: String) -> SymmetricKey? {
-        site.locks[lockID] == nil ? nil : deviceKeys.lockKey(lockID: lockID)
+    /// The key of a lock in the inventory, set up for signing: derived when a command needs it
+    /// (one HMAC, ~1 µs) and kept for the locks in use (`LockKeyCache`), rather than held for
+    /// every lock: 100k keys held would cost more memory than the rest of the inventory.
+    func lockKey(_ lockID: String) -> PreparedHMAC? {
+        guard site.locks[lockID] != nil else { return nil }
+        return lockKeys.key(lockID) { PreparedHMAC(key: deviceKeys.lockKey(lockID: lockID)) }
     }
 }

@@ -1,4 +1,5 @@
 import AccessCore
+import AccessProtocol
 import Crypto
 import Foundation
 import Testing

@@ -37,7 +37,8 @@ public struct BookingFeedLog: Sendable {
         let payload = message.payload(seq: seq)
         if let path {
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                // A file that cannot be made is reported by the open below.
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             defer { try? handle.close() }

@@ -23,6 +23,11 @@ public enum CommandMAC {
         Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(canonical.utf8), using: key)))
     }
 
+    /// The same MAC with the key already set up (`PreparedHMAC`).
+    public static func mac(canonical: String, key: PreparedHMAC) -> String {
+        Base64URL.encode(Array(key.code(for: Array(canonical.utf8))))
+    }
+
     /// Checks a received MAC in constant time (what a lock does before executing a command).
     public static func verify(mac: String, canonical: String, key: SymmetricKey) -> Bool {
         guard let bytes = Base64URL.decode(mac) else { return false }

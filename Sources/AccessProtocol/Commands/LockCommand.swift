@@ -15,6 +15,16 @@ public struct LockCommand: Sendable, Hashable {
         siteID: String, lockID: String, commandID: String, action: String = "unlock", requestID: String?,
         unlockForS: Int, issuedAtMs: Int64, ttlMs: Int64, lockKey: SymmetricKey
     ) {
+        self.init(
+            siteID: siteID, lockID: lockID, commandID: commandID, action: action, requestID: requestID,
+            unlockForS: unlockForS, issuedAtMs: issuedAtMs, ttlMs: ttlMs, lockKey: PreparedHMAC(key: lockKey))
+    }
+
+    /// Signs with the lock's key already set up (the engine keeps those of the locks in use).
+    public init(
+        siteID: String, lockID: String, commandID: String, action: String = "unlock", requestID: String?,
+        unlockForS: Int, issuedAtMs: Int64, ttlMs: Int64, lockKey: PreparedHMAC
+    ) {
         self.commandID = commandID
         self.action = action
         self.requestID = requestID

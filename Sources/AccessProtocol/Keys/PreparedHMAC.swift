@@ -3,8 +3,8 @@ import Crypto
 /// HMAC-SHA256 with its key set up once. Making an `HMAC` pads the key and hashes both pads (two
 /// allocations and two SHA-256 blocks); this keeps that state and each code starts from a copy of
 /// it (swift-crypto's hashers are copy-on-write), so a code costs only its message. On a
-/// decision's path (a PIN's index digest, the PIN derivation that confirms it, a holder's tag)
-/// the key setup was most of the HMAC work.
+/// decision's path (a PIN's index digest, the PIN derivation that confirms it, a holder's tag, a
+/// command's MAC) the key setup was most of the HMAC work.
 // `HMAC` is a value whose hasher contexts are copied before they are written, and this one is
 // never written: sharing it between threads only reads it. swift-crypto does not declare it Sendable.
 public struct PreparedHMAC: @unchecked Sendable {
