@@ -31,7 +31,8 @@ import Testing
         let startMs = AccessEngineTests.startMs
         func command(at nowMs: Int64) async throws -> LockCommand {
             let payload = TestSite.requestPayload(requestID: "r-\(nowMs)", credential: .pin(pin))
-            guard case .decided(let decided) = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: nowMs)
+            guard
+                case .decided(let decided) = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: nowMs)
             else { throw CommandMissing() }
             return try #require(decided.command)
         }
