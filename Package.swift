@@ -75,6 +75,8 @@ let package = Package(
                 "AccessCore", "AccessProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for a decision's lookups (`LookupQuery`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // The shared store several gateways of a site use (issue 19): PostgreSQL via postgres-nio.

@@ -11,14 +11,21 @@ extension AccessStore {
     /// What the rules need to know about a verified token, in one statement (one snapshot): is the
     /// jti revoked, the reservation, and whether a cancel left a tombstone where it is gone.
     public func tokenFacts(jti: String, reservationID: String) throws -> TokenFacts {
-        let arguments: StatementArguments = [jti, reservationID]
         if let facts = try lookupReaders.read({ reader, db in
-            try Self.tokenFacts(try reader.statement(.tokenFacts, db), arguments: arguments)
+            var facts = TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false)
+            try LookupQuery(try reader.statement(.tokenFacts, db)).run([.text(jti), .text(reservationID)]) { row in
+                let reservation = row.isNull(2) ? nil : try Reservation(lookup: row, offset: 2)
+                facts = TokenFacts(
+                    jtiRevoked: row.bool(0), reservation: reservation,
+                    reservationTombstoned: reservation == nil && row.bool(1))
+            }
+            return facts
         }) {
             return facts
         }
         return try pool.unsafeRead { db in
-            try Self.tokenFacts(try db.cachedStatement(sql: Self.tokenFactsSQL), arguments: arguments)
+            try Self.tokenFacts(
+                try db.cachedStatement(sql: Self.tokenFactsSQL), arguments: [jti, reservationID])
         }
     }
 
@@ -43,14 +50,19 @@ extension AccessStore {
     /// Reservations of a space whose PIN digest equals that of `pin` (an index range read), in id
     /// order. The caller confirms each by deriving its PIN.
     public func pinCandidates(spaceID: String, pin: String) throws -> [Reservation] {
-        let arguments: StatementArguments = [spaceID, Data(pinIndex.digest(pin: pin))]
+        let digest = pinIndex.digest(pin: pin)
         if let candidates = try lookupReaders.read({ reader, db in
-            try Self.reservations(try reader.statement(.pinCandidates, db), arguments: arguments)
+            var candidates: [Reservation] = []
+            try LookupQuery(try reader.statement(.pinCandidates, db)).run([.text(spaceID), .blob(digest)]) { row in
+                candidates.append(try Reservation(lookup: row))
+            }
+            return candidates
         }) {
             return candidates
         }
         return try pool.unsafeRead { db in
-            try Self.reservations(try db.cachedStatement(sql: Self.pinCandidatesSQL), arguments: arguments)
+            try Self.reservations(
+                try db.cachedStatement(sql: Self.pinCandidatesSQL), arguments: [spaceID, Data(digest)])
         }
     }
 

@@ -19,4 +19,22 @@ extension Reservation {
             endMs: row[offset + 4], status: status, version: row[offset + 6], graceBeforeS: row[offset + 7],
             graceAfterS: row[offset + 8], singleUse: row[offset + 9], spent: row[offset + 10])
     }
+
+    /// Reads `selectColumns` from a lookup's row (`LookupQuery`), columns `offset` on.
+    init(lookup row: LookupQuery.Row, offset: Int32 = 0) throws {
+        guard let id = row.text(offset) else {
+            throw StoreError.corruptRow(table: "reservations", key: "?", problem: "id is NULL")
+        }
+        guard let spaceID = row.text(offset + 1), let holder = row.text(offset + 2) else {
+            throw StoreError.corruptRow(table: "reservations", key: id, problem: "space_id or holder is NULL")
+        }
+        let statusText = row.text(offset + 5) ?? "NULL"
+        guard let status = ReservationStatus(rawValue: statusText) else {
+            throw StoreError.corruptRow(table: "reservations", key: id, problem: "status \(statusText)")
+        }
+        self.init(
+            id: id, spaceID: spaceID, holder: holder, startMs: row.int64(offset + 3), endMs: row.int64(offset + 4),
+            status: status, version: row.int64(offset + 6), graceBeforeS: row.int64(offset + 7),
+            graceAfterS: row.int64(offset + 8), singleUse: row.bool(offset + 9), spent: row.bool(offset + 10))
+    }
 }
