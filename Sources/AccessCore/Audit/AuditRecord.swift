@@ -53,24 +53,24 @@ public struct AuditRecord: Sendable, Hashable {
 
     /// `canonical(record)`: the record as a JCS object, absent fields omitted.
     public var canonical: String {
-        // In JCS key order already, so the writer does not sort (the order never changes the bytes).
-        CanonicalJSON.object([
-            ("commandId", commandID.map(JSONValue.string)),
-            ("count", count.map(JSONValue.integer)),
-            ("credentialType", credentialType.map(JSONValue.string)),
-            ("event", event.map(JSONValue.string)),
-            ("gatewayId", .string(gatewayID)),
-            ("granted", .bool(granted)),
-            ("holder", holder.map(JSONValue.string)),
-            ("jti", jti.map(JSONValue.string)),
-            ("lockId", .string(lockID)),
-            ("note", note.map(JSONValue.string)),
-            ("operator", operatorName.map(JSONValue.string)),
-            ("reason", .string(reason.rawValue)),
-            ("requestId", requestID.map(JSONValue.string)),
-            ("reservationId", reservationID.map(JSONValue.string)),
-            ("seq", .integer(seq)),
-            ("ts", .integer(timestampMs)),
-        ])
+        // Keys in JCS order (one record per decision).
+        var writer = CanonicalObjectWriter()
+        writer.string("commandId", commandID)
+        writer.integer("count", count)
+        writer.string("credentialType", credentialType)
+        writer.string("event", event)
+        writer.string("gatewayId", gatewayID)
+        writer.bool("granted", granted)
+        writer.string("holder", holder)
+        writer.string("jti", jti)
+        writer.string("lockId", lockID)
+        writer.string("note", note)
+        writer.string("operator", operatorName)
+        writer.string("reason", reason.rawValue)
+        writer.string("requestId", requestID)
+        writer.string("reservationId", reservationID)
+        writer.integer("seq", seq)
+        writer.integer("ts", timestampMs)
+        return writer.finish()
     }
 }

@@ -38,16 +38,16 @@ public struct LockCommand: Sendable, Hashable {
     }
 
     public var payload: String {
-        // Keys in JCS order, so the writer need not sort them (one command per grant).
-        CanonicalJSON.object([
-            ("action", .string(action)),
-            ("commandId", .string(commandID)),
-            ("issuedAt", .integer(issuedAtMs)),
-            ("mac", .string(mac)),
-            ("notAfter", .integer(notAfterMs)),
-            ("requestId", requestID.map(JSONValue.string)),
-            ("unlockForS", .integer(Int64(unlockForS))),
-        ])
+        // Keys in JCS order (one command per grant).
+        var writer = CanonicalObjectWriter()
+        writer.string("action", action)
+        writer.string("commandId", commandID)
+        writer.integer("issuedAt", issuedAtMs)
+        writer.string("mac", mac)
+        writer.integer("notAfter", notAfterMs)
+        writer.string("requestId", requestID)
+        writer.integer("unlockForS", Int64(unlockForS))
+        return writer.finish()
     }
 
     /// The MQTT v5 Message Expiry Interval: whole seconds left until `notAfter`, rounded up;

@@ -24,15 +24,15 @@ public struct Decision: Sendable, Hashable {
     public var granted: Bool { reason.isGrant }
 
     public var payload: String {
-        // Keys in JCS order, so the writer need not sort them (one decision per request).
-        CanonicalJSON.object([
-            ("commandId", commandID.map(JSONValue.string)),
-            ("granted", .bool(granted)),
-            ("reason", .string(reason.rawValue)),
-            ("requestId", requestID.map(JSONValue.string)),
-            ("reservationId", reservationID.map(JSONValue.string)),
-            ("retryAfterS", retryAfterS.map(JSONValue.integer)),
-            ("ts", .integer(timestampMs)),
-        ])
+        // Keys in JCS order (one decision per request).
+        var writer = CanonicalObjectWriter()
+        writer.string("commandId", commandID)
+        writer.bool("granted", granted)
+        writer.string("reason", reason.rawValue)
+        writer.string("requestId", requestID)
+        writer.string("reservationId", reservationID)
+        writer.integer("retryAfterS", retryAfterS)
+        writer.integer("ts", timestampMs)
+        return writer.finish()
     }
 }
