@@ -75,7 +75,7 @@ let package = Package(
                 "AccessCore", "AccessProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, for a decision's lookups (`LookupQuery`).
+                // SQLite's C API, for a decision's lookups (`RawStatement`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),

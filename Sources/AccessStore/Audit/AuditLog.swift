@@ -175,18 +175,22 @@ public final class AuditLog: Sendable {
             // A grant committed to a file deleted or replaced under the store would be lost.
             try store.checkCommitsAllowed()
             try pool.write { db in
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO audit_log (seq, ts, gateway_id, lock_id, request_id, credential_type,
-                            reservation_id, holder, jti, granted, reason, command_id, operator, note, hash, count, event)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
+                // Bound through SQLite's C API (`RawStatement`): one record per decision.
+                let insert = RawStatement(
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO audit_log (seq, ts, gateway_id, lock_id, request_id, credential_type,
+                                reservation_id, holder, jti, granted, reason, command_id, operator, note, hash, count,
+                                event)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """))
                 for (entry, item) in zip(batch, committed) {
                     let r = item.record
-                    try insert.execute(arguments: [
-                        r.seq, r.timestampMs, r.gatewayID, r.lockID, r.requestID, r.credentialType, r.reservationID,
-                        r.holder, r.jti, r.granted, r.reason.rawValue, r.commandID, r.operatorName, r.note, item.hash,
-                        r.count, r.event,
+                    try insert.run([
+                        .integer(r.seq), .integer(r.timestampMs), .text(r.gatewayID), .text(r.lockID),
+                        .text(r.requestID), .text(r.credentialType), .text(r.reservationID), .text(r.holder),
+                        .text(r.jti), .integer(r.granted ? 1 : 0), .text(r.reason.rawValue), .text(r.commandID),
+                        .text(r.operatorName), .text(r.note), .text(item.hash), .integer(r.count), .text(r.event),
                     ])
                     if let reservationID = entry.spends {
                         try db.cachedStatement(sql: "UPDATE reservations SET spent = 1 WHERE id = ?")

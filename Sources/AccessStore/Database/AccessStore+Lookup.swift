@@ -13,7 +13,7 @@ extension AccessStore {
     public func tokenFacts(jti: String, reservationID: String) throws -> TokenFacts {
         if let facts = try lookupReaders.read({ reader, db in
             var facts = TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false)
-            try LookupQuery(try reader.statement(.tokenFacts, db)).run([.text(jti), .text(reservationID)]) { row in
+            try RawStatement(try reader.statement(.tokenFacts, db)).run([.text(jti), .text(reservationID)]) { row in
                 let reservation = row.isNull(2) ? nil : try Reservation(lookup: row, offset: 2)
                 facts = TokenFacts(
                     jtiRevoked: row.bool(0), reservation: reservation,
@@ -53,7 +53,7 @@ extension AccessStore {
         let digest = pinIndex.digest(pin: pin)
         if let candidates = try lookupReaders.read({ reader, db in
             var candidates: [Reservation] = []
-            try LookupQuery(try reader.statement(.pinCandidates, db)).run([.text(spaceID), .blob(digest)]) { row in
+            try RawStatement(try reader.statement(.pinCandidates, db)).run([.text(spaceID), .blob(digest)]) { row in
                 candidates.append(try Reservation(lookup: row))
             }
             return candidates

@@ -1,14 +1,19 @@
 import GRDB
 import GRDBSQLite
 
-/// A decision's lookup run through SQLite's C API, on a statement prepared by GRDB on a
-/// `LookupReaders` connection: GRDB's cursor built a table of the row's column names and checked
-/// its arguments for every lookup, twice what SQLite's own work took at saturation
-/// (docs/performance.md, fifth round). Only inside that connection's queue, by the lookup that
-/// holds it. Every call to SQLite goes through `check`.
-struct LookupQuery {
+/// A statement GRDB prepared, run through SQLite's C API: the statements of every decision (its
+/// lookups on a `LookupReaders` connection, its audit record in the writer's transaction). GRDB's
+/// row cursor built a table of the row's column names, and its arguments boxed every value,
+/// for each statement: for a lookup that was twice SQLite's own work at saturation
+/// (docs/performance.md, fifth round). Used only inside its connection's queue, by the code that
+/// holds that connection; the store registers no transaction observer that would miss these
+/// statements. Every call to SQLite goes through `check`.
+struct RawStatement {
     enum Argument {
-        case text(String)
+        /// NULL when nil.
+        case text(String?)
+        /// NULL when nil.
+        case integer(Int64?)
         case blob([UInt8])
     }
 
@@ -39,7 +44,8 @@ struct LookupQuery {
 
     /// Binds `arguments` (?1, ?2, ...), calls `row` for each result row, then resets the statement
     /// and clears its bindings, also on error: no read transaction stays open to hold the WAL.
-    func run(_ arguments: [Argument], row: (Row) throws -> Void) throws {
+    func run(_ arguments: [Argument], row: (Row) throws -> Void = { _ in }) throws {
+        sqlite3_reset(statement)
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -47,7 +53,11 @@ struct LookupQuery {
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)
             switch argument {
-            case .text(let text):
+            case .text(nil), .integer(nil):
+                try check(sqlite3_bind_null(statement, index))
+            case .integer(let value?):
+                try check(sqlite3_bind_int64(statement, index, value))
+            case .text(let text?):
                 // The exact UTF-8 length, so that nothing after a NUL is lost.
                 try check(sqlite3_bind_text(statement, index, text, Int32(clamping: text.utf8.count), Self.transient))
             case .blob(let bytes):

@@ -20,8 +20,8 @@ extension Reservation {
             graceAfterS: row[offset + 8], singleUse: row[offset + 9], spent: row[offset + 10])
     }
 
-    /// Reads `selectColumns` from a lookup's row (`LookupQuery`), columns `offset` on.
-    init(lookup row: LookupQuery.Row, offset: Int32 = 0) throws {
+    /// Reads `selectColumns` from a lookup's row (`RawStatement`), columns `offset` on.
+    init(lookup row: RawStatement.Row, offset: Int32 = 0) throws {
         guard let id = row.text(offset) else {
             throw StoreError.corruptRow(table: "reservations", key: "?", problem: "id is NULL")
         }
