@@ -3,8 +3,9 @@ import AccessProtocol
 import Metrics
 
 /// The daemon's metrics (swift-metrics; exported by `/metrics` in Prometheus text format).
-/// Handles are made once, not per request.
-struct GatewayMetrics: Sendable {
+/// Handles are made once, not per request; a class, so that a decision takes it without retaining
+/// every handle.
+final class GatewayMetrics: Sendable {
     let requests: [DecisionReason: Counter]
     /// Refusals decided but not published: beyond the lock's answer budget (a flooding lock), or
     /// behind a congested outbound connection.
@@ -34,7 +35,7 @@ struct GatewayMetrics: Sendable {
     let dropped: [String: Counter]
     /// Commands dropped because their `notAfter` passed before they could be sent (or sent again
     /// after a reconnect).
-    let staleCommands = Counter(label: Self.staleCommandsLabel)
+    let staleCommands = Counter(label: GatewayMetrics.staleCommandsLabel)
     static let staleCommandsLabel = "access_commands_dropped_stale_total"
     let commandsPublished = Counter(label: "access_commands_published_total")
     let ignoredResponseTopics = Counter(label: "access_response_topics_ignored_total")
