@@ -43,6 +43,9 @@ final class LookupReaders: Sendable {
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeoutS)
         configuration.label = "access-store-lookup"
+        // A small page cache: a lookup reads a few pages, and every commit by the writer empties
+        // a reader's cache anyway; SQLite's default (2 MB per connection) would only add memory.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -256") }
         self.configuration = configuration
         self.path = path
         self.limit = max(1, limit)
