@@ -96,25 +96,44 @@ public struct SiteTopics: Sendable, Hashable {
         case homeAssistantSet(gatewayID: String, lockID: String)
     }
 
+    /// Levels are split at the byte `/`, as the broker splits them (a `/` followed by a combining
+    /// mark is still a separator), and compared as bytes: no grapheme breaking on the path every
+    /// message takes.
     public func classify(_ topic: String) -> Inbound? {
-        guard topic.hasPrefix(root + "/") else { return nil }
-        let rest = topic.dropFirst(root.count + 1).split(separator: "/", omittingEmptySubsequences: false)
-        if rest.count == 1, rest[0] == "bookings" { return .bookings }
-        if rest.count == 4, rest[0] == "gateway", rest[2] == "operator", rest[3] == "unlock" {
-            return .operatorUnlock(gatewayID: String(rest[1]))
+        let bytes = topic.utf8
+        let rootBytes = root.utf8
+        guard bytes.starts(with: rootBytes) else { return nil }
+        let afterRoot = bytes.dropFirst(rootBytes.count)
+        guard afterRoot.first == UInt8(ascii: "/") else { return nil }
+        // At most 7 pieces: a topic with more levels than any inbound one is nothing.
+        let rest = afterRoot.dropFirst().split(
+            separator: UInt8(ascii: "/"), maxSplits: 6, omittingEmptySubsequences: false)
+        func level(_ index: Int, is word: StaticString) -> Bool {
+            word.withUTF8Buffer { rest[index].elementsEqual($0) }
         }
-        if rest.count == 6, rest[0] == "gateway", rest[2] == "homeassistant", rest[3] == "locks", rest[5] == "set" {
-            return .homeAssistantSet(gatewayID: String(rest[1]), lockID: String(rest[4]))
-        }
-        guard rest.count == 3 else { return nil }
-        let id = String(rest[1])
-        switch (rest[0], rest[2]) {
-        case ("locks", "request"): return .request(lockID: id)
-        case ("locks", "event"): return .lockEvent(lockID: id)
-        case ("locks", "status"): return .lockStatus(lockID: id)
-        case ("poles", "telemetry"): return .poleTelemetry(poleID: id)
-        case ("poles", "status"): return .poleStatus(poleID: id)
-        default: return nil
+        func text(_ index: Int) -> String { String(decoding: rest[index], as: UTF8.self) }
+        switch rest.count {
+        case 1 where level(0, is: "bookings"):
+            return .bookings
+        case 3:
+            let id = text(1)
+            if level(0, is: "locks") {
+                if level(2, is: "request") { return .request(lockID: id) }
+                if level(2, is: "event") { return .lockEvent(lockID: id) }
+                if level(2, is: "status") { return .lockStatus(lockID: id) }
+            } else if level(0, is: "poles") {
+                if level(2, is: "telemetry") { return .poleTelemetry(poleID: id) }
+                if level(2, is: "status") { return .poleStatus(poleID: id) }
+            }
+            return nil
+        case 4 where level(0, is: "gateway") && level(2, is: "operator") && level(3, is: "unlock"):
+            return .operatorUnlock(gatewayID: text(1))
+        case 6
+        where level(0, is: "gateway") && level(2, is: "homeassistant") && level(3, is: "locks")
+            && level(5, is: "set"):
+            return .homeAssistantSet(gatewayID: text(1), lockID: text(4))
+        default:
+            return nil
         }
     }
 
