@@ -49,8 +49,9 @@ public enum CanonicalJSON {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Decimal digits written in place (no `String` per number); Int64.min included.
-    static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+    /// Decimal digits written in place (no `String` per number); Int64.min included. The same
+    /// text as `String(value)`.
+    public static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
