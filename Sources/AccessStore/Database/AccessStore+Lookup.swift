@@ -4,39 +4,23 @@ import Foundation
 import GRDB
 
 extension AccessStore {
-    // The two lookups of a decision read outside a transaction, on `LookupReaders` (the pool when
-    // all of those are busy): each is one SELECT, which SQLite runs on one snapshot of its own, so
-    // a BEGIN and COMMIT around it would only add two statements and a lock round per decision.
+    // The two lookups of a decision read outside a transaction: each is one SELECT, which SQLite
+    // runs on one snapshot of its own, so a BEGIN and COMMIT around it would only add two
+    // statements and a lock round per decision.
 
     /// What the rules need to know about a verified token, in one statement (one snapshot): is the
     /// jti revoked, the reservation, and whether a cancel left a tombstone where it is gone.
     public func tokenFacts(jti: String, reservationID: String) throws -> TokenFacts {
-        if let facts = try lookupReaders.read({ reader, db in
+        try lookup(.tokenFacts) { statement in
             var facts = TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false)
-            try RawStatement(try reader.statement(.tokenFacts, db)).run([.text(jti), .text(reservationID)]) { row in
+            try statement.run([.text(jti), .text(reservationID)]) { row in
                 let reservation = row.isNull(2) ? nil : try Reservation(lookup: row, offset: 2)
                 facts = TokenFacts(
                     jtiRevoked: row.bool(0), reservation: reservation,
                     reservationTombstoned: reservation == nil && row.bool(1))
             }
             return facts
-        }) {
-            return facts
         }
-        return try pool.unsafeRead { db in
-            try Self.tokenFacts(
-                try db.cachedStatement(sql: Self.tokenFactsSQL), arguments: [jti, reservationID])
-        }
-    }
-
-    private static func tokenFacts(_ statement: Statement, arguments: StatementArguments) throws -> TokenFacts {
-        let row = try Row.fetchOne(statement, arguments: arguments)
-        guard let row else { return TokenFacts(jtiRevoked: false, reservation: nil, reservationTombstoned: false) }
-        let revoked: Bool = row[0]
-        let tombstoned: Bool = row[1]
-        let reservation = row.hasNull(atIndex: 2) ? nil : try Reservation(row: row, offset: 2)
-        return TokenFacts(
-            jtiRevoked: revoked, reservation: reservation, reservationTombstoned: reservation == nil && tombstoned)
     }
 
     static let tokenFactsSQL = """
@@ -51,18 +35,11 @@ extension AccessStore {
     /// order. The caller confirms each by deriving its PIN.
     public func pinCandidates(spaceID: String, pin: String) throws -> [Reservation] {
         let digest = pinIndex.digest(pin: pin)
-        if let candidates = try lookupReaders.read({ reader, db in
+        return try lookup(.pinCandidates) { statement in
             var candidates: [Reservation] = []
-            try RawStatement(try reader.statement(.pinCandidates, db)).run([.text(spaceID), .blob(digest)]) { row in
-                candidates.append(try Reservation(lookup: row))
+            try statement.run([.text(spaceID), .blob(digest)]) { row in candidates.append(try Reservation(lookup: row))
             }
             return candidates
-        }) {
-            return candidates
-        }
-        return try pool.unsafeRead { db in
-            try Self.reservations(
-                try db.cachedStatement(sql: Self.pinCandidatesSQL), arguments: [spaceID, Data(digest)])
         }
     }
 
@@ -71,12 +48,15 @@ extension AccessStore {
         WHERE space_id = ? AND pin_digest = ? ORDER BY id
         """
 
-    private static func reservations(_ statement: Statement, arguments: StatementArguments) throws -> [Reservation] {
-        // A cursor reads each row where SQLite holds it: no copied `Row` per candidate.
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        var candidates: [Reservation] = []
-        while let row = try rows.next() { candidates.append(try Reservation(row: row)) }
-        return candidates
+    /// Runs a lookup's statement (`RawStatement`) on a `LookupReaders` connection, or, when every
+    /// one of those is busy, on one of the pool's readers: the same statement and the same
+    /// reading of its rows either way.
+    private func lookup<T>(_ lookup: LookupReaders.Lookup, _ body: (RawStatement) throws -> T) throws -> T {
+        let onOwnConnection = try lookupReaders.read { reader, db in
+            try body(RawStatement(try reader.statement(lookup, db)))
+        }
+        if let result = onOwnConnection { return result }
+        return try pool.unsafeRead { db in try body(RawStatement(try db.cachedStatement(sql: lookup.sql))) }
     }
 
     public func reservation(id: String) throws -> Reservation? {
