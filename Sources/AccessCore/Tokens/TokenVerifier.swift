@@ -1,12 +1,6 @@
 import AccessProtocol
 import Crypto
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// Verifies booking tokens: JWS compact serialization, `alg` exactly `EdDSA`, a known `kid`, a
 /// valid Ed25519 signature, every required claim present and well-formed, and `iss` equal to the
 /// issuer configured for the `kid`. Time claims are checked later, in the contract's order.
@@ -59,12 +53,10 @@ public struct TokenVerifier: Sendable {
             let signature = Base64URL.decode(Substring(parts[2]))
         else { return .failure(.notCompactJWS) }
 
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else {
-            return .failure(.badHeader)
-        }
+        guard let header = Header(headerBytes) else { return .failure(.badHeader) }
         guard header.alg == "EdDSA" else { return .failure(.disallowedAlgorithm(header.alg)) }
         // RFC 7515 §4.1.11: extensions we do not understand must not be ignored.
-        guard header.crit == nil, header.typ.map({ $0.uppercased() == "JWT" }) ?? true else {
+        guard !header.hasCrit, header.typ.map({ $0.uppercased() == "JWT" }) ?? true else {
             return .failure(.badHeader)
         }
         guard let kid = header.kid, let issuerKey = keys[kid] else { return .failure(.unknownKid) }
@@ -74,7 +66,7 @@ public struct TokenVerifier: Sendable {
             return .failure(.badSignature)
         }
 
-        guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes)),
+        guard let claims = Claims(payloadBytes),
             let iss = claims.iss, let sub = claims.sub, let rid = claims.rid, let spc = claims.spc,
             let jti = claims.jti, let iat = claims.iat, let nbf = claims.nbf, let exp = claims.exp,
             iat.isFinite, nbf.isFinite, exp.isFinite
@@ -89,14 +81,30 @@ public struct TokenVerifier: Sendable {
                 expiresS: exp, jti: jti))
     }
 
-    private struct Header: Decodable {
+    /// The protected header's members that matter, read as `JSONDecoder` read them into
+    /// optionals (`null` is absent; a member of the wrong type fails the whole header), and
+    /// stricter in two ways: a repeated member, or bytes that are not UTF-8, fail it too.
+    struct Header: Equatable {
         var alg: String
         var kid: String?
         var typ: String?
-        var crit: [String]?
+        /// `crit` present and not `null`: whatever it holds, the token is refused.
+        var hasCrit: Bool
+
+        init?(_ bytes: [UInt8]) {
+            guard let members = TokenMembers(bytes, kept: ["alg", "kid", "typ", "crit"]),
+                let alg = members.string("alg") ?? nil, let kid = members.string("kid"),
+                let typ = members.string("typ")
+            else { return nil }
+            self.alg = alg
+            self.kid = kid
+            self.typ = typ
+            hasCrit = members.values["crit"].map { $0 != .null } ?? false
+        }
     }
 
-    private struct Claims: Decodable {
+    /// The claims, each nil when absent or `null`; a claim of the wrong type fails them all.
+    struct Claims: Equatable {
         var iss: String?
         var sub: String?
         var rid: String?
@@ -105,5 +113,58 @@ public struct TokenVerifier: Sendable {
         var iat: Double?
         var nbf: Double?
         var exp: Double?
+
+        init?(_ bytes: [UInt8]) {
+            guard
+                let members = TokenMembers(
+                    bytes, kept: ["iss", "sub", "rid", "spc", "jti", "iat", "nbf", "exp"]),
+                let iss = members.string("iss"), let sub = members.string("sub"), let rid = members.string("rid"),
+                let spc = members.string("spc"), let jti = members.string("jti"), let iat = members.number("iat"),
+                let nbf = members.number("nbf"), let exp = members.number("exp")
+            else { return nil }
+            (self.iss, self.sub, self.rid, self.spc, self.jti) = (iss, sub, rid, spc, jti)
+            (self.iat, self.nbf, self.exp) = (iat, nbf, exp)
+        }
+    }
+
+    /// The members of a header or claims object that the verifier keeps, by name; the others are
+    /// validated and skipped. nil when the bytes are not UTF-8, not one JSON object, or repeat a
+    /// kept member.
+    struct TokenMembers {
+        var values: [String: JSONReader.Scalar] = [:]
+
+        init?(_ bytes: [UInt8], kept: Set<String>) {
+            guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+            var values: [String: JSONReader.Scalar] = [:]
+            do {
+                try JSONReader.readObject(bytes) { reader, key throws(JSONReader.Problem) in
+                    guard kept.contains(key) else { return try reader.skipValue(depth: 1) }
+                    guard values[key] == nil else { throw .duplicateKey(key) }
+                    values[key] = try reader.value(depth: 1)
+                }
+            } catch {
+                return nil
+            }
+            self.values = values
+        }
+
+        /// `.some(nil)` when absent or `null`, nil when of another type.
+        func string(_ key: String) -> String?? {
+            switch values[key] {
+            case nil, .null: return .some(nil)
+            case .string(let text): return .some(text)
+            default: return nil
+            }
+        }
+
+        /// `.some(nil)` when absent or `null`, nil when not a number or beyond `Double`'s range.
+        func number(_ key: String) -> Double?? {
+            switch values[key] {
+            case nil, .null: return .some(nil)
+            case .integer(let value): return .some(Double(value))
+            case .number(let value) where value.isFinite: return .some(value)
+            default: return nil
+            }
+        }
     }
 }
