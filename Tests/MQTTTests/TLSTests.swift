@@ -1,3 +1,4 @@
+import Foundation
 import MQTT
 import MQTTTesting
 import Testing
@@ -76,6 +77,37 @@ import Testing
             let text = error.map { "\($0)" } ?? ""
             #expect(text.contains("expired") || text.contains("certificate"), "\(text)")
             #expect(!client.isConnected)
+        }
+    }
+
+    /// The client stops listening to libmosquitto's log once the broker accepts (it costs a
+    /// formatted line per packet), and must listen again for each reconnect: a broker that comes
+    /// back with a certificate the client refuses is reported with the TLS reason, not a bare code.
+    @Test func aReconnectRefusedOverTLSCarriesTheReason() async throws {
+        try await Self.withTLSBroker { broker, pki in
+            let client = try MQTTClient(
+                configuration: Self.tlsConfiguration(broker, pki, clientID: "tls-again"),
+                logger: TestLogging.logger("mqtt"))
+            try await client.connect()
+            let states = StateRecorder(client)
+            // The broker comes back with an expired certificate, under the same file names.
+            for (expired, current) in [
+                (pki.expiredServerCertificate, pki.serverCertificate), (pki.expiredServerKey, pki.serverKey),
+            ] {
+                try Data(contentsOf: URL(fileURLWithPath: expired)).write(to: URL(fileURLWithPath: current))
+            }
+            broker.kill()
+            try broker.restart()
+            let refusedWithReason = await eventually(timeout: .seconds(10)) {
+                states.seen.contains { state in
+                    guard case .disconnected(let reason, _) = state else { return false }
+                    let text = "\(reason)"
+                    return text.contains("certificate verify failed") || text.contains("expired")
+                }
+            }
+            #expect(refusedWithReason, "\(states.seen)")
+            #expect(!client.isConnected)
+            await client.shutdown()
         }
     }
 
