@@ -169,9 +169,13 @@ struct GatewayBench: AsyncParsableCommand {
         ]
         var phases: [Phase] = []
         if !memoryOnly {
-            phases = try await measureAll(
+            let measured = try await measureAll(
                 site: site, endpoint: endpoint, gatewayPIDs: allPIDs, directory: directory)
+            phases = measured.phases
             Self.printTable(phases)
+            if let ed25519 = measured.ed25519 {
+                report["ed25519"] = Self.printEd25519(ed25519, phases: phases)
+            }
         }
         let memory = ProcessFigures.memory(gatewayPID)
         print("gateway memory after the run: \(memory.summary)")
@@ -197,8 +201,9 @@ struct GatewayBench: AsyncParsableCommand {
 
     func measureAll(
         site: BenchSite, endpoint: (host: String, port: Int), gatewayPIDs: [pid_t], directory: String
-    ) async throws -> [Phase] {
+    ) async throws -> (phases: [Phase], ed25519: Ed25519Floor?) {
         var phases: [Phase] = []
+        var ed25519: Ed25519Floor?
         let openTotal = parsedRates.reduce(0) { $0 + Int(Double($1) * openSeconds) }
         // Enough sequence numbers for every phase of a workload (saturation at up to 50k/s).
         let saturationCapacity = Int(saturationSeconds * 50_000)
@@ -226,7 +231,9 @@ struct GatewayBench: AsyncParsableCommand {
             case "unique-token":
                 let count = closed + openTotal + saturationCapacity
                 print("minting \(count) tokens")
-                workload = site.uniqueTokenWorkload(try await site.uniqueTokens(count: count))
+                let tokens = try await site.uniqueTokens(count: count)
+                ed25519 = Ed25519Floor.measure(tokens: tokens, issuerKey: site.backend.privateKey.publicKey)
+                workload = site.uniqueTokenWorkload(tokens)
             case "repeated-token":
                 workload = try site.repeatedTokenWorkload()
             default:
@@ -263,7 +270,7 @@ struct GatewayBench: AsyncParsableCommand {
             await echo?.stop()
             await cFloor?.stop()
         }
-        return phases
+        return (phases, ed25519)
     }
 
     /// Runs a phase and adds the CPU time of `pids` (every gateway, or a C floor) per completed
@@ -352,6 +359,40 @@ struct GatewayBench: AsyncParsableCommand {
                     phase.gatewayCPUUsPerRequest.map { String(format: "%.0f", $0) } ?? "-", ratio,
                 ]))
         }
+    }
+
+    /// A unique token's CPU at saturation against a repeated token's plus one verification: the
+    /// ratio is 1.0 when verification is all a unique token adds.
+    static func printEd25519(_ floor: Ed25519Floor, phases: [Phase]) -> [String: Any] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var object: [String: Any] = [
+            "usPerVerification": floor.usPerVerification, "perCorePerSecond": floor.perCorePerSecond,
+            "verifications": floor.verifications,
+        ]
+        print("")
+        print(
+            String(
+                format: "Ed25519 verification on one core: %.1f µs (%.0f/s per core, %.0f/s on %d cores; %d measured)",
+                floor.usPerVerification, floor.perCorePerSecond, floor.perCorePerSecond * Double(cores), cores,
+                floor.verifications))
+        func saturationCPU(_ workload: String) -> Double? {
+            phases.first { $0.workload == workload && $0.mode == "saturation" }?.gatewayCPUUsPerRequest
+        }
+        guard let unique = saturationCPU("unique-token") else { return object }
+        guard let repeated = saturationCPU("repeated-token") else {
+            print(String(format: "unique token at saturation: %.0f µs of CPU per decision", unique))
+            return object
+        }
+        let added = unique - repeated
+        object["uniqueMinusRepeatedCPUUs"] = added
+        object["uniqueMinusRepeatedPerVerification"] = added / max(floor.usPerVerification, 1e-9)
+        print(
+            String(
+                format:
+                    "unique token at saturation: %.0f µs of CPU per decision = repeated token's %.0f + %.0f µs, "
+                    + "%.2f× one verification",
+                unique, repeated, added, added / max(floor.usPerVerification, 1e-9)))
+        return object
     }
 
     static func waitOnline(
