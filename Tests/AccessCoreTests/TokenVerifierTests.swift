@@ -87,6 +87,23 @@ import Testing
         #expect(rejection(minter.sign(header: typ, claims: claims)) == .badHeader)
     }
 
+    /// Correctly signed, but a member named twice: two readers could take different ones (the
+    /// first `alg` or the last, the first `sub` or the last), so the gateway takes neither.
+    @Test func aMemberNamedTwiceIsRefusedThoughSigned() throws {
+        let twoAlgs = JSONValue.object([
+            ("alg", .string("EdDSA")), ("kid", .string("kid-1")), ("alg", .string("none")),
+        ])
+        let token = minter.sign(header: twoAlgs, claims: claims)
+        let headerText = try #require(Base64URL.decode(token.split(separator: ".")[0]))
+        #expect(String(decoding: headerText, as: UTF8.self).components(separatedBy: "\"alg\"").count == 3)
+        #expect(rejection(token) == .badHeader)
+        guard case .object(let fields) = claims else { return }
+        let twoSubs = JSONValue.object(fields + [("sub", .string("u-2"))])
+        #expect(rejection(minter.sign(header: header, claims: twoSubs)) == .badClaims)
+        // The same claims without the second `sub` verify: the refusal is the repetition.
+        #expect(rejection(minter.sign(header: header, claims: .object(fields))) == nil)
+    }
+
     @Test(arguments: ["", "a.b", "a.b.c.d", "...", "e30.e30.", "!!.e30.AAAA", "e30=.e30.AAAA"])
     func nonCompactSerializationsAreRejected(token: String) {
         #expect(rejection(token) == .notCompactJWS || rejection(token) == .badHeader)
