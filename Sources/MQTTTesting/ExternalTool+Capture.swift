@@ -17,7 +17,7 @@ extension ExternalTool {
         defer { try? FileManager.default.removeItem(at: directory) }
         let files = ["in", "out", "err"].map { directory.appendingPathComponent($0) }
         try Data(input.utf8).write(to: files[0])
-        for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        for file in files.dropFirst() { try Data().write(to: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

@@ -7,7 +7,9 @@ public enum ProcFile {
     public static func read(_ path: String) -> String? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() else { return nil }
+        // `readToEnd` returns nil for an empty file: that is "", and only a read error is nil.
+        let data: Data?
+        do { data = try handle.readToEnd() } catch { return nil }
         return String(decoding: data ?? Data(), as: UTF8.self)
     }
 }
