@@ -116,7 +116,7 @@ extension SharedStore {
     public func addCard(digest: [UInt8], holder: String, label: String?, nowMs: Int64) async throws {
         let key = ByteBuffer(bytes: digest)
         try await bounded("addCard") {
-            try await self.client.query(
+            _ = try await self.client.query(
                 """
                 INSERT INTO holder_cards (digest, holder, label, added_ms) VALUES (\(key), \(holder), \(label), \(nowMs))
                 ON CONFLICT (digest) DO UPDATE SET holder = excluded.holder, label = excluded.label, added_ms = excluded.added_ms

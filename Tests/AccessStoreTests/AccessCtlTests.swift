@@ -29,9 +29,11 @@ import Testing
             _ = await store.engine.handle(lockID: "lock-1", payload: payload, nowMs: Self.start + 1000)
         }
         let key = store.directory + "/pin.key"
-        FileManager.default.createFile(
-            atPath: key, contents: Data((TestSite.pinKeyBytes.map { String(format: "%02x", $0) }.joined() + "\n").utf8),
-            attributes: [.posixPermissions: 0o600])
+        #expect(
+            FileManager.default.createFile(
+                atPath: key,
+                contents: Data((TestSite.pinKeyBytes.map { String(format: "%02x", $0) }.joined() + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]))
         return (store, ["--database", store.path, "--site-id", "site-1", "--pin-key-file", key])
     }
 
@@ -64,12 +66,14 @@ import Testing
 
         // A token minted by accessctl opens the door.
         let issuerKey = store.directory + "/issuer.key"
-        FileManager.default.createFile(
-            atPath: issuerKey,
-            contents: Data(
-                (Array(store.testSite.minter.privateKey.rawRepresentation).map { String(format: "%02x", $0) }.joined()
-                    + "\n").utf8),
-            attributes: [.posixPermissions: 0o600])
+        #expect(
+            FileManager.default.createFile(
+                atPath: issuerKey,
+                contents: Data(
+                    (Array(store.testSite.minter.privateKey.rawRepresentation).map { String(format: "%02x", $0) }
+                        .joined()
+                        + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]))
         let token = try await ExternalTool.captureDetached(
             try tool(), ["tokens", "issue", "--reservation", "b-1", "--private-key", issuerKey] + options)
         #expect(token.status == 0, "\(token.standardError)")
