@@ -32,6 +32,8 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Seconds per open-loop rate.") var openSeconds = 5.0
     @Option(help: "Seconds of saturation per workload.") var saturationSeconds = 5.0
     @Option(help: "Requests in flight at saturation.") var inFlight = 256
+    @Option(help: "Ed25519 verifications timed on one core before the unique-token workload.")
+    var verifications = 3_000
     @Option(help: "Workloads: c-echo, floor, ideal, unique-token, repeated-token, pin.")
     var workloads = "c-echo,floor,ideal,unique-token,repeated-token,pin"
     @Option(help: "An existing broker, host or host:port (default: start mosquitto on loopback).") var broker: String?
@@ -53,6 +55,7 @@ struct GatewayBench: AsyncParsableCommand {
         guard reservations >= (locks + 1) / 2 else {
             throw ValidationError("--reservations must be at least the number of spaces (--locks / 2)")
         }
+        guard verifications >= 10 else { throw ValidationError("--verifications must be at least 10") }
         guard closed >= 1, openSeconds > 0, saturationSeconds > 0, (1...10_000).contains(inFlight) else {
             throw ValidationError(
                 "--closed, --open-seconds, --saturation-seconds must be positive; --in-flight 1...10000")
@@ -232,7 +235,8 @@ struct GatewayBench: AsyncParsableCommand {
                 let count = closed + openTotal + saturationCapacity
                 print("minting \(count) tokens")
                 let tokens = try await site.uniqueTokens(count: count)
-                ed25519 = Ed25519Floor.measure(tokens: tokens, issuerKey: site.backend.privateKey.publicKey)
+                ed25519 = Ed25519Floor.measure(
+                    tokens: tokens, issuerKey: site.backend.privateKey.publicKey, count: verifications)
                 workload = site.uniqueTokenWorkload(tokens)
             case "repeated-token":
                 workload = try site.repeatedTokenWorkload()

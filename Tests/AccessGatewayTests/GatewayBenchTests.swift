@@ -15,7 +15,8 @@ import Testing
             bench,
             [
                 "--reservations", "200", "--locks", "20", "--closed", "30", "--rates", "100",
-                "--open-seconds", "0.5", "--saturation-seconds", "0.5", "--in-flight", "8", "--json", json,
+                "--open-seconds", "0.5", "--saturation-seconds", "0.5", "--in-flight", "8", "--verifications", "100",
+                "--json", json,
             ])
         #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
         #expect(result.standardOutput.contains("× reference"), "\(result.standardOutput)")
@@ -39,6 +40,12 @@ import Testing
             }
         }
         #expect((document["gatewayPeakRSSMiB"] as? Double ?? 0) > 1)
+        // Ed25519 timed in the run, and a unique token set against a repeated one plus that.
+        let ed25519 = try #require(document["ed25519"] as? [String: Any], "\(result.standardOutput)")
+        #expect((ed25519["usPerVerification"] as? Double ?? 0) > 0)
+        #expect(ed25519["verifications"] as? Int == 100)
+        #expect(ed25519["uniqueMinusRepeatedCPUUs"] is Double, "\(ed25519)")
+        #expect(result.standardOutput.contains("Ed25519 verification on one core"), "\(result.standardOutput)")
     }
 
     @Test func aBadArgumentIsRefusedWithTheReason() throws {

@@ -91,8 +91,10 @@ public struct TokenVerifier: Sendable {
         /// `crit` present and not `null`: whatever it holds, the token is refused.
         var hasCrit: Bool
 
+        static let members: Set<String> = ["alg", "kid", "typ", "crit"]
+
         init?(_ bytes: [UInt8]) {
-            guard let members = TokenMembers(bytes, kept: ["alg", "kid", "typ", "crit"]),
+            guard let members = TokenMembers(bytes, kept: Self.members),
                 let alg = members.string("alg") ?? nil, let kid = members.string("kid"),
                 let typ = members.string("typ")
             else { return nil }
@@ -114,10 +116,10 @@ public struct TokenVerifier: Sendable {
         var nbf: Double?
         var exp: Double?
 
+        static let members: Set<String> = ["iss", "sub", "rid", "spc", "jti", "iat", "nbf", "exp"]
+
         init?(_ bytes: [UInt8]) {
-            guard
-                let members = TokenMembers(
-                    bytes, kept: ["iss", "sub", "rid", "spc", "jti", "iat", "nbf", "exp"]),
+            guard let members = TokenMembers(bytes, kept: Self.members),
                 let iss = members.string("iss"), let sub = members.string("sub"), let rid = members.string("rid"),
                 let spc = members.string("spc"), let jti = members.string("jti"), let iat = members.number("iat"),
                 let nbf = members.number("nbf"), let exp = members.number("exp")
