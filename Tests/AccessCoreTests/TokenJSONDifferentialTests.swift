@@ -1,6 +1,5 @@
 import AccessProtocol
 import Foundation
-import MQTTTesting
 import Testing
 
 @testable import AccessCore
@@ -145,25 +144,7 @@ import Testing
             #"{"iss":"https://booking.example","sub":"u-1","rid":"b-1","spc":"room-1","jti":"t-1","iat":900,"nbf":1000,"exp":2000.5}"#,
             #"{"exp":2e3,"nbf":-1,"iat":0,"jti":"t","spc":"s","rid":"r","sub":"u","iss":"i","z":{"a":null}}"#,
         ].map { Array($0.utf8) }
-        let alphabet = Array(#"{}[]:,"\\/u0123456789abcdefEe+-.tnl "#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9]
-        var random = SplitMix64(seed: 0x70C3)
-        func mutations(of seeds: [[UInt8]]) -> [[UInt8]] {
-            (0..<3000).map { round in
-                var payload = seeds[round % seeds.count]
-                for _ in 0..<(1 + Int(random.next() % 3)) {
-                    guard !payload.isEmpty else { break }
-                    let at = Int(random.next() % UInt64(payload.count))
-                    switch random.next() % 4 {
-                    case 0: payload[at] = alphabet[Int(random.next() % UInt64(alphabet.count))]
-                    case 1: payload.remove(at: at)
-                    case 2: payload.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: at)
-                    default: payload = Array(payload[..<at])
-                    }
-                }
-                return payload
-            }
-        }
-        try Self.expectAgreement(mutations(of: headers), Self.checkHeader)
-        try Self.expectAgreement(mutations(of: claims), Self.checkClaims)
+        try Self.expectAgreement(JSONMutations.of(headers, count: 3000, seed: 0x70C3), Self.checkHeader)
+        try Self.expectAgreement(JSONMutations.of(claims, count: 3000, seed: 0x70C4), Self.checkClaims)
     }
 }
