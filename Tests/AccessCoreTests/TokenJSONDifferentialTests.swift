@@ -28,11 +28,7 @@ import Testing
         var exp: Double?
     }
 
-    enum Verdict: Equatable {
-        case agree
-        case readerStricter
-        case disagree(String)
-    }
+    typealias Verdict = JSONDifferential.Verdict
 
     static func decoded<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
         guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
@@ -76,22 +72,6 @@ import Testing
         return repeatsKeptMember(bytes, kept: kept) ? .agree : .readerStricter
     }
 
-    static func expectAgreement(_ payloads: [[UInt8]], _ check: ([UInt8]) -> Verdict) throws {
-        var stricter: [[UInt8]] = []
-        for payload in payloads {
-            switch check(payload) {
-            case .agree: break
-            case .readerStricter: stricter.append(payload)
-            case .disagree(let problem): Issue.record("\(String(decoding: payload, as: UTF8.self)): \(problem)")
-            }
-        }
-        let valid = try RequestParserDifferentialTests.validJSON(stricter)
-        #expect(valid.count == stricter.count)
-        for (payload, isJSON) in zip(stricter, valid) where isJSON {
-            Issue.record("refused valid JSON: \(String(decoding: payload, as: UTF8.self))")
-        }
-    }
-
     @Test(arguments: [
         #"{"alg":"EdDSA","typ":"JWT","kid":"kid-1"}"#,
         #" { "alg" : "EdDSA" , "kid" : "kid-1" } "#,
@@ -109,7 +89,7 @@ import Testing
         #"["alg"]"#, #""#, #"null"#,
     ])
     func headerEdgeCasesAgree(header: String) throws {
-        try Self.expectAgreement([Array(header.utf8)], Self.checkHeader)
+        try JSONDifferential.expectAgreement([Array(header.utf8)], Self.checkHeader)
     }
 
     @Test(arguments: [
@@ -127,7 +107,7 @@ import Testing
         #"{"iss":"i","nbf":01}"#, #"{"exp":1.}"#, #"{}"#, #"{"#,
     ])
     func claimsEdgeCasesAgree(claims: String) throws {
-        try Self.expectAgreement([Array(claims.utf8)], Self.checkClaims)
+        try JSONDifferential.expectAgreement([Array(claims.utf8)], Self.checkClaims)
     }
 
     @Test func bytesThatAreNotUTF8AreRefused() {
@@ -144,7 +124,9 @@ import Testing
             #"{"iss":"https://booking.example","sub":"u-1","rid":"b-1","spc":"room-1","jti":"t-1","iat":900,"nbf":1000,"exp":2000.5}"#,
             #"{"exp":2e3,"nbf":-1,"iat":0,"jti":"t","spc":"s","rid":"r","sub":"u","iss":"i","z":{"a":null}}"#,
         ].map { Array($0.utf8) }
-        try Self.expectAgreement(JSONMutations.of(headers, count: 3000, seed: 0x70C3), Self.checkHeader)
-        try Self.expectAgreement(JSONMutations.of(claims, count: 3000, seed: 0x70C4), Self.checkClaims)
+        try JSONDifferential.expectAgreement(
+            JSONDifferential.mutations(of: headers, count: 3000, seed: 0x70C3), Self.checkHeader)
+        try JSONDifferential.expectAgreement(
+            JSONDifferential.mutations(of: claims, count: 3000, seed: 0x70C4), Self.checkClaims)
     }
 }
