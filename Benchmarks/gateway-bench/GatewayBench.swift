@@ -34,6 +34,11 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Requests in flight at saturation.") var inFlight = 256
     @Option(help: "Ed25519 verifications timed on one core before the unique-token workload.")
     var verifications = 3_000
+    @Option(
+        help:
+            "Tokens minted for unique-token (default: one per request at up to 50,000/s); past them the workload repeats them."
+    )
+    var uniqueTokens: Int?
     @Option(help: "Workloads: c-echo, floor, ideal, unique-token, repeated-token, pin.")
     var workloads = "c-echo,floor,ideal,unique-token,repeated-token,pin"
     @Option(help: "An existing broker, host or host:port (default: start mosquitto on loopback).") var broker: String?
@@ -56,6 +61,7 @@ struct GatewayBench: AsyncParsableCommand {
             throw ValidationError("--reservations must be at least the number of spaces (--locks / 2)")
         }
         guard verifications >= 10 else { throw ValidationError("--verifications must be at least 10") }
+        if let uniqueTokens, uniqueTokens < 1 { throw ValidationError("--unique-tokens must be at least 1") }
         guard closed >= 1, openSeconds > 0, saturationSeconds > 0, (1...10_000).contains(inFlight) else {
             throw ValidationError(
                 "--closed, --open-seconds, --saturation-seconds must be positive; --in-flight 1...10000")
@@ -232,7 +238,7 @@ struct GatewayBench: AsyncParsableCommand {
                 workload = started.workload
                 walPath = nil
             case "unique-token":
-                let count = closed + openTotal + saturationCapacity
+                let count = uniqueTokens ?? (closed + openTotal + saturationCapacity)
                 print("minting \(count) tokens")
                 let tokens = try await site.uniqueTokens(count: count)
                 ed25519 = Ed25519Floor.measure(
