@@ -28,9 +28,9 @@ public struct JSONReader {
 
     private let bytes: [UInt8]
     /// How far the reader has read.
-    public private(set) var index = 0
+    private var index = 0
 
-    public init(_ bytes: [UInt8]) {
+    private init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
@@ -46,9 +46,10 @@ public struct JSONReader {
         guard reader.index == reader.bytes.count else { throw .notJSON }
     }
 
-    public var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+    /// The next byte, for a caller that reads a member's value its own way.
+    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    public mutating func skipWhitespace() {
+    private mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -63,7 +64,7 @@ public struct JSONReader {
     }
 
     /// `{ "key": value, ... }`, calling `member` with the reader positioned at each value.
-    public mutating func object(
+    mutating func object(
         depth: Int, _ member: (inout JSONReader, String) throws(Problem) -> Void
     ) throws(Problem) {
         guard depth <= Self.maximumDepth else { throw .notJSON }
