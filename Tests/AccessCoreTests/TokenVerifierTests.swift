@@ -104,6 +104,21 @@ import Testing
         #expect(rejection(minter.sign(header: header, claims: .object(fields))) == nil)
     }
 
+    /// A time the JSON writes beyond `Double`'s range would read as infinite: never valid, never expired.
+    @Test func aTimeBeyondDoublesRangeIsRefused() throws {
+        func signed(exp: String) throws -> String {
+            let claims =
+                #"{"iss":"https://booking.example","sub":"u-1","rid":"b-1","spc":"room-1","jti":"t-1","iat":1000,"nbf":1000,"exp":"#
+                + exp + "}"
+            let input = TokenMinter.encode(header) + "." + Base64URL.encode(Array(claims.utf8))
+            let signature = try minter.privateKey.signature(for: Array(input.utf8))
+            return input + "." + Base64URL.encode(Array(signature))
+        }
+        #expect(rejection(try signed(exp: "2000")) == nil)
+        #expect(rejection(try signed(exp: "1e400")) == .badClaims)
+        #expect(rejection(try signed(exp: "-1e400")) == .badClaims)
+    }
+
     @Test(arguments: ["", "a.b", "a.b.c.d", "...", "e30.e30.", "!!.e30.AAAA", "e30=.e30.AAAA"])
     func nonCompactSerializationsAreRejected(token: String) {
         #expect(rejection(token) == .notCompactJWS || rejection(token) == .badHeader)
