@@ -142,8 +142,10 @@ import Testing
         #expect(unknownDecision?["reason"] as? String == "unknown_lock")
         #expect(unknownDecision?["requestId"] == nil)
 
-        // A fault inside the gateway (its store damaged under it) is a denial, never a grant.
-        try ExternalTool.run("sqlite3", [harness.databasePath, "DROP TABLE revoked_tokens"])
+        // A fault inside the gateway (its store damaged under it) is a denial, never a grant. The
+        // gateway may be writing (its checkpoint, its last audit record): wait for its lock.
+        try ExternalTool.run(
+            "sqlite3", ["-cmd", ".timeout 10000", harness.databasePath, "DROP TABLE revoked_tokens"])
         let fault = try await harness.request(requestID: "f-1", credential: token(jti: "t-after-fault"))
         #expect(fault?["reason"] as? String == "internal_error" && fault?["granted"] as? Bool == false)
         #expect(harness.messages(on: harness.topics.command(lockID: "lock-1")).count == 1, "only the single-use grant")
